@@ -1,0 +1,57 @@
+# Stockroom. `make run` serves the product; `make test` passes the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements/dev.txt | sha1sum | cut -c1-12)
+
+.PHONY: run test lint format migrate demo worker requirements clean
+
+$(STAMP): requirements/dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "installing python3-venv from Debian's packages"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && \
+	  $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+## run: venv, install, migrate, demo data, server on http://127.0.0.1:8000 (SQLite, eager Celery)
+run: $(STAMP)
+	DEBUG=1 $(PY) manage.py migrate --no-input -v 0
+	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+## test: lint, then the suite on PostgreSQL and Redis (throwaway servers unless DATABASE_URL/REDIS_URL are set)
+test: $(STAMP) lint
+	scripts/with-test-services.sh $(PY) -m pytest
+
+## lint: ruff, ruff format --check, mypy, makemigrations --check, stale OpenAPI file
+# Lint commands read no database: the suite's DATABASE_URL is a server to provision, not the app's.
+lint: export DATABASE_URL :=
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py spectacular --fail-on-warn --validate --file /tmp/stockroom-openapi.yaml
+	@diff -q docs/openapi.yaml /tmp/stockroom-openapi.yaml >/dev/null || { \
+	  echo "docs/openapi.yaml is stale: run 'make openapi' and commit it"; exit 1; }
+
+openapi: $(STAMP)
+	$(PY) manage.py spectacular --fail-on-warn --validate --file docs/openapi.yaml
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+worker: $(STAMP)
+	$(VENV)/bin/celery -A config worker -l INFO
+
+## requirements: recompile the pinned requirements/*.txt from requirements/*.in
+requirements: $(STAMP)
+	cd requirements && for f in base prod dev; do ../$(VENV)/bin/pip-compile -q --no-emit-index-url \
+	  --no-emit-find-links --strip-extras --allow-unsafe $$f.in -o $$f.txt; done
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .mypy_cache .pytest_cache .ruff_cache

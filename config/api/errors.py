@@ -1,0 +1,162 @@
+"""One error shape for every response that is not a success.
+
+    {"code": "validation_error", "message": "Invalid input.",
+     "fields": {"email": [{"code": "invalid", "message": "Enter a valid email address."}]},
+     "details": {}, "request_id": "3f2c..."}
+
+``code`` is stable and machine-readable; ``fields`` maps dotted field paths
+(``lines.0.quantity``) to their errors; ``details`` carries error-specific data
+(``retry_after``, ``available``...). Documented in docs/api.md and as the
+``Error`` component of the OpenAPI schema.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DataError, IntegrityError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from config.errors import DomainError
+from config.logging import request_id_var
+
+logger = logging.getLogger("stockroom.errors")
+
+_STATUS_CODES = {
+    status.HTTP_400_BAD_REQUEST: "bad_request",
+    status.HTTP_401_UNAUTHORIZED: "not_authenticated",
+    status.HTTP_403_FORBIDDEN: "permission_denied",
+    status.HTTP_404_NOT_FOUND: "not_found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
+    status.HTTP_406_NOT_ACCEPTABLE: "not_acceptable",
+    status.HTTP_409_CONFLICT: "conflict",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
+    status.HTTP_500_INTERNAL_SERVER_ERROR: "server_error",
+}
+
+
+def error_body(
+    code: str,
+    message: str,
+    *,
+    fields: dict[str, list[dict[str, str]]] | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "code": code,
+        "message": message,
+        "fields": fields or {},
+        "details": details or {},
+        "request_id": request_id_var.get(),
+    }
+
+
+def _flatten(detail: Any, path: str = "") -> dict[str, list[dict[str, str]]]:
+    """Turn DRF's nested ValidationError detail into {"a.0.b": [{"code", "message"}]}."""
+    out: dict[str, list[dict[str, str]]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            for sub, errors in _flatten(value, f"{path}.{key}" if path else str(key)).items():
+                out.setdefault(sub, []).extend(errors)
+    elif isinstance(detail, list):
+        if all(isinstance(item, exceptions.ErrorDetail) for item in detail):
+            key = path or "non_field_errors"
+            out[key] = [{"code": str(item.code), "message": str(item)} for item in detail]
+        else:
+            for index, value in enumerate(detail):
+                if value:
+                    for sub, errors in _flatten(value, f"{path}.{index}" if path else str(index)).items():
+                        out.setdefault(sub, []).extend(errors)
+    elif isinstance(detail, exceptions.ErrorDetail):
+        out[path or "non_field_errors"] = [{"code": str(detail.code), "message": str(detail)}]
+    elif detail is not None:
+        out[path or "non_field_errors"] = [{"code": "invalid", "message": str(detail)}]
+    return out
+
+
+def _api_exception_body(exc: exceptions.APIException) -> tuple[dict[str, Any], int]:
+    status_code = exc.status_code
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        first = next(iter(fields.values()))[0]["message"] if fields else "Invalid input."
+        message = first if list(fields) == ["non_field_errors"] else "Invalid input."
+        return error_body("validation_error", message, fields=fields), status_code
+    detail: Any = exc.detail
+    code = _STATUS_CODES.get(status_code, "error")
+    message = str(exc.default_detail)
+    details: dict[str, Any] = {}
+    if isinstance(detail, exceptions.ErrorDetail):
+        message = str(detail)
+        if detail.code and detail.code not in {"error", "invalid"}:
+            code = str(detail.code)
+    elif isinstance(detail, dict):
+        # simplejwt: {"detail": ..., "code": ..., "messages": [...]}
+        message = str(detail.get("detail", message))
+        code = str(detail.get("code", code))
+    elif isinstance(detail, list) and detail:
+        message = str(detail[0])
+    if isinstance(exc, exceptions.Throttled):
+        code = "throttled"
+        if exc.wait is not None:
+            details["retry_after"] = int(exc.wait) + (0 if float(exc.wait).is_integer() else 1)
+    if isinstance(exc, exceptions.NotAuthenticated):
+        code = "not_authenticated"
+    if isinstance(exc, exceptions.ParseError):
+        code = "parse_error"
+    return error_body(code, message, details=details), status_code
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's EXCEPTION_HANDLER: every exception becomes the error shape; never raises."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, DomainError):
+        body = error_body(exc.code, exc.message, fields=exc.fields, details=exc.details)
+        status_code = exc.status_code
+        if "retry_after" in exc.details:
+            headers["Retry-After"] = str(exc.details["retry_after"])
+    elif isinstance(exc, exceptions.APIException):
+        body, status_code = _api_exception_body(exc)
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        if "retry_after" in body["details"]:
+            headers["Retry-After"] = str(body["details"]["retry_after"])
+    elif isinstance(exc, IntegrityError):
+        logger.warning("integrity error turned into 409", exc_info=exc)
+        body = error_body("conflict", "The request conflicts with existing data.")
+        status_code = status.HTTP_409_CONFLICT
+    elif isinstance(exc, DataError):
+        logger.warning("data error turned into 400", exc_info=exc)
+        body = error_body("invalid_value", "A value is out of range or malformed.")
+        status_code = status.HTTP_400_BAD_REQUEST
+    else:
+        logger.error("unhandled error", exc_info=exc)
+        body = error_body("server_error", "A server error occurred. It has been logged.")
+        status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+
+    set_rollback()
+    return Response(body, status=status_code, headers=headers)
+
+
+def json_404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("not_found", "Not found."), status=404)
+
+
+def json_500(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_body("server_error", "A server error occurred. It has been logged."), status=500)
+
+
+def json_400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+
+
+def json_403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("permission_denied", "Permission denied."), status=403)

@@ -1,0 +1,11 @@
+"""The Celery application. Tasks that touch tenant data use ``tenants.tasking.TenantTask``."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+app = Celery("stockroom")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

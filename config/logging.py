@@ -1,0 +1,90 @@
+"""Structured JSON logs: every line carries the request id, tenant id and user id."""
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+from django.http import HttpRequest, HttpResponse
+
+request_id_var: ContextVar[str | None] = ContextVar("stockroom_request_id", default=None)
+user_id_var: ContextVar[str | None] = ContextVar("stockroom_user_id", default=None)
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+access_logger = logging.getLogger("stockroom.access")
+
+
+class ContextFilter(logging.Filter):
+    """Adds request_id, tenant_id and user_id from the current context to each record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from tenants.context import current_tenant_id
+
+        if not getattr(record, "request_id", None):
+            record.request_id = request_id_var.get()
+        if not getattr(record, "tenant_id", None):
+            tenant_id = current_tenant_id()
+            record.tenant_id = str(tenant_id) if tenant_id else None
+        if not getattr(record, "user_id", None):
+            record.user_id = user_id_var.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+            "tenant_id": getattr(record, "tenant_id", None),
+            "user_id": getattr(record, "user_id", None),
+        }
+        for key, value in record.__dict__.items():
+            if key not in self._STANDARD and key not in payload:
+                payload[key] = value
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, default=str)
+
+
+class RequestIdMiddleware:
+    """Takes a safe X-Request-ID from the client or makes one; logs one access line."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        user_token = user_id_var.set(None)
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            access_logger.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.monotonic() - started) * 1000, 2),
+                    # The tenant context is already reset here; the tenant middleware left its id.
+                    "tenant_id": getattr(request, "log_tenant_id", None),
+                },
+            )
+            return response
+        finally:
+            user_id_var.reset(user_token)
+            request_id_var.reset(token)

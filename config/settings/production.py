@@ -1,0 +1,30 @@
+"""Production settings: refuse to start when a secret is missing or unsafe."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import ALLOWED_HOSTS, DEBUG, INSECURE_SECRET_KEY, SECRET_KEY, SIMPLE_JWT, env
+
+if DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off in production (unset DEBUG or set DEBUG=0).")
+if not SECRET_KEY or SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters.")
+if not env.str("ALLOWED_HOSTS", default="") or not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names this deployment serves.")
+if SIMPLE_JWT["SIGNING_KEY"] == INSECURE_SECRET_KEY:
+    raise ImproperlyConfigured("JWT_SIGNING_KEY must not be the development default.")
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+X_FRAME_OPTIONS = "DENY"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

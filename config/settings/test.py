@@ -1,0 +1,75 @@
+"""Test settings: PostgreSQL and Redis, always.
+
+``DATABASE_URL`` here names a server and a role that may create roles and
+databases (``make test`` passes the throwaway server it started, or yours). The
+suite creates its own owner, runtime and operations roles and a throwaway
+database on it (conftest.py), migrates as the owner and runs every test as the
+runtime role, so Row Level Security is really in force.
+"""
+
+import os
+from urllib.parse import urlsplit
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import POSTGRES_ENGINE, env
+
+TEST_DATABASE_ADMIN_URL = env.str("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/postgres")
+TEST_DATABASE_NAME = env.str("TEST_DATABASE_NAME", default=f"stockroom_test_{os.getpid()}")
+TEST_ROLE_PASSWORD = env.str("TEST_ROLE_PASSWORD", default="stockroom-test-password")
+TEST_ROLES = {
+    "owner": env.str("TEST_OWNER_ROLE", default="stockroom_test_owner"),
+    "default": env.str("TEST_RUNTIME_ROLE", default="stockroom_test_app"),
+    "ops": env.str("TEST_OPS_ROLE", default="stockroom_test_ops"),
+}
+
+_admin = urlsplit(TEST_DATABASE_ADMIN_URL)
+
+
+def _alias(role: str) -> dict[str, object]:
+    return {
+        "ENGINE": POSTGRES_ENGINE,
+        "NAME": TEST_DATABASE_NAME,
+        "USER": role,
+        "PASSWORD": TEST_ROLE_PASSWORD,
+        "HOST": _admin.hostname or "",
+        "PORT": _admin.port or "",
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": False,
+        "ATOMIC_REQUESTS": False,
+        # conftest.py creates and drops the database itself; Django must not.
+        "TEST": {"NAME": TEST_DATABASE_NAME},
+    }
+
+
+DATABASES = {alias: _alias(role) for alias, role in TEST_ROLES.items()}
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "stockroom-test",
+        "KEY_FUNCTION": "tenants.cache.make_key",
+    }
+}
+CELERY_BROKER_URL = REDIS_URL
+# Tests run tasks eagerly unless they start a real worker (see tests of tenants.tasking).
+CELERY_TASK_ALWAYS_EAGER = True
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SECRET_KEY = "test-secret-key-" + "x" * 40
+SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}  # noqa: F405
+LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {
+        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],  # noqa: F405
+        "anon": "10000/min",
+        "user": "10000/min",
+    },
+}
+
+# Test-only tenant models (no business meaning) for the RLS and composite-key tests.
+INSTALLED_APPS = [*INSTALLED_APPS, "tenants.tests.isolation_app"]  # noqa: F405

@@ -1,0 +1,118 @@
+"""Test set-up: a throwaway database with the three roles of shared/design.md.
+
+The database is created and migrated as the owner role; every test then runs as
+the runtime role (``default`` alias), so Row Level Security is in force exactly
+as in production. ``committed`` is for tests that need real commits (several
+connections at once); it empties the tables through the owner afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connections
+
+from tenants.db_roles import RoleSpec, drop_database, provision
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
+    roles, password = settings.TEST_ROLES, settings.TEST_ROLE_PASSWORD
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        provision(
+            admin_url=settings.TEST_DATABASE_ADMIN_URL,
+            database=settings.TEST_DATABASE_NAME,
+            owner=RoleSpec(roles["owner"], password),
+            runtime=RoleSpec(roles["default"], password),
+            ops=RoleSpec(roles["ops"], password),
+            recreate=True,
+        )
+        call_command("migrate", database="owner", verbosity=0, interactive=False)
+    yield
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        for connection in connections.all():
+            connection.close()
+        drop_database(admin_url=settings.TEST_DATABASE_ADMIN_URL, database=settings.TEST_DATABASE_NAME)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache() -> Iterator[None]:
+    """Each test gets its own cache key space in the real Redis."""
+    previous = cache.key_prefix
+    cache.key_prefix = f"test-{uuid.uuid4().hex}"
+    yield
+    cache.key_prefix = previous
+
+
+def truncate_all_tables() -> None:
+    """Empties every table through the owner role (TRUNCATE ignores RLS; the runtime role may not)."""
+    with connections["owner"].cursor() as cursor:
+        cursor.execute(
+            "SELECT string_agg(format('%I', tablename), ', ') FROM pg_tables "
+            "WHERE schemaname = 'public' AND tablename <> 'django_migrations'"
+        )
+        tables = cursor.fetchone()[0]
+        cursor.execute(f"TRUNCATE {tables} CASCADE")
+    connections["owner"].close()
+
+
+@pytest.fixture
+def committed(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
+    """Real commits on real connections (threads, Celery workers); tables emptied afterwards."""
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            for connection in connections.all():
+                connection.close()
+            truncate_all_tables()
+
+
+# --- Two tenants with an owner each: the shape of most tests -----------------------
+
+
+@pytest.fixture
+def tenant_a(db):
+    from tenants.tests.factories import make_tenant
+
+    return make_tenant(name="Alpha Ltd", slug="alpha")
+
+
+@pytest.fixture
+def tenant_b(db):
+    from tenants.tests.factories import make_tenant
+
+    return make_tenant(name="Beta Ltd", slug="beta")
+
+
+@pytest.fixture
+def owner_a(tenant_a):
+    from tenants.tests.factories import make_member
+
+    return make_member(tenant_a, "owner")
+
+
+@pytest.fixture
+def owner_b(tenant_b):
+    from tenants.tests.factories import make_member
+
+    return make_member(tenant_b, "owner")
+
+
+@pytest.fixture
+def client_a(owner_a):
+    from tenants.tests.factories import client_for
+
+    return client_for(owner_a)
+
+
+@pytest.fixture
+def client_b(owner_b):
+    from tenants.tests.factories import client_for
+
+    return client_for(owner_b)

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from tenants.models import Invitation, Membership, Role, Tenant, User, invitation_status
+
+
+class TenantSerializer(serializers.ModelSerializer[Tenant]):
+    class Meta:
+        model = Tenant
+        fields = ["id", "name", "slug", "status", "plan_code", "currency", "created_at"]
+        read_only_fields = fields
+
+
+class TenantUpdateSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=200, required=False)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217 code, e.g. EUR.")
+
+
+class UserSerializer(serializers.ModelSerializer[User]):
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "date_joined"]
+        read_only_fields = fields
+
+
+class SignupSerializer(serializers.Serializer[Any]):
+    company_name = serializers.CharField(max_length=200)
+    slug = serializers.CharField(max_length=63, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class TokenObtainSerializer(serializers.Serializer[Any]):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    tenant = serializers.CharField(
+        max_length=63, required=False, allow_blank=True, help_text="Workspace slug; needed when you belong to several."
+    )
+
+
+class RefreshSerializer(serializers.Serializer[Any]):
+    refresh = serializers.CharField(max_length=2000)
+
+
+class SwitchTenantSerializer(serializers.Serializer[Any]):
+    tenant = serializers.CharField(max_length=63, help_text="Slug of the workspace to switch to.")
+
+
+class MembershipTenantSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField(source="tenant.id")
+    slug = serializers.CharField(source="tenant.slug")
+    name = serializers.CharField(source="tenant.name")
+    status = serializers.CharField(source="tenant.status")
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class SessionSerializer(serializers.Serializer[Any]):
+    """Tokens for one membership, and who and where they are for."""
+
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    user = UserSerializer()
+    tenant = TenantSerializer(source="membership.tenant")
+    role = serializers.ChoiceField(source="membership.role", choices=Role.choices)
+
+
+class MeSerializer(serializers.Serializer[Any]):
+    user = UserSerializer()
+    tenant = TenantSerializer()
+    role = serializers.ChoiceField(choices=Role.choices)
+    memberships = MembershipTenantSerializer(many=True)
+
+
+class MemberSerializer(serializers.ModelSerializer[Membership]):
+    user = UserSerializer(read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "role", "created_at"]
+        read_only_fields = fields
+
+
+class MemberUpdateSerializer(serializers.Serializer[Any]):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationSerializer(serializers.ModelSerializer[Invitation]):
+    status = serializers.SerializerMethodField()
+    invited_by = serializers.EmailField(source="invited_by.email", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "email",
+            "role",
+            "status",
+            "invited_by",
+            "created_at",
+            "expires_at",
+            "accepted_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+    def get_status(self, invitation: Invitation) -> str:
+        return str(invitation_status(invitation, timezone.now()).value)
+
+
+class InvitationCreateSerializer(serializers.Serializer[Any]):
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationAcceptSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(max_length=500)
+    password = serializers.CharField(
+        max_length=128, required=False, write_only=True, help_text="Needed when the email has no account yet."
+    )
+    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class InvitationAcceptedSerializer(serializers.Serializer[Any]):
+    tenant = TenantSerializer(source="membership.tenant")
+    role = serializers.ChoiceField(source="membership.role", choices=Role.choices)
+    user_created = serializers.BooleanField()
+    session = SessionSerializer(allow_null=True, help_text="Tokens, for a new account; null for an existing one.")
+
+
+class PasswordResetRequestSerializer(serializers.Serializer[Any]):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(max_length=500)
+    new_password = serializers.CharField(max_length=128, write_only=True)
+
+
+class DetailSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()

@@ -1,0 +1,336 @@
+"""Thin views: parse with a serializer, call one service or selector, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+
+from tenants import selectors, services
+from tenants.api import serializers as s
+from tenants.context import get_current_tenant
+from tenants.models import Invitation, Membership, Role
+from tenants.permissions import AuthenticatedMember, request_membership
+
+SIGNUP_EXAMPLE = OpenApiExample(
+    "Sign up",
+    value={
+        "company_name": "Acme Hardware",
+        "slug": "acme",
+        "email": "owner@acme.example",
+        "password": "a long passphrase",
+        "full_name": "Ada Owner",
+    },
+    request_only=True,
+)
+
+
+def _client_ip(request: Request) -> str | None:
+    return BaseThrottle().get_ident(request) or None
+
+
+def _is_schema_generation(view: Any) -> bool:
+    return bool(getattr(view, "swagger_fake_view", False))
+
+
+class SignupView(APIView):
+    permission_classes = [AllowAny]
+    throttle_scope = "signup"
+
+    @extend_schema(
+        request=s.SignupSerializer,
+        responses={201: s.SessionSerializer},
+        examples=[SIGNUP_EXAMPLE],
+        summary="Create a workspace, its owner and log in",
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.SignupSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.tenant_signup(**data.validated_data)
+        return Response(s.SessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+class TokenObtainView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=s.TokenObtainSerializer,
+        responses={200: s.SessionSerializer},
+        summary="Log in: tokens for one workspace",
+        description=(
+            "Failed attempts are counted per account and per IP address; past the limit the answer is "
+            "429 `login_locked` with `details.retry_after` seconds."
+        ),
+        examples=[
+            OpenApiExample(
+                "Log in",
+                value={"email": "owner@acme.example", "password": "a long passphrase", "tenant": "acme"},
+                request_only=True,
+            )
+        ],
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.TokenObtainSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.auth_login(
+            email=data.validated_data["email"],
+            password=data.validated_data["password"],
+            tenant_slug=data.validated_data.get("tenant") or None,
+            ip=_client_ip(request),
+        )
+        return Response(s.SessionSerializer(session).data)
+
+
+class TokenRefreshView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=s.RefreshSerializer,
+        responses={200: s.SessionSerializer},
+        summary="Rotate tokens: the refresh token given is blacklisted",
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.auth_refresh(refresh=data.validated_data["refresh"])
+        return Response(s.SessionSerializer(session).data)
+
+
+class LogoutView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=s.RefreshSerializer, responses={204: None}, summary="Blacklist a refresh token", tags=["auth"]
+    )
+    def post(self, request: Request) -> Response:
+        data = s.RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.auth_logout(refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    permission_classes = [AuthenticatedMember]
+
+    @extend_schema(responses={200: s.MeSerializer}, summary="Who am I, where, and my other workspaces", tags=["auth"])
+    def get(self, request: Request) -> Response:
+        membership = request_membership(request)
+        memberships = [{"tenant": m.tenant, "role": m.role} for m in selectors.user_memberships(user=membership.user)]
+        me = {
+            "user": membership.user,
+            "tenant": membership.tenant,
+            "role": membership.role,
+            "memberships": memberships,
+        }
+        return Response(s.MeSerializer(me).data)
+
+
+class SwitchTenantView(APIView):
+    permission_classes = [AuthenticatedMember]
+
+    @extend_schema(
+        request=s.SwitchTenantSerializer,
+        responses={200: s.SessionSerializer},
+        summary="New tokens for another of my workspaces",
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.SwitchTenantSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.auth_switch_tenant(
+            user=request_membership(request).user, tenant_slug=data.validated_data["tenant"]
+        )
+        return Response(s.SessionSerializer(session).data)
+
+
+class PasswordResetRequestView(APIView):
+    permission_classes = [AllowAny]
+    throttle_scope = "password_reset"
+
+    @extend_schema(
+        request=s.PasswordResetRequestSerializer,
+        responses={202: s.DetailSerializer},
+        summary="Email a single-use password reset link",
+        description="Always 202, whether or not the address has an account.",
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.PasswordResetRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_request(email=data.validated_data["email"])
+        return Response(
+            {"detail": "If an account exists for this address, a reset link is on its way."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PasswordResetConfirmView(APIView):
+    permission_classes = [AllowAny]
+    throttle_scope = "password_reset"
+
+    @extend_schema(
+        request=s.PasswordResetConfirmSerializer,
+        responses={204: None},
+        summary="Set a new password with the emailed token; ends every session",
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.PasswordResetConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_confirm(**data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TenantView(APIView):
+    write_role = Role.ADMIN
+
+    @extend_schema(responses={200: s.TenantSerializer}, summary="The current workspace", tags=["workspace"])
+    def get(self, request: Request) -> Response:
+        return Response(s.TenantSerializer(get_current_tenant()).data)
+
+    @extend_schema(
+        request=s.TenantUpdateSerializer,
+        responses={200: s.TenantSerializer},
+        summary="Rename the workspace or change its currency (admin)",
+        tags=["workspace"],
+    )
+    def patch(self, request: Request) -> Response:
+        data = s.TenantUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(s.TenantSerializer(services.tenant_update(**data.validated_data)).data)
+
+
+class MemberFilter(filters.FilterSet):
+    role = filters.ChoiceFilter(choices=Role.choices)
+
+    class Meta:
+        model = Membership
+        fields = ["role"]
+
+
+@extend_schema(tags=["members"])
+class MemberListView(generics.ListAPIView[Membership]):
+    serializer_class = s.MemberSerializer
+    filterset_class = MemberFilter
+    search_fields = ["user__email", "user__full_name"]
+    ordering_fields = ["created_at", "role", "user__email"]
+    ordering = ["created_at"]
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        if _is_schema_generation(self):
+            return Membership.objects.none()
+        return selectors.membership_list()
+
+
+@extend_schema(tags=["members"])
+class MemberDetailView(APIView):
+    # Anyone may leave; the service checks who may change or remove others.
+    write_role = Role.VIEWER
+
+    @extend_schema(responses={200: s.MemberSerializer}, summary="One member")
+    def get(self, request: Request, id: Any) -> Response:
+        return Response(s.MemberSerializer(selectors.membership_get(id=id)).data)
+
+    @extend_schema(
+        request=s.MemberUpdateSerializer,
+        responses={200: s.MemberSerializer},
+        summary="Change a member's role (admin; never above your own)",
+    )
+    def patch(self, request: Request, id: Any) -> Response:
+        data = s.MemberUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.membership_change_role(
+            actor=request_membership(request), membership_id=id, role=data.validated_data["role"]
+        )
+        return Response(s.MemberSerializer(membership).data)
+
+    @extend_schema(responses={204: None}, summary="Remove a member (admin), or leave (yourself)")
+    def delete(self, request: Request, id: Any) -> Response:
+        services.membership_remove(actor=request_membership(request), membership_id=id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationFilter(filters.FilterSet):
+    role = filters.ChoiceFilter(choices=Role.choices)
+    pending = filters.BooleanFilter(method="filter_pending", help_text="Only pending (or only not pending).")
+
+    class Meta:
+        model = Invitation
+        fields = ["role"]
+
+    def filter_pending(self, queryset: QuerySet[Invitation], name: str, value: bool) -> QuerySet[Invitation]:
+        from django.db.models import Q
+        from django.utils import timezone
+
+        pending = Q(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        return queryset.filter(pending) if value else queryset.exclude(pending)
+
+
+@extend_schema(tags=["members"])
+class InvitationListView(generics.ListAPIView[Invitation]):
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+    serializer_class = s.InvitationSerializer
+    filterset_class = InvitationFilter
+    search_fields = ["email"]
+    ordering_fields = ["created_at", "expires_at", "email"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self) -> QuerySet[Invitation]:
+        if _is_schema_generation(self):
+            return Invitation.unscoped.none()
+        return selectors.invitation_list()
+
+    @extend_schema(
+        request=s.InvitationCreateSerializer,
+        responses={201: s.InvitationSerializer},
+        summary="Invite someone by email (admin); replaces a pending invitation to the same address",
+        examples=[OpenApiExample("Invite", value={"email": "clerk@acme.example", "role": "clerk"}, request_only=True)],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.InvitationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation = services.invitation_create(actor=request_membership(request), **data.validated_data)
+        return Response(s.InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["members"])
+class InvitationDetailView(APIView):
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    @extend_schema(responses={200: s.InvitationSerializer}, summary="One invitation")
+    def get(self, request: Request, id: Any) -> Response:
+        return Response(s.InvitationSerializer(selectors.invitation_get(id=id)).data)
+
+    @extend_schema(responses={204: None}, summary="Revoke a pending invitation")
+    def delete(self, request: Request, id: Any) -> Response:
+        services.invitation_revoke(invitation_id=id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationAcceptView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=s.InvitationAcceptSerializer,
+        responses={200: s.InvitationAcceptedSerializer},
+        summary="Accept an invitation with its emailed token",
+        tags=["members"],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.InvitationAcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        acceptance = services.invitation_accept(**data.validated_data)
+        return Response(s.InvitationAcceptedSerializer(acceptance).data)

@@ -1,0 +1,50 @@
+"""PostgreSQL backend: ``app.tenant_id`` is set with ``set_config(..., true)``
+(transaction-local, never a session-level SET) from the tenant ContextVar.
+
+Before each statement it checks that the value already applied in the open
+transaction matches the current tenant and re-applies it when not: at the start
+of every transaction, after the tenant context changes inside one, and after a
+rollback to a savepoint (which undoes set_config). A statement run in autocommit
+mode while a tenant is set is wrapped in its own short transaction, so the
+setting is never left on a pooled connection. With no tenant, the value is the
+empty string and the RLS policies match no row.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.backends.postgresql import base
+from psycopg.pq import TransactionStatus
+
+from tenants.context import current_tenant_id
+
+_UNKNOWN = object()
+_SET_TENANT_SQL = "SELECT set_config('app.tenant_id', %s, true)"
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._applied_tenant: object = _UNKNOWN
+        self.execute_wrappers.append(self._apply_tenant)
+
+    def _savepoint_rollback(self, sid: str) -> None:
+        super()._savepoint_rollback(sid)
+        self._applied_tenant = _UNKNOWN
+
+    def _apply_tenant(self, execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        tenant_id = current_tenant_id()
+        wanted = str(tenant_id) if tenant_id else ""
+        if not self.in_atomic_block and self.get_autocommit():
+            if not wanted:
+                return execute(sql, params, many, context)
+            with transaction.atomic(using=self.alias):
+                return self._apply_tenant(execute, sql, params, many, context)
+        assert self.connection is not None
+        if self.connection.info.transaction_status == TransactionStatus.IDLE:
+            self._applied_tenant = _UNKNOWN  # a new transaction starts with this statement
+        if self._applied_tenant != wanted:
+            with self.connection.cursor() as cursor:
+                cursor.execute(_SET_TENANT_SQL, [wanted])
+            self._applied_tenant = wanted
+        return execute(sql, params, many, context)

@@ -1,0 +1,82 @@
+"""Tenant middleware: authenticates the JWT itself, checks the membership and the
+tenant's status, and sets the tenant context for the rest of the request.
+
+It runs before the request's transaction opens; the database layer turns the
+context into ``app.tenant_id`` in each transaction. Errors are not raised here:
+they are kept on the request and raised by ``TenantJWTAuthentication`` inside
+DRF, so they get the one error shape.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+from config.errors import AuthenticationError, DomainError, PermissionDenied
+from config.logging import user_id_var
+from tenants.context import reset_current_tenant, set_current_tenant
+from tenants.models import Membership, Tenant, User
+from tenants.tokens import TENANT_CLAIM
+
+
+@dataclass
+class RequestAuth:
+    user: User | None = None
+    tenant: Tenant | None = None
+    membership: Membership | None = None
+    token: AccessToken | None = None
+    error: DomainError | None = None
+
+
+def authenticate_bearer(raw: str) -> RequestAuth:
+    try:
+        token = AccessToken(raw)  # type: ignore[arg-type]
+    except TokenError as exc:
+        return RequestAuth(error=AuthenticationError(str(exc), code="token_not_valid"))
+    try:
+        user_id = uuid.UUID(str(token.get("user_id")))
+        tenant_id = uuid.UUID(str(token.get(TENANT_CLAIM)))
+    except ValueError:
+        return RequestAuth(error=AuthenticationError("Token is missing its user or tenant.", code="token_not_valid"))
+    membership = (
+        Membership.objects.select_related("user", "tenant").filter(user_id=user_id, tenant_id=tenant_id).first()
+    )
+    if membership is None or not membership.user.is_active:
+        return RequestAuth(
+            error=AuthenticationError("This membership no longer exists. Log in again.", code="membership_revoked")
+        )
+    if not membership.tenant.is_active:
+        return RequestAuth(
+            error=PermissionDenied("This workspace is suspended. Contact support.", code="tenant_suspended")
+        )
+    return RequestAuth(user=membership.user, tenant=membership.tenant, membership=membership, token=token)
+
+
+class TenantMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        header = request.headers.get("Authorization", "")
+        auth = RequestAuth()
+        if header:
+            scheme, _, raw = header.partition(" ")
+            if scheme.lower() == "bearer" and raw.strip():
+                auth = authenticate_bearer(raw.strip())
+            elif scheme.lower() == "bearer":
+                auth = RequestAuth(error=AuthenticationError("Empty bearer token.", code="token_not_valid"))
+        request.stockroom_auth = auth  # type: ignore[attr-defined]
+        if auth.user is not None:
+            user_id_var.set(str(auth.user.id))
+        if auth.tenant is not None:
+            request.log_tenant_id = str(auth.tenant.id)  # type: ignore[attr-defined]
+        token = set_current_tenant(auth.tenant)
+        try:
+            return self.get_response(request)
+        finally:
+            reset_current_tenant(token)

@@ -1,0 +1,193 @@
+"""Database-level tenant isolation, applied after every ``migrate`` (post_migrate).
+
+For every concrete ``TenantScopedModel`` table, idempotently:
+- ``ENABLE`` and ``FORCE ROW LEVEL SECURITY`` and the ``tenant_isolation`` policy
+  (docs: shared/design.md, docs/architecture.md);
+- ``UNIQUE (tenant_id, id)``, and for each foreign key to another tenant table a
+  composite ``FOREIGN KEY (tenant_id, x_id) REFERENCES x (tenant_id, id)``, so the
+  database itself refuses a row that points into another tenant;
+- the runtime role's privileges (``runtime_privileges`` on the model) and the
+  operations role's.
+
+A new tenant model therefore gets all of it from the migration that creates its
+table; ``tenants/tests/test_rls.py`` fails if any table with a ``tenant_id``
+column lacks an enabled, forced policy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from django.apps import apps
+from django.db import connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from tenants.scoping import TenantScopedModel
+
+logger = logging.getLogger(__name__)
+
+POLICY_NAME = "tenant_isolation"
+TENANT_PREDICATE = "tenant_id = NULLIF((SELECT current_setting('app.tenant_id', true)), '')::uuid"
+ALL_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
+
+
+def tenant_models() -> list[type[TenantScopedModel]]:
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, TenantScopedModel) and not model._meta.proxy and model._meta.managed
+    ]
+
+
+def _name(*parts: str, suffix: str) -> str:
+    """A constraint name within PostgreSQL's 63 characters, stable for its inputs."""
+    base = "_".join(parts)
+    name = f"{base}_{suffix}"
+    if len(name) <= 63:
+        return name
+    digest = hashlib.sha1(base.encode()).hexdigest()[:8]  # noqa: S324 - a name, not security
+    return f"{base[: 63 - len(suffix) - 10]}_{digest}_{suffix}"
+
+
+def _constraint_exists(cursor: Any, table: str, name: str) -> bool:
+    cursor.execute(
+        "SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass",
+        [name, table],
+    )
+    return cursor.fetchone() is not None
+
+
+def _table_exists(cursor: Any, table: str) -> bool:
+    cursor.execute("SELECT to_regclass(%s)", [table])
+    row = cursor.fetchone()
+    return row is not None and row[0] is not None
+
+
+def _quote(connection: BaseDatabaseWrapper, name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def tenant_foreign_keys(model: type[models.Model]) -> list[models.ForeignKey[Any, Any]]:
+    """Foreign keys from a tenant model to another tenant model (not the tenant itself)."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.ForeignKey)
+        and field.name != "tenant"
+        and isinstance(field.related_model, type)
+        and issubclass(field.related_model, TenantScopedModel)
+    ]
+
+
+def apply_tenant_isolation(using: str, *, runtime_role: str | None, ops_role: str | None) -> None:
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    q = lambda name: _quote(connection, name)  # noqa: E731
+    with connection.cursor() as cursor:
+        present = [m for m in tenant_models() if _table_exists(cursor, m._meta.db_table)]
+        for model in present:
+            table = model._meta.db_table
+            pk = model._meta.pk
+            assert pk is not None
+            cursor.execute(f"ALTER TABLE {q(table)} ENABLE ROW LEVEL SECURITY")
+            cursor.execute(f"ALTER TABLE {q(table)} FORCE ROW LEVEL SECURITY")
+            cursor.execute(
+                "SELECT 1 FROM pg_policies WHERE schemaname = current_schema() AND tablename = %s AND policyname = %s",
+                [table, POLICY_NAME],
+            )
+            if cursor.fetchone() is None:
+                cursor.execute(
+                    f"CREATE POLICY {POLICY_NAME} ON {q(table)} "
+                    f"USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})"
+                )
+            unique_name = _name(table, "tenant_pk", suffix="uniq")
+            if not _constraint_exists(cursor, table, unique_name):
+                cursor.execute(
+                    f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(unique_name)} UNIQUE (tenant_id, {q(pk.column)})"
+                )
+        for model in present:
+            table = model._meta.db_table
+            for field in tenant_foreign_keys(model):
+                target = field.related_model._meta  # type: ignore[union-attr]
+                fk_name = _name(table, field.column, suffix="tenant_fk")
+                if not _constraint_exists(cursor, table, fk_name):
+                    cursor.execute(
+                        f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(fk_name)} "
+                        f"FOREIGN KEY (tenant_id, {q(field.column)}) "
+                        f"REFERENCES {q(target.db_table)} (tenant_id, {q(field.target_field.column)}) "
+                        "DEFERRABLE INITIALLY DEFERRED"
+                    )
+        _grant(connection, cursor, runtime_role=runtime_role, ops_role=ops_role)
+
+
+def _grant(connection: BaseDatabaseWrapper, cursor: Any, *, runtime_role: str | None, ops_role: str | None) -> None:
+    q = lambda name: _quote(connection, name)  # noqa: E731
+    if runtime_role:
+        role = q(runtime_role)
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        # Migrations are the owner's business: the runtime role may read the history only.
+        cursor.execute(f"REVOKE INSERT, UPDATE, DELETE ON django_migrations FROM {role}")
+        for model in tenant_models():
+            denied = [p for p in ALL_PRIVILEGES if p not in model.runtime_privileges]
+            if denied:
+                cursor.execute(f"REVOKE {', '.join(denied)} ON {q(model._meta.db_table)} FROM {role}")
+    if ops_role:
+        role = q(ops_role)
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+
+
+def role_of(alias: str) -> str | None:
+    from django.conf import settings
+
+    config = settings.DATABASES.get(alias)
+    return str(config["USER"]) if config and config.get("USER") else None
+
+
+def post_migrate_apply(using: str, **kwargs: Any) -> None:
+    """post_migrate receiver: runs once per ``migrate`` (on the tenants app's signal)."""
+    if kwargs.get("app_config") is None or kwargs["app_config"].label != "tenants":
+        return
+    migrator = role_of(using)
+    runtime, ops = role_of("default"), role_of("ops")
+    apply_tenant_isolation(
+        using,
+        runtime_role=runtime if runtime and runtime != migrator else None,
+        ops_role=ops if ops and ops != migrator else None,
+    )
+
+
+# Global tables that carry a tenant_id without being tenant-owned (shared/design.md):
+# a membership is read by user across tenants at login, always through services.
+GLOBAL_TABLES_WITH_TENANT_ID = frozenset({"tenants_membership"})
+
+
+def tables_missing_isolation(cursor: Any) -> list[str]:
+    """Tables with a ``tenant_id`` column that lack enabled and forced RLS with the
+    ``tenant_isolation`` policy (GLOBAL_TABLES_WITH_TENANT_ID aside). Empty on a sound database."""
+    cursor.execute(
+        """
+        SELECT c.relname
+        FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+        WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+          AND NOT (
+            c.relrowsecurity AND c.relforcerowsecurity
+            AND EXISTS (
+              SELECT 1 FROM pg_policies p
+              WHERE p.schemaname = n.nspname AND p.tablename = c.relname AND p.policyname = %s
+                AND p.qual LIKE '%%app.tenant_id%%' AND p.with_check LIKE '%%app.tenant_id%%'
+            )
+          )
+        ORDER BY c.relname
+        """,
+        [POLICY_NAME],
+    )
+    return [row[0] for row in cursor.fetchall() if row[0] not in GLOBAL_TABLES_WITH_TENANT_ID]

@@ -1,0 +1,37 @@
+"""Reads for tenants, members and invitations, always scoped to the current tenant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from config.errors import NotFound
+from tenants.context import get_current_tenant
+from tenants.models import Invitation, Membership, User
+
+
+def membership_list() -> QuerySet[Membership]:
+    return Membership.objects.select_related("user").filter(tenant=get_current_tenant()).order_by("created_at")
+
+
+def membership_get(*, id: Any) -> Membership:
+    membership = membership_list().filter(pk=id).first()
+    if membership is None:
+        raise NotFound("No such member in this workspace.")
+    return membership
+
+
+def user_memberships(*, user: User) -> QuerySet[Membership]:
+    return Membership.objects.select_related("tenant").filter(user=user).order_by("tenant__name")
+
+
+def invitation_list() -> QuerySet[Invitation]:
+    return Invitation.objects.select_related("invited_by").all()
+
+
+def invitation_get(*, id: Any) -> Invitation:
+    invitation = invitation_list().filter(pk=id).first()
+    if invitation is None:
+        raise NotFound("No such invitation in this workspace.")
+    return invitation

@@ -1,0 +1,461 @@
+"""Writes for tenants, accounts, memberships, invitations and auth.
+
+Every function is keyword-only and one transaction; side effects (emails) are
+queued after commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
+from django.core.cache import cache
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.text import slugify
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from config.errors import (
+    AuthenticationError,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+    ValidationFailed,
+)
+from tenants.context import get_current_tenant, tenant_context
+from tenants.models import (
+    Invitation,
+    InvitationStatus,
+    Membership,
+    Role,
+    Tenant,
+    User,
+    invitation_status,
+    normalize_email,
+)
+from tenants.tasking import enqueue_on_commit
+from tenants.tokens import TENANT_CLAIM, tokens_for_membership
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+RESERVED_SLUGS = {"api", "admin", "www", "static", "app", "auth", "signup", "login"}
+INVITATION_SALT = "stockroom.invitation"
+
+
+@dataclass
+class Session:
+    """What a successful sign-up, login, refresh or tenant switch returns."""
+
+    user: User
+    membership: Membership
+    access: str
+    refresh: str
+
+
+def _session(membership: Membership) -> Session:
+    tokens = tokens_for_membership(membership)
+    return Session(user=membership.user, membership=membership, access=tokens["access"], refresh=tokens["refresh"])
+
+
+def _password_errors(password: str, user: User) -> list[dict[str, str]]:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        return [{"code": str(error.code or "invalid"), "message": " ".join(error.messages)} for error in exc.error_list]
+    return []
+
+
+# --- Sign-up ------------------------------------------------------------------
+
+
+def _free_slug(base: str) -> str:
+    base = (slugify(base)[:50].strip("-") or "workspace").lower()
+    if base in RESERVED_SLUGS:
+        base = f"{base}-team"
+    candidate, n = base, 1
+    while Tenant.objects.filter(slug=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def tenant_signup(
+    *, company_name: str, email: str, password: str, slug: str | None = None, full_name: str = ""
+) -> Session:
+    """Creates a tenant, its owner and the membership at once, and returns tokens."""
+    email = normalize_email(email)
+    fields: dict[str, list[dict[str, str]]] = {}
+    if User.objects.filter(email=email).exists():
+        fields["email"] = [{"code": "email_taken", "message": "An account with this email already exists. Log in."}]
+    if slug:
+        slug = slug.lower()
+        if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+            fields["slug"] = [
+                {
+                    "code": "invalid",
+                    "message": "Use 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen.",
+                }
+            ]
+        elif Tenant.objects.filter(slug=slug).exists():
+            fields["slug"] = [{"code": "slug_taken", "message": "This workspace address is taken. Choose another."}]
+    password_errors = _password_errors(password, User(email=email, full_name=full_name))
+    if password_errors:
+        fields["password"] = password_errors
+    if fields:
+        raise ValidationFailed(fields=fields)
+    try:
+        with transaction.atomic():
+            tenant = Tenant.objects.create(name=company_name, slug=slug or _free_slug(company_name))
+            user = User.objects.create_user(email=email, password=password, full_name=full_name)
+            membership = Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
+    except IntegrityError as exc:  # a concurrent sign-up took the email or slug
+        taken = "slug" if "slug" in str(exc) else "email"
+        raise ValidationFailed.for_field(
+            taken, f"{taken}_taken", f"This {'workspace address' if taken == 'slug' else 'email'} was just taken."
+        ) from exc
+    return _session(membership)
+
+
+# --- Login, refresh, logout, switch ----------------------------------------------
+
+
+class LoginGuard:
+    """Counts failed logins per account and per IP address in the cache; past the
+    limit, further attempts are refused for LOGIN_LOCKOUT_SECONDS."""
+
+    def __init__(self, *, email: str, ip: str | None) -> None:
+        digest = hashlib.sha256(email.encode()).hexdigest()[:32]
+        self.keys = {"account": f"login-failures:account:{digest}"}
+        if ip:
+            self.keys["ip"] = f"login-failures:ip:{ip}"
+        self.limits = {"account": settings.LOGIN_MAX_FAILURES_PER_ACCOUNT, "ip": settings.LOGIN_MAX_FAILURES_PER_IP}
+
+    def check(self) -> None:
+        now = timezone.now().timestamp()
+        for scope, key in self.keys.items():
+            state = cache.get(key)
+            if state and state["count"] >= self.limits[scope]:
+                retry_after = max(1, int(state["until"] - now))
+                what = "this account" if scope == "account" else "this network address"
+                raise TooManyAttempts(
+                    f"Too many failed login attempts for {what}. Try again in {retry_after // 60 + 1} minutes "
+                    "or reset your password.",
+                    code="login_locked",
+                    details={"scope": scope, "retry_after": retry_after},
+                )
+
+    def failed(self) -> None:
+        now = timezone.now().timestamp()
+        for key in self.keys.values():
+            state = cache.get(key) or {"count": 0, "until": now + settings.LOGIN_LOCKOUT_SECONDS}
+            state["count"] += 1
+            cache.set(key, state, timeout=max(1, int(state["until"] - now)))
+
+    def succeeded(self) -> None:
+        cache.delete(self.keys["account"])
+
+
+def _membership_for_login(user: User, tenant_slug: str | None) -> Membership:
+    memberships = list(Membership.objects.select_related("tenant", "user").filter(user=user).order_by("created_at"))
+    if tenant_slug:
+        chosen = [m for m in memberships if m.tenant.slug == tenant_slug.lower()]
+        if not chosen:
+            raise ValidationFailed.for_field("tenant", "not_a_member", "You are not a member of this workspace.")
+        membership = chosen[0]
+    elif len(memberships) == 1:
+        membership = memberships[0]
+    elif not memberships:
+        raise PermissionDenied("This account belongs to no workspace.", code="no_membership")
+    else:
+        raise ValidationFailed(
+            "You belong to several workspaces: choose one.",
+            fields={"tenant": [{"code": "tenant_required", "message": "Choose a workspace (its slug)."}]},
+            details={"tenants": [{"slug": m.tenant.slug, "name": m.tenant.name} for m in memberships]},
+        )
+    if not membership.tenant.is_active:
+        raise PermissionDenied("This workspace is suspended. Contact support.", code="tenant_suspended")
+    return membership
+
+
+def auth_login(*, email: str, password: str, tenant_slug: str | None = None, ip: str | None = None) -> Session:
+    email = normalize_email(email)
+    guard = LoginGuard(email=email, ip=ip)
+    guard.check()
+    user = authenticate(username=email, password=password)
+    if not isinstance(user, User):
+        guard.failed()
+        raise AuthenticationError("The email or password is not correct.", code="invalid_credentials")
+    guard.succeeded()
+    return _session(_membership_for_login(user, tenant_slug))
+
+
+def _active_membership(user_id: Any, tenant_id: Any) -> Membership:
+    membership = (
+        Membership.objects.select_related("tenant", "user").filter(user_id=user_id, tenant_id=tenant_id).first()
+    )
+    if membership is None or not membership.user.is_active:
+        raise AuthenticationError("This membership no longer exists. Log in again.", code="membership_revoked")
+    if not membership.tenant.is_active:
+        raise PermissionDenied("This workspace is suspended. Contact support.", code="tenant_suspended")
+    return membership
+
+
+def _refresh_token(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)  # type: ignore[arg-type]
+    except TokenError as exc:
+        raise AuthenticationError(str(exc), code="token_not_valid") from exc
+
+
+def _blacklist_once(token: RefreshToken) -> None:
+    """Blacklists the token; refuses when another request already did (token reuse)."""
+    _, created = token.blacklist()
+    if not created:
+        raise AuthenticationError("Token is blacklisted", code="token_not_valid")
+
+
+@transaction.atomic
+def auth_refresh(*, refresh: str) -> Session:
+    """Rotates: the old refresh token is blacklisted and cannot be used again."""
+    token = _refresh_token(refresh)
+    membership = _active_membership(token.get("user_id"), token.get(TENANT_CLAIM))
+    _blacklist_once(token)
+    return _session(membership)
+
+
+@transaction.atomic
+def auth_logout(*, refresh: str) -> None:
+    _blacklist_once(_refresh_token(refresh))
+
+
+def auth_switch_tenant(*, user: User, tenant_slug: str) -> Session:
+    membership = (
+        Membership.objects.select_related("tenant", "user").filter(user=user, tenant__slug=tenant_slug.lower()).first()
+    )
+    if membership is None:
+        raise ValidationFailed.for_field("tenant", "not_a_member", "You are not a member of this workspace.")
+    if not membership.tenant.is_active:
+        raise PermissionDenied("This workspace is suspended. Contact support.", code="tenant_suspended")
+    return _session(membership)
+
+
+def _blacklist_all(user: User) -> None:
+    for outstanding in OutstandingToken.objects.filter(user=user):
+        BlacklistedToken.objects.get_or_create(token=outstanding)
+
+
+# --- Password reset -------------------------------------------------------------
+
+
+def password_reset_request(*, email: str) -> None:
+    """Emails a single-use link when the account exists; says nothing either way."""
+    from tenants.tasks import send_password_reset_email
+
+    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    if user is not None:
+        enqueue_on_commit(send_password_reset_email, user_id=str(user.id))
+
+
+def password_reset_token(user: User) -> str:
+    """``<uid>.<token>``: Django's token is single-use (it hashes the password) and expires."""
+    return f"{urlsafe_base64_encode(user.pk.bytes)}.{default_token_generator.make_token(user)}"
+
+
+def _user_from_reset_token(token: str) -> User:
+    invalid = ValidationFailed.for_field("token", "invalid_token", "This reset link is invalid or has expired.")
+    uid, _, secret = token.partition(".")
+    try:
+        user_id = uuid.UUID(bytes=urlsafe_base64_decode(uid))
+    except (ValueError, TypeError) as exc:
+        raise invalid from exc
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not default_token_generator.check_token(user, secret):
+        raise invalid
+    return user
+
+
+@transaction.atomic
+def password_reset_confirm(*, token: str, new_password: str) -> None:
+    user = _user_from_reset_token(token)
+    errors = _password_errors(new_password, user)
+    if errors:
+        raise ValidationFailed(fields={"new_password": errors})
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    _blacklist_all(user)  # every session of the account ends
+    LoginGuard(email=user.email, ip=None).succeeded()
+
+
+# --- Tenant settings ----------------------------------------------------------------
+
+
+def tenant_update(*, name: str | None = None, currency: str | None = None) -> Tenant:
+    tenant = Tenant.objects.select_for_update().get(pk=get_current_tenant().pk)
+    changed = []
+    if name is not None:
+        tenant.name, changed = name, [*changed, "name"]
+    if currency is not None:
+        tenant.currency, changed = currency.upper(), [*changed, "currency"]
+    if changed:
+        tenant.save(update_fields=changed)
+    return tenant
+
+
+# --- Members ------------------------------------------------------------------------
+
+
+def _member(membership_id: Any) -> Membership:
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(pk=membership_id, tenant=get_current_tenant())
+        .first()
+    )
+    if membership is None:
+        raise NotFound("No such member in this workspace.")
+    return membership
+
+
+def _ensure_other_owner(membership: Membership) -> None:
+    """Every tenant keeps at least one owner. Locks the tenant's owners first."""
+    owners = list(
+        Membership.objects.select_for_update().filter(tenant_id=membership.tenant_id, role=Role.OWNER).order_by("pk")
+    )
+    if membership.role == Role.OWNER and len(owners) <= 1:
+        raise Conflict("A workspace must keep at least one owner. Make someone else owner first.", code="last_owner")
+
+
+@transaction.atomic
+def membership_change_role(*, actor: Membership, membership_id: Any, role: str) -> Membership:
+    new_role = Role(role)
+    actor_role = Role(actor.role)
+    if not actor_role.at_least(Role.ADMIN):
+        raise PermissionDenied("Only admins and owners change roles.", code="role_required")
+    if new_role.rank > actor_role.rank:
+        raise PermissionDenied("You cannot give anyone a role above your own.", code="role_above_own")
+    membership = _member(membership_id)
+    if Role(membership.role).rank > actor_role.rank:
+        raise PermissionDenied("You cannot change the role of someone above you.", code="role_above_own")
+    if membership.role == new_role:
+        return membership
+    if membership.role == Role.OWNER:
+        _ensure_other_owner(membership)
+    membership.role = new_role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor: Membership, membership_id: Any) -> None:
+    """Admins remove members up to their own role; anyone may leave."""
+    membership = _member(membership_id)
+    actor_role = Role(actor.role)
+    if membership.pk != actor.pk:
+        if not actor_role.at_least(Role.ADMIN):
+            raise PermissionDenied("Only admins and owners remove members.", code="role_required")
+        if Role(membership.role).rank > actor_role.rank:
+            raise PermissionDenied("You cannot remove someone above you.", code="role_above_own")
+    _ensure_other_owner(membership)
+    membership.delete()
+
+
+# --- Invitations ------------------------------------------------------------------
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """Signed, so nothing secret is stored or sent through the broker; single use
+    because acceptance marks the invitation, expiry from ``expires_at``."""
+    return signing.dumps({"t": str(invitation.tenant_id), "i": str(invitation.id)}, salt=INVITATION_SALT)
+
+
+@transaction.atomic
+def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation:
+    from tenants.tasks import send_invitation_email
+
+    tenant = get_current_tenant()
+    email, new_role = normalize_email(email), Role(role)
+    if not Role(actor.role).at_least(Role.ADMIN):
+        raise PermissionDenied("Only admins and owners invite members.", code="role_required")
+    if new_role.rank > Role(actor.role).rank:
+        raise PermissionDenied("You cannot invite anyone with a role above your own.", code="role_above_own")
+    if Membership.objects.filter(tenant=tenant, user__email=email).exists():
+        raise Conflict("This person is already a member of the workspace.", code="already_member")
+    now = timezone.now()
+    # A new invitation replaces a pending one for the same address.
+    Invitation.objects.filter(email=email, accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
+    invitation = Invitation.objects.create(
+        email=email, role=new_role, invited_by=actor.user, expires_at=now + settings.INVITATION_TTL
+    )
+    enqueue_on_commit(send_invitation_email, invitation_id=str(invitation.id))
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation_id: Any) -> Invitation:
+    invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
+    if invitation is None:
+        raise NotFound("No such invitation in this workspace.")
+    if invitation_status(invitation, timezone.now()) != InvitationStatus.PENDING:
+        raise Conflict("Only a pending invitation can be revoked.", code="invitation_not_pending")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+@dataclass
+class Acceptance:
+    membership: Membership
+    user_created: bool
+    session: Session | None
+
+
+def invitation_accept(*, token: str, password: str | None = None, full_name: str = "") -> Acceptance:
+    """Creates the membership (and the user when the address is new). A new user
+    gets tokens at once; an existing one logs in as usual."""
+    invalid = ValidationFailed.for_field("token", "invalid_token", "This invitation link is invalid.")
+    try:
+        payload = signing.loads(token, salt=INVITATION_SALT)
+        tenant = Tenant.objects.filter(pk=payload["t"]).first()
+        invitation_id = payload["i"]
+    except (signing.BadSignature, KeyError, TypeError, ValueError, DjangoValidationError) as exc:
+        raise invalid from exc
+    if tenant is None:
+        raise invalid
+    if not tenant.is_active:
+        raise PermissionDenied("This workspace is suspended.", code="tenant_suspended")
+    with tenant_context(tenant), transaction.atomic():
+        invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
+        if invitation is None:
+            raise invalid
+        status = invitation_status(invitation, timezone.now())
+        if status != InvitationStatus.PENDING:
+            raise Conflict(f"This invitation is {status.label.lower()}.", code=f"invitation_{status.value}")
+        user = User.objects.filter(email=invitation.email).first()
+        created = user is None
+        if user is None:
+            if not password:
+                raise ValidationFailed.for_field("password", "required", "Choose a password for your new account.")
+            errors = _password_errors(password, User(email=invitation.email, full_name=full_name))
+            if errors:
+                raise ValidationFailed(fields={"password": errors})
+            user = User.objects.create_user(email=invitation.email, password=password, full_name=full_name)
+        membership, _ = Membership.objects.get_or_create(user=user, tenant=tenant, defaults={"role": invitation.role})
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+        membership = Membership.objects.select_related("tenant", "user").get(pk=membership.pk)
+        return Acceptance(
+            membership=membership, user_created=created, session=_session(membership) if created else None
+        )

@@ -1,0 +1,33 @@
+"""Test data for the accounts module. Plain functions over the services and models."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from rest_framework.test import APIClient
+
+from tenants.models import Membership, Role, Tenant, User
+from tenants.tokens import tokens_for_membership
+
+PASSWORD = "correct horse battery staple"
+_seq = itertools.count(1)
+
+
+def make_tenant(*, name: str | None = None, slug: str | None = None, **extra: Any) -> Tenant:
+    n = next(_seq)
+    return Tenant.objects.create(name=name or f"Company {n}", slug=slug or f"company-{n}", **extra)
+
+
+def make_user(*, email: str | None = None, password: str = PASSWORD, **extra: Any) -> User:
+    return User.objects.create_user(email=email or f"user{next(_seq)}@example.com", password=password, **extra)
+
+
+def make_member(tenant: Tenant, role: str = Role.OWNER, *, user: User | None = None) -> Membership:
+    return Membership.objects.create(tenant=tenant, user=user or make_user(), role=role)
+
+
+def client_for(membership: Membership) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for_membership(membership)['access']}")
+    return client

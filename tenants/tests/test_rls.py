@@ -1,0 +1,126 @@
+"""Row Level Security: the database isolates tenants even from raw SQL."""
+
+import pytest
+from django.db import DatabaseError, connection, connections, transaction
+
+from tenants.context import tenant_context
+from tenants.rls import tables_missing_isolation
+from tenants.tests.isolation_app.models import Widget, WidgetPart
+
+pytestmark = pytest.mark.django_db(databases=["default", "owner"])
+
+
+def _names(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+@pytest.fixture
+def widgets(tenant_a, tenant_b):
+    with tenant_context(tenant_a):
+        a = Widget.objects.create(name="alpha-widget")
+    with tenant_context(tenant_b):
+        b = Widget.objects.create(name="beta-widget")
+    return a, b
+
+
+def test_tests_run_as_runtime_role_without_bypass():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper, rolbypassrls, current_user FROM pg_roles WHERE rolname = current_user")
+        superuser, bypass, user = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user")
+        owned = cursor.fetchone()[0]
+    assert (superuser, bypass, owned) == (False, False, 0)
+    assert user == connections["default"].settings_dict["USER"]
+
+
+def test_every_tenant_table_has_enabled_forced_policy():
+    with connections["owner"].cursor() as cursor:
+        assert tables_missing_isolation(cursor) == []
+
+
+def test_a_tenant_table_without_policy_is_detected():
+    with connections["owner"].cursor() as cursor:
+        cursor.execute("CREATE TABLE rogue_table (id uuid PRIMARY KEY, tenant_id uuid NOT NULL)")
+        assert tables_missing_isolation(cursor) == ["rogue_table"]
+        cursor.execute("ALTER TABLE rogue_table ENABLE ROW LEVEL SECURITY")
+        cursor.execute("CREATE POLICY tenant_isolation ON rogue_table USING (true)")
+        assert tables_missing_isolation(cursor) == ["rogue_table"], "enabled but not forced must still be flagged"
+
+
+def test_raw_sql_sees_only_current_tenant_rows(widgets, tenant_a, tenant_b):
+    with tenant_context(tenant_a):
+        assert _names("SELECT name FROM isolation_app_widget") == ["alpha-widget"]
+    with tenant_context(tenant_b):
+        assert _names("SELECT name FROM isolation_app_widget") == ["beta-widget"]
+
+
+def test_raw_sql_without_tenant_sees_nothing_and_cannot_insert(widgets, tenant_a):
+    assert _names("SELECT name FROM isolation_app_widget") == []
+    with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO isolation_app_widget (id, tenant_id, name) VALUES (gen_random_uuid(), %s, 'x')",
+                [tenant_a.id],
+            )
+
+
+def test_raw_sql_cannot_write_into_another_tenant(widgets, tenant_a, tenant_b):
+    with tenant_context(tenant_a):
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO isolation_app_widget (id, tenant_id, name) VALUES (gen_random_uuid(), %s, 'x')",
+                    [tenant_b.id],
+                )
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE isolation_app_widget SET name = 'hijacked' WHERE name = 'beta-widget'")
+            assert cursor.rowcount == 0
+            cursor.execute("DELETE FROM isolation_app_widget")
+            assert cursor.rowcount == 1
+    with tenant_context(tenant_b):
+        assert _names("SELECT name FROM isolation_app_widget") == ["beta-widget"]
+
+
+def test_runtime_role_cannot_disable_or_bypass_rls(widgets, tenant_a):
+    with pytest.raises(DatabaseError, match="must be owner"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE isolation_app_widget DISABLE ROW LEVEL SECURITY")
+    with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL row_security = off")
+            cursor.execute("SELECT name FROM isolation_app_widget")
+
+
+def test_database_refuses_foreign_key_into_another_tenant(widgets, tenant_a):
+    _, beta_widget = widgets
+    with tenant_context(tenant_a):
+        with pytest.raises(DatabaseError, match="tenant_fk"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO isolation_app_widgetpart (id, tenant_id, widget_id, label) "
+                    "VALUES (gen_random_uuid(), %s, %s, 'stolen')",
+                    [tenant_a.id, beta_widget.id],
+                )
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        assert WidgetPart.objects.count() == 0
+
+
+def test_tenant_setting_is_transaction_local(widgets, tenant_a):
+    with tenant_context(tenant_a), transaction.atomic():
+        assert _names("SELECT name FROM isolation_app_widget") == ["alpha-widget"]
+    # The test's own transaction is still open; the context is gone, so is the tenant.
+    assert _names("SELECT current_setting('app.tenant_id', true)") in ([""], [None])
+    assert _names("SELECT name FROM isolation_app_widget") == []
+
+
+def test_savepoint_rollback_does_not_lose_the_tenant(widgets, tenant_a):
+    with tenant_context(tenant_a):
+        try:
+            with transaction.atomic():
+                assert Widget.objects.count() == 1
+                raise RuntimeError("roll back to the savepoint")
+        except RuntimeError:
+            pass
+        assert _names("SELECT name FROM isolation_app_widget") == ["alpha-widget"]
