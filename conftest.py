@@ -116,3 +116,11 @@ def client_b(owner_b):
     from tenants.tests.factories import client_for
 
     return client_for(owner_b)
+
+
+@pytest.fixture
+def api():
+    """An anonymous API client; JSON by default."""
+    from rest_framework.test import APIClient
+
+    return APIClient()

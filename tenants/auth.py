@@ -30,7 +30,7 @@ class TenantJWTAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
-class TenantJWTAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class TenantJWTAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "tenants.auth.TenantJWTAuthentication"
     name = "jwtAuth"
 

@@ -26,8 +26,8 @@ def check_tenant_models(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                     )
                 )
         for field in model._meta.local_many_to_many:
-            through = field.remote_field.through  # type: ignore[union-attr]
-            if through._meta.auto_created:
+            through = field.remote_field.through
+            if through is not None and through._meta.auto_created:
                 errors.append(
                     checks.Error(
                         f"{label}.{field.name}: many-to-many between tenant tables needs an explicit "

@@ -111,7 +111,7 @@ def apply_tenant_isolation(using: str, *, runtime_role: str | None, ops_role: st
         for model in present:
             table = model._meta.db_table
             for field in tenant_foreign_keys(model):
-                target = field.related_model._meta  # type: ignore[union-attr]
+                target = field.related_model._meta
                 fk_name = _name(table, field.column, suffix="tenant_fk")
                 if not _constraint_exists(cursor, table, fk_name):
                     cursor.execute(

@@ -34,6 +34,10 @@ class TenantManager(models.Manager[Any]):
         tenant = get_current_tenant()
         return TenantQuerySet(self.model, using=self._db).filter(tenant_id=tenant.id)
 
+    def none(self) -> TenantQuerySet:
+        """An empty queryset needs no tenant (schema generation, filters)."""
+        return TenantQuerySet(self.model, using=self._db).none()
+
     def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
         tenant = get_current_tenant()
         objs = list(objs)
@@ -71,7 +75,7 @@ class TenantScopedModel(models.Model):
         return super().delete(*args, **kwargs)
 
     def _assign_current_tenant(self, tenant: Any) -> None:
-        if self.tenant_id is None:  # type: ignore[attr-defined]
+        if self.tenant_id is None:
             self.tenant = tenant
-        elif self.tenant_id != tenant.id:  # type: ignore[attr-defined]
+        elif self.tenant_id != tenant.id:
             raise CrossTenantWrite()

@@ -10,7 +10,7 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -221,7 +221,7 @@ def _refresh_token(raw: str) -> RefreshToken:
 
 def _blacklist_once(token: RefreshToken) -> None:
     """Blacklists the token; refuses when another request already did (token reuse)."""
-    _, created = token.blacklist()
+    _, created = cast(tuple[BlacklistedToken, bool], token.blacklist())  # simplejwt returns get_or_create's pair
     if not created:
         raise AuthenticationError("Token is blacklisted", code="token_not_valid")
 
@@ -303,7 +303,7 @@ def password_reset_confirm(*, token: str, new_password: str) -> None:
 
 def tenant_update(*, name: str | None = None, currency: str | None = None) -> Tenant:
     tenant = Tenant.objects.select_for_update().get(pk=get_current_tenant().pk)
-    changed = []
+    changed: list[str] = []
     if name is not None:
         tenant.name, changed = name, [*changed, "name"]
     if currency is not None:

@@ -26,10 +26,10 @@ from tenants.context import current_tenant_id, reset_current_tenant, set_current
 logger = logging.getLogger(__name__)
 
 
-class TenantTask(Task):  # type: ignore[type-arg]
+class TenantTask(Task):
     abstract = True
 
-    def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
+    def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:  # type: ignore[override]
         kwargs = dict(kwargs or {})
         if not kwargs.get("tenant_id"):
             tenant_id = current_tenant_id()

@@ -11,6 +11,7 @@
 """
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -101,8 +102,9 @@ def _api_exception_body(exc: exceptions.APIException) -> tuple[dict[str, Any], i
         message = str(detail[0])
     if isinstance(exc, exceptions.Throttled):
         code = "throttled"
-        if exc.wait is not None:
-            details["retry_after"] = int(exc.wait) + (0 if float(exc.wait).is_integer() else 1)
+        wait = getattr(exc, "wait", None)
+        if wait is not None:
+            details["retry_after"] = math.ceil(wait)
     if isinstance(exc, exceptions.NotAuthenticated):
         code = "not_authenticated"
     if isinstance(exc, exceptions.ParseError):

@@ -21,7 +21,7 @@ class ErrorSerializer(serializers.Serializer[Any]):
         )
     )
     message = serializers.CharField(help_text="Human-readable message.")
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=ErrorFieldItemSerializer()),
         help_text="Field errors by dotted path (e.g. `lines.0.quantity`); empty when none.",
     )

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import ALLOWED_HOSTS, DEBUG, INSECURE_SECRET_KEY, SECRET_KEY, SIMPLE_JWT, env
+from config.settings.base import ALLOWED_HOSTS, DEBUG, INSECURE_SECRET_KEY, MIDDLEWARE, SECRET_KEY, SIMPLE_JWT, env
 
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production (unset DEBUG or set DEBUG=0).")
@@ -13,6 +13,9 @@ if not env.str("ALLOWED_HOSTS", default="") or not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names this deployment serves.")
 if SIMPLE_JWT["SIGNING_KEY"] == INSECURE_SECRET_KEY:
     raise ImproperlyConfigured("JWT_SIGNING_KEY must not be the development default.")
+
+# Static files (the API docs' assets) served by the app itself, after collectstatic.
+MIDDLEWARE = [*MIDDLEWARE[:2], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[2:]]
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
