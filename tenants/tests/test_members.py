@@ -198,8 +198,8 @@ def test_revoked_invitation_is_refused(api, client_a, django_capture_on_commit_c
 
 
 def test_reinviting_replaces_the_pending_invitation(api, client_a, django_capture_on_commit_callbacks):
-    first, first_token = _invite(client_a, django_capture_on_commit_callbacks)
-    second, second_token = _invite(client_a, django_capture_on_commit_callbacks, role="viewer")
+    _, first_token = _invite(client_a, django_capture_on_commit_callbacks)
+    _, second_token = _invite(client_a, django_capture_on_commit_callbacks, role="viewer")
 
     assert api.post(ACCEPT, {"token": first_token, "password": PASSWORD}).json()["code"] == "invitation_revoked"
     assert api.post(ACCEPT, {"token": second_token, "password": PASSWORD}).json()["role"] == "viewer"
