@@ -24,7 +24,7 @@ run: $(STAMP)
 
 ## test: lint, then the suite on PostgreSQL and Redis (throwaway servers unless DATABASE_URL/REDIS_URL are set)
 test: $(STAMP) lint
-	scripts/with-test-services.sh $(PY) -m pytest
+	scripts/with-test-services.sh $(PY) -m pytest -q
 
 ## lint: ruff, ruff format --check, mypy, makemigrations --check, stale OpenAPI file
 # Lint commands read no database: the suite's DATABASE_URL is a server to provision, not the app's.

@@ -4,13 +4,14 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections
+from django.db import connections, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
 
 
+@transaction.non_atomic_requests
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """The process is up. Touches nothing else."""
@@ -36,6 +37,7 @@ def _cache_ok() -> bool:
         return False
 
 
+@transaction.non_atomic_requests
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
     """Database and Redis (the cache; when REDIS_URL is unset, the local-memory cache) reachable, or 503."""

@@ -14,6 +14,7 @@ import logging
 import math
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DataError, IntegrityError
 from django.http import Http404, HttpRequest, JsonResponse
@@ -115,7 +116,7 @@ def _api_exception_body(exc: exceptions.APIException) -> tuple[dict[str, Any], i
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every exception becomes the error shape; never raises."""
     headers: dict[str, str] = {}
-    if isinstance(exc, Http404):
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -31,3 +31,25 @@ def client_for(membership: Membership) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for_membership(membership)['access']}")
     return client
+
+
+def cross_tenant_seed(tenant: Tenant) -> list[Any]:
+    """One row of each tenants-app model for the cross-tenant harness (runs in the tenant's context)."""
+    from datetime import timedelta
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    from tenants.models import Invitation
+
+    clerk = make_member(tenant, Role.CLERK)
+    invitation = Invitation.objects.create(
+        email=f"invitee-{tenant.slug}@example.com", role=Role.VIEWER, expires_at=timezone.now() + timedelta(days=7)
+    )
+    seeded: list[Any] = [clerk, invitation]
+    if apps.is_installed("tenants.tests.isolation_app"):
+        from tenants.tests.isolation_app.models import Widget, WidgetPart
+
+        widget = Widget.objects.create(name=f"widget-{tenant.slug}")
+        seeded += [widget, WidgetPart.objects.create(widget=widget, label="part")]
+    return seeded

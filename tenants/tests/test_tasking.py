@@ -10,7 +10,7 @@ from django.db import connection
 
 from config.celery import app
 from config.errors import TenantRequired
-from tenants.context import get_current_tenant_or_none, tenant_context
+from tenants.context import get_current_tenant, get_current_tenant_or_none, tenant_context
 from tenants.tasking import TenantTask
 from tenants.tests.factories import make_tenant
 from tenants.tests.isolation_app.models import Widget
@@ -31,7 +31,7 @@ def observe_widgets(*, tenant_id: str, label: str) -> None:
         observations.append(
             {
                 "label": label,
-                "tenant": str(get_current_tenant_or_none().id),
+                "tenant": str(get_current_tenant().id),
                 "orm": sorted(Widget.objects.values_list("name", flat=True)),
                 "raw": _raw_widget_names(),
             }
