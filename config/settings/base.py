@@ -79,7 +79,8 @@ def _database(url: str) -> dict[str, object]:
 
 
 DATABASES: dict[str, dict[str, object]] = {
-    "default": _database(env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")),
+    # An empty DATABASE_URL counts as unset.
+    "default": _database(env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if env.str("DATABASE_OWNER_URL", default=""):
     DATABASES["owner"] = _database(env.str("DATABASE_OWNER_URL"))

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from config.settings.base import *  # noqa: F403
 from config.settings.base import POSTGRES_ENGINE, env
 
-TEST_DATABASE_ADMIN_URL = env.str("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/postgres")
+TEST_DATABASE_ADMIN_URL = env.str("DATABASE_URL", default="") or "postgres://postgres@127.0.0.1:5432/postgres"
 TEST_DATABASE_NAME = env.str("TEST_DATABASE_NAME", default=f"stockroom_test_{os.getpid()}")
 TEST_ROLE_PASSWORD = env.str("TEST_ROLE_PASSWORD", default="stockroom-test-password")
 TEST_ROLES = {
@@ -44,7 +44,7 @@ def _alias(role: str) -> dict[str, object]:
 DATABASES = {alias: _alias(role) for alias, role in TEST_ROLES.items()}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+REDIS_URL = env.str("REDIS_URL", default="") or "redis://127.0.0.1:6379/0"
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
