@@ -26,12 +26,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, admin_url: str, **options: Any) -> None:
         env = environ.Env()
-        urls = {
-            "owner": env.str("DATABASE_OWNER_URL", default=""),
-            "runtime": env.str("DATABASE_URL", default=""),
-            "ops": env.str("DATABASE_OPS_URL", default=""),
-        }
-        missing = [name for name, url in urls.items() if not url.startswith(("postgres://", "postgresql://"))]
+        variables = {"owner": "DATABASE_OWNER_URL", "runtime": "DATABASE_URL", "ops": "DATABASE_OPS_URL"}
+        urls = {kind: env.str(variable, default="") for kind, variable in variables.items()}
+        missing = [
+            variables[kind] for kind, url in urls.items() if not url.startswith(("postgres://", "postgresql://"))
+        ]
         if not admin_url or missing:
             raise CommandError(
                 "Set --admin-url (or DATABASE_ADMIN_URL) and PostgreSQL URLs in DATABASE_OWNER_URL, "
