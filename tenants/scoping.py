@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django.db import models
+from django.db.models import Expression
 
 from config.errors import CrossTenantWrite
 from tenants.context import get_current_tenant
@@ -25,18 +26,25 @@ class TenantQuerySet(models.QuerySet[Any]):
         return super().update(**kwargs)
 
 
+class CurrentTenantId(Expression):
+    """The current tenant's id, read when the query is compiled to SQL (so a queryset
+    built before a tenant is set runs for the tenant current when it runs). With no
+    tenant, compiling raises TenantRequired: nothing reaches the database."""
+
+    output_field = models.UUIDField()
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        tenant_id = get_current_tenant().id
+        return "%s", (self.output_field.get_db_prep_value(tenant_id, connection),)
+
+
 class TenantManager(models.Manager[Any]):
     """Default manager of tenant tables: always filtered by the current tenant."""
 
     _queryset_class = TenantQuerySet
 
     def get_queryset(self) -> TenantQuerySet:
-        tenant = get_current_tenant()
-        return TenantQuerySet(self.model, using=self._db).filter(tenant_id=tenant.id)
-
-    def none(self) -> TenantQuerySet:
-        """An empty queryset needs no tenant (schema generation, filters)."""
-        return TenantQuerySet(self.model, using=self._db).none()
+        return TenantQuerySet(self.model, using=self._db).filter(tenant_id=CurrentTenantId())
 
     def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
         tenant = get_current_tenant()

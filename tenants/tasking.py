@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 class TenantTask(Task):
     abstract = True
+    # Run the task in one transaction. A long job that commits in batches sets atomic=False.
+    atomic = True
 
     def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:  # type: ignore[override]
         kwargs = dict(kwargs or {})
@@ -50,6 +52,8 @@ class TenantTask(Task):
             return None
         token = set_current_tenant(tenant)
         try:
+            if not self.atomic:
+                return super().__call__(*args, **kwargs)
             with transaction.atomic():
                 return super().__call__(*args, **kwargs)
         finally:

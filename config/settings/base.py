@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -125,6 +126,19 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 
+CELERY_BEAT_SCHEDULE = {
+    "low-stock-scan": {"task": "inventory.tasks.low_stock_scan", "schedule": 15 * 60},
+    "low-stock-digest": {
+        "task": "inventory.tasks.low_stock_digest",
+        "schedule": crontab(hour=env.int("LOW_STOCK_DIGEST_HOUR_UTC", default=7), minute=0),
+    },
+}
+
+# --- Files: imports and exports (S3 in production via STORAGES) ---------------------
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=100_000_000)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000
+
 # --- Auth ---------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
@@ -213,6 +227,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "tenants.models.Role",
         "TenantStatusEnum": "tenants.models.TenantStatus",
+        "MovementKindEnum": "inventory.models.MovementKind",
+        "ExportKindEnum": "inventory.models.ExportKind",
+        "JobStatusEnum": "inventory.models.JobStatus",
+        "ReferenceTypeEnum": "inventory.models.ReferenceType",
+        "UnitEnum": "inventory.models.Unit",
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],

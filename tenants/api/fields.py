@@ -10,12 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Model, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
+@extend_schema_field(OpenApiTypes.UUID)
 class TenantRelatedField(serializers.PrimaryKeyRelatedField[Any]):
     default_error_messages = {
-        "does_not_exist": "Object with id {pk_value} does not exist.",
+        "does_not_exist": "No such object in this workspace.",
         "incorrect_type": "Incorrect type. Expected an id, received {data_type}.",
     }
 

@@ -13,7 +13,15 @@ pytestmark = pytest.mark.django_db
 
 def test_default_manager_raises_without_tenant(tenant_a):
     with pytest.raises(TenantRequired):
-        Widget.objects.all()
+        list(Widget.objects.all())
+    with pytest.raises(TenantRequired):
+        Widget.objects.count()
+    with pytest.raises(TenantRequired):
+        Widget.objects.filter(name="x").update(name="y")
+    with pytest.raises(TenantRequired):
+        Widget.objects.filter(name="x").delete()
+    with pytest.raises(TenantRequired):
+        WidgetPart.objects.filter(widget__in=Widget.objects.all()).exists()
     with pytest.raises(TenantRequired):
         Widget(name="orphan").save()
     with pytest.raises(TenantRequired):
@@ -28,6 +36,18 @@ def test_default_manager_filters_by_current_tenant(tenant_a, tenant_b):
         assert list(Widget.objects.values_list("name", flat=True)) == ["b1"]
     with tenant_context(tenant_a):
         assert list(Widget.objects.values_list("name", flat=True)) == ["a1"]
+
+
+def test_queryset_is_bound_to_the_tenant_current_when_it_runs(tenant_a, tenant_b):
+    with tenant_context(tenant_a):
+        Widget.objects.create(name="a1")
+    with tenant_context(tenant_b):
+        Widget.objects.create(name="b1")
+    early = Widget.objects.values_list("name", flat=True)  # built with no tenant
+    with tenant_context(tenant_a):
+        assert list(early.all()) == ["a1"]
+    with tenant_context(tenant_b):
+        assert list(early.all()) == ["b1"]
 
 
 def test_new_rows_take_the_current_tenant(tenant_a):

@@ -1,0 +1,62 @@
+"""Domain errors of the inventory module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from config.errors import DomainError
+
+
+@dataclass(frozen=True)
+class Shortage:
+    product_id: str
+    sku: str
+    warehouse_id: str
+    warehouse_code: str
+    requested: Decimal
+    available: Decimal
+
+    @classmethod
+    def of(cls, change: Any, available: Decimal) -> Shortage:
+        return cls(
+            product_id=str(change.product.id),
+            sku=change.product.sku,
+            warehouse_id=str(change.warehouse.id),
+            warehouse_code=change.warehouse.code,
+            requested=abs(change.quantity),
+            available=max(available, Decimal("0")),
+        )
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "product": self.product_id,
+            "sku": self.sku,
+            "warehouse": self.warehouse_id,
+            "warehouse_code": self.warehouse_code,
+            "requested": str(self.requested),
+            "available": str(self.available),
+        }
+
+
+class InsufficientStock(DomainError):
+    """409 ``insufficient_stock``; ``details.lines`` names every short line and
+    ``details.available`` is the available quantity of the first one."""
+
+    status_code = 409
+    code = "insufficient_stock"
+
+    def __init__(self, shortages: list[Shortage]) -> None:
+        self.shortages = shortages
+        first = shortages[0]
+        message = (
+            f"Not enough {first.sku} in {first.warehouse_code}: "
+            f"{first.requested} requested, {first.available} available."
+            if len(shortages) == 1
+            else f"Not enough stock for {len(shortages)} lines."
+        )
+        super().__init__(
+            message,
+            details={"available": str(first.available), "lines": [s.as_dict() for s in shortages]},
+        )

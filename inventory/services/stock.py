@@ -1,0 +1,457 @@
+"""Stock writes. Every change of quantity goes through ``apply_changes``:
+
+1. products whose average cost changes are locked (``SELECT ... FOR UPDATE``,
+   ordered by id), then the stock levels touched, ordered by (product, warehouse):
+   one global order, so concurrent calls cannot deadlock;
+2. the changes are applied in memory, in the order given, and every rule is
+   checked (available stock, reservations, whole units);
+3. the ledger rows are inserted and the levels updated in the same transaction.
+
+A shortage raises ``InsufficientStock`` naming every short line, before anything
+is written. The CHECK constraints on ``StockLevel`` are the last word.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from config.errors import Conflict, ValidationFailed
+from inventory.errors import InsufficientStock, Shortage
+from inventory.models import (
+    MovementKind,
+    Product,
+    ReferenceType,
+    Reservation,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
+from tenants.models import User
+
+ZERO = Decimal("0")
+QUANTUM = Decimal("0.0001")
+COST_QUANTUM = Decimal("0.0001")
+
+
+@dataclass
+class Change:
+    """One signed change to one level: ``on_hand`` for receipt, issue, adjustment and
+    transfers; ``reserved`` for reservation and release."""
+
+    product: Product
+    warehouse: Warehouse
+    kind: MovementKind
+    quantity: Decimal
+    unit_cost: Decimal | None = None
+    reason: str = ""
+    reference_type: str = ReferenceType.MANUAL
+    reference_id: uuid.UUID | None = None
+    note: str = ""
+
+    @property
+    def key(self) -> tuple[uuid.UUID, uuid.UUID]:
+        return (self.product.id, self.warehouse.id)
+
+    @property
+    def changes_reserved(self) -> bool:
+        return self.kind in {MovementKind.RESERVATION, MovementKind.RELEASE}
+
+
+@dataclass
+class _Level:
+    row: StockLevel
+    on_hand: Decimal
+    reserved: Decimal
+    touched: bool = False
+    movements: list[StockMovement] = field(default_factory=list)
+
+
+def check_quantity(product: Product, quantity: Decimal, field_name: str = "quantity") -> Decimal:
+    """Quantities have at most 4 decimals; whole-number units take whole numbers."""
+    if quantity != quantity.quantize(QUANTUM):
+        raise ValidationFailed.for_field(field_name, "max_decimal_places", "Use at most 4 decimal places.")
+    if product.whole_units_only and quantity != quantity.to_integral_value():
+        raise ValidationFailed.for_field(
+            field_name,
+            "fractional_quantity",
+            f"{product.sku} is counted in {product.get_unit_display().lower()}: use a whole number.",
+        )
+    return quantity
+
+
+def _lock_levels(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> dict[tuple[uuid.UUID, uuid.UUID], StockLevel]:
+    ordered = sorted(set(keys))
+    StockLevel.objects.bulk_create(
+        [StockLevel(product_id=p, warehouse_id=w) for p, w in ordered], ignore_conflicts=True
+    )
+    condition = Q()
+    for product_id, warehouse_id in ordered:
+        condition |= Q(product_id=product_id, warehouse_id=warehouse_id)
+    rows = StockLevel.objects.select_for_update().filter(condition).order_by("product_id", "warehouse_id")
+    return {(row.product_id, row.warehouse_id): row for row in rows}
+
+
+def _lock_products(product_ids: set[uuid.UUID]) -> dict[uuid.UUID, Product]:
+    rows = Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk")
+    return {row.pk: row for row in rows}
+
+
+def _new_average_costs(changes: Sequence[Change], products: dict[uuid.UUID, Product]) -> dict[uuid.UUID, Decimal]:
+    """Weighted average cost per product after its receipts (all warehouses)."""
+    totals = dict(
+        StockLevel.objects.filter(product_id__in=products)
+        .values("product_id")
+        .annotate(total=Sum("on_hand"))
+        .values_list("product_id", "total")
+    )
+    averages: dict[uuid.UUID, Decimal] = {}
+    quantities: dict[uuid.UUID, Decimal] = {}
+    for change in changes:
+        if change.kind != MovementKind.RECEIPT or change.unit_cost is None:
+            continue
+        pid = change.product.id
+        quantity = quantities.get(pid, totals.get(pid) or ZERO)
+        average = averages.get(pid, products[pid].average_cost)
+        new_quantity = quantity + change.quantity
+        if new_quantity > 0:
+            average = (quantity * average + change.quantity * change.unit_cost) / new_quantity
+        averages[pid] = average.quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
+        quantities[pid] = new_quantity
+    return averages
+
+
+def apply_changes(changes: Sequence[Change], *, user: User | None = None) -> list[StockMovement]:
+    """The one way stock quantities change. Atomic; raises before writing anything."""
+    if not changes:
+        return []
+    for change in changes:
+        check_quantity(change.product, abs(change.quantity))
+        if change.quantity == 0:
+            raise ValidationFailed.for_field("quantity", "zero_quantity", "The quantity must not be zero.")
+    with transaction.atomic():
+        costed = {c.product.id for c in changes if c.kind == MovementKind.RECEIPT and c.unit_cost is not None}
+        products = _lock_products(costed) if costed else {}
+        rows = _lock_levels([c.key for c in changes])
+        levels = {key: _Level(row, row.on_hand, row.reserved) for key, row in rows.items()}
+        shortages: list[Shortage] = []
+        movements: list[StockMovement] = []
+        now = timezone.now()
+        for change in changes:
+            level = levels[change.key]
+            if change.changes_reserved:
+                new_reserved = level.reserved + change.quantity
+                if new_reserved > level.on_hand:
+                    shortages.append(Shortage.of(change, level.on_hand - level.reserved))
+                    continue
+                if new_reserved < 0:
+                    raise Conflict("Cannot release more than is reserved.", code="reservation_mismatch")
+                level.reserved = new_reserved
+            else:
+                new_on_hand = level.on_hand + change.quantity
+                if new_on_hand < level.reserved:
+                    shortages.append(Shortage.of(change, level.on_hand - level.reserved))
+                    continue
+                level.on_hand = new_on_hand
+            level.touched = True
+            movements.append(
+                StockMovement(
+                    kind=change.kind,
+                    product_id=change.product.id,
+                    warehouse_id=change.warehouse.id,
+                    quantity=change.quantity,
+                    on_hand_after=level.on_hand,
+                    reserved_after=level.reserved,
+                    unit_cost=change.unit_cost,
+                    reason=change.reason,
+                    note=change.note,
+                    reference_type=change.reference_type,
+                    reference_id=change.reference_id,
+                    user=user,
+                    created_at=now,
+                )
+            )
+        if shortages:
+            raise InsufficientStock(shortages)
+        if products:
+            for product_id, average in _new_average_costs(changes, products).items():
+                product = products[product_id]
+                if product.average_cost != average:
+                    product.average_cost = average
+                    product.save(update_fields=["average_cost", "updated_at"])
+        StockMovement.objects.bulk_create(movements)
+        touched = [level for level in levels.values() if level.touched]
+        for level in touched:
+            level.row.on_hand, level.row.reserved, level.row.updated_at = level.on_hand, level.reserved, now
+        if len(touched) == 1:
+            touched[0].row.save(update_fields=["on_hand", "reserved", "updated_at"])
+        else:
+            StockLevel.objects.bulk_update([level.row for level in touched], ["on_hand", "reserved", "updated_at"])
+        return movements
+
+
+# --- The operations of the API ---------------------------------------------------------
+
+
+def stock_receive(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    quantity: Decimal,
+    unit_cost: Decimal | None = None,
+    note: str = "",
+    user: User | None = None,
+    reference_type: str = ReferenceType.MANUAL,
+    reference_id: uuid.UUID | None = None,
+) -> list[StockMovement]:
+    _positive(quantity)
+    return apply_changes(
+        [
+            Change(
+                product,
+                warehouse,
+                MovementKind.RECEIPT,
+                quantity,
+                unit_cost=product.cost_price if unit_cost is None else unit_cost,
+                note=note,
+                reference_type=reference_type,
+                reference_id=reference_id,
+            )
+        ],
+        user=user,
+    )
+
+
+def stock_issue(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    quantity: Decimal,
+    note: str = "",
+    user: User | None = None,
+    reference_type: str = ReferenceType.MANUAL,
+    reference_id: uuid.UUID | None = None,
+) -> list[StockMovement]:
+    _positive(quantity)
+    return apply_changes(
+        [
+            Change(
+                product,
+                warehouse,
+                MovementKind.ISSUE,
+                -quantity,
+                unit_cost=product.average_cost,
+                note=note,
+                reference_type=reference_type,
+                reference_id=reference_id,
+            )
+        ],
+        user=user,
+    )
+
+
+def stock_adjust(
+    *,
+    product: Product,
+    warehouse: Warehouse,
+    reason: str,
+    counted_quantity: Decimal | None = None,
+    delta: Decimal | None = None,
+    note: str = "",
+    user: User | None = None,
+) -> list[StockMovement]:
+    """To a counted quantity, or by a delta. Counting the same quantity writes nothing."""
+    if (counted_quantity is None) == (delta is None):
+        raise ValidationFailed.for_field(
+            "non_field_errors", "counted_or_delta", "Give either counted_quantity or delta, not both."
+        )
+    with transaction.atomic():
+        if counted_quantity is not None:
+            if counted_quantity < 0:
+                raise ValidationFailed.for_field("counted_quantity", "min_value", "A count cannot be negative.")
+            check_quantity(product, counted_quantity, "counted_quantity")
+            level = _lock_levels([(product.id, warehouse.id)])[(product.id, warehouse.id)]
+            delta = counted_quantity - level.on_hand
+            if delta == 0:
+                return []
+        assert delta is not None
+        return apply_changes(
+            [
+                Change(
+                    product,
+                    warehouse,
+                    MovementKind.ADJUSTMENT,
+                    delta,
+                    unit_cost=product.average_cost,
+                    reason=reason,
+                    note=note,
+                )
+            ],
+            user=user,
+        )
+
+
+def stock_transfer(
+    *,
+    product: Product,
+    from_warehouse: Warehouse,
+    to_warehouse: Warehouse,
+    quantity: Decimal,
+    note: str = "",
+    user: User | None = None,
+) -> list[StockMovement]:
+    _positive(quantity)
+    if from_warehouse.pk == to_warehouse.pk:
+        raise ValidationFailed.for_field("to_warehouse", "same_warehouse", "Transfer to a different warehouse.")
+    transfer_id = uuid.uuid4()
+    common: dict[str, Any] = {
+        "unit_cost": product.average_cost,
+        "note": note,
+        "reference_type": ReferenceType.TRANSFER,
+        "reference_id": transfer_id,
+    }
+    return apply_changes(
+        [
+            Change(product, from_warehouse, MovementKind.TRANSFER_OUT, -quantity, **common),
+            Change(product, to_warehouse, MovementKind.TRANSFER_IN, quantity, **common),
+        ],
+        user=user,
+    )
+
+
+# --- Reservations (used by sales orders) ------------------------------------------------
+
+
+@dataclass
+class ReserveRequest:
+    product: Product
+    warehouse: Warehouse
+    quantity: Decimal
+    reference_type: str
+    reference_id: uuid.UUID
+
+
+def stock_reserve(*, requests: Sequence[ReserveRequest], user: User | None = None) -> list[Reservation]:
+    """Reserves every line or none (InsufficientStock names each short line)."""
+    for request in requests:
+        _positive(request.quantity)
+    with transaction.atomic():
+        apply_changes(
+            [
+                Change(
+                    r.product,
+                    r.warehouse,
+                    MovementKind.RESERVATION,
+                    r.quantity,
+                    reference_type=r.reference_type,
+                    reference_id=r.reference_id,
+                )
+                for r in requests
+            ],
+            user=user,
+        )
+        return Reservation.objects.bulk_create(
+            [
+                Reservation(
+                    product=r.product,
+                    warehouse=r.warehouse,
+                    quantity=r.quantity,
+                    reference_type=r.reference_type,
+                    reference_id=r.reference_id,
+                )
+                for r in requests
+            ]
+        )
+
+
+def _locked_reservations(reservations: Sequence[Reservation]) -> list[Reservation]:
+    return list(
+        Reservation.objects.select_for_update()
+        .select_related("product", "warehouse")
+        .filter(pk__in=[r.pk for r in reservations], closed_at__isnull=True)
+        .order_by("pk")
+    )
+
+
+def stock_release(
+    *, reservations: Sequence[Reservation], user: User | None = None, note: str = ""
+) -> list[StockMovement]:
+    """Releases what the reservations still hold and closes them."""
+    with transaction.atomic():
+        locked = _locked_reservations(reservations)
+        movements = apply_changes(
+            [
+                Change(
+                    r.product,
+                    r.warehouse,
+                    MovementKind.RELEASE,
+                    -r.quantity,
+                    reference_type=r.reference_type,
+                    reference_id=r.reference_id,
+                    note=note,
+                )
+                for r in locked
+                if r.quantity > 0
+            ],
+            user=user,
+        )
+        Reservation.objects.filter(pk__in=[r.pk for r in locked]).update(quantity=ZERO, closed_at=timezone.now())
+        return movements
+
+
+@dataclass
+class IssueReserved:
+    reservation: Reservation
+    quantity: Decimal
+
+
+def stock_issue_reserved(
+    *, items: Sequence[IssueReserved], user: User | None = None, note: str = ""
+) -> list[StockMovement]:
+    """Ships reserved stock: a release and an issue per item, and the reservation shrinks."""
+    with transaction.atomic():
+        locked = {r.pk: r for r in _locked_reservations([item.reservation for item in items])}
+        changes: list[Change] = []
+        for item in items:
+            reservation = locked.get(item.reservation.pk)
+            if reservation is None or item.quantity > reservation.quantity:
+                raise Conflict("The quantity is more than is reserved for this line.", code="reservation_mismatch")
+            _positive(item.quantity)
+            common: dict[str, Any] = {
+                "reference_type": reservation.reference_type,
+                "reference_id": reservation.reference_id,
+                "note": note,
+            }
+            changes.append(
+                Change(reservation.product, reservation.warehouse, MovementKind.RELEASE, -item.quantity, **common)
+            )
+            changes.append(
+                Change(
+                    reservation.product,
+                    reservation.warehouse,
+                    MovementKind.ISSUE,
+                    -item.quantity,
+                    unit_cost=reservation.product.average_cost,
+                    **common,
+                )
+            )
+            reservation.quantity -= item.quantity
+        movements = apply_changes(changes, user=user)
+        now = timezone.now()
+        for reservation in locked.values():
+            if reservation.quantity == 0:
+                reservation.closed_at = now
+            reservation.save(update_fields=["quantity", "closed_at"])
+        return movements
+
+
+def _positive(quantity: Decimal) -> None:
+    if quantity <= 0:
+        raise ValidationFailed.for_field("quantity", "min_value", "The quantity must be greater than zero.")
