@@ -9,6 +9,11 @@ from typing import Any
 from config.errors import DomainError
 
 
+def _fmt(quantity: Decimal) -> str:
+    """Quantities in error details look like quantities in responses: 4 decimals."""
+    return str(quantity.quantize(Decimal("0.0001")))
+
+
 @dataclass(frozen=True)
 class Shortage:
     product_id: str
@@ -35,8 +40,8 @@ class Shortage:
             "sku": self.sku,
             "warehouse": self.warehouse_id,
             "warehouse_code": self.warehouse_code,
-            "requested": str(self.requested),
-            "available": str(self.available),
+            "requested": _fmt(self.requested),
+            "available": _fmt(self.available),
         }
 
 
@@ -58,5 +63,5 @@ class InsufficientStock(DomainError):
         )
         super().__init__(
             message,
-            details={"available": str(first.available), "lines": [s.as_dict() for s in shortages]},
+            details={"available": _fmt(first.available), "lines": [s.as_dict() for s in shortages]},
         )

@@ -3,6 +3,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.models import (
@@ -187,10 +189,11 @@ class LowStockSerializer(StockLevelSerializer):
         fields = [*StockLevelSerializer.Meta.fields, "suggested_order_quantity"]
         read_only_fields = fields
 
-    def get_suggested_order_quantity(self, level: Any) -> Decimal:
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_suggested_order_quantity(self, level: Any) -> str:
         """The product's reorder quantity, or enough to reach the reorder point."""
         shortfall: Decimal = level.product.reorder_point - level.available
-        return max(level.product.reorder_quantity, shortfall)
+        return str(max(level.product.reorder_quantity, shortfall).quantize(Decimal("0.0001")))
 
 
 class StockMovementSerializer(serializers.ModelSerializer[StockMovement]):

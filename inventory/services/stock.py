@@ -87,20 +87,36 @@ def check_quantity(product: Product, quantity: Decimal, field_name: str = "quant
     return quantity
 
 
-def _lock_levels(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> dict[tuple[uuid.UUID, uuid.UUID], StockLevel]:
-    ordered = sorted(set(keys))
-    StockLevel.objects.bulk_create(
-        [StockLevel(product_id=p, warehouse_id=w) for p, w in ordered], ignore_conflicts=True
-    )
+def _select_levels(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> list[StockLevel]:
     condition = Q()
-    for product_id, warehouse_id in ordered:
+    for product_id, warehouse_id in keys:
         condition |= Q(product_id=product_id, warehouse_id=warehouse_id)
-    rows = StockLevel.objects.select_for_update().filter(condition).order_by("product_id", "warehouse_id")
-    return {(row.product_id, row.warehouse_id): row for row in rows}
+    # FOR NO KEY UPDATE: foreign-key checks (FOR KEY SHARE) of other writers never wait on it.
+    return list(
+        StockLevel.objects.select_for_update(no_key=True).filter(condition).order_by("product_id", "warehouse_id")
+    )
+
+
+def _lock_levels(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> dict[tuple[uuid.UUID, uuid.UUID], StockLevel]:
+    """Locks the levels of ``keys`` in (product, warehouse) order, creating missing ones.
+
+    Existing levels are locked first, in order; only then are missing levels inserted
+    (sorted, ON CONFLICT DO NOTHING) and locked. Inserting over an existing row that
+    another transaction is updating would wait on that transaction outside the
+    lock order, which is how deadlocks start."""
+    ordered = sorted(set(keys))
+    levels = {(row.product_id, row.warehouse_id): row for row in _select_levels(ordered)}
+    missing = [key for key in ordered if key not in levels]
+    if missing:
+        StockLevel.objects.bulk_create(
+            [StockLevel(product_id=p, warehouse_id=w) for p, w in missing], ignore_conflicts=True
+        )
+        levels.update({(row.product_id, row.warehouse_id): row for row in _select_levels(missing)})
+    return levels
 
 
 def _lock_products(product_ids: set[uuid.UUID]) -> dict[uuid.UUID, Product]:
-    rows = Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk")
+    rows = Product.objects.select_for_update(no_key=True).filter(pk__in=product_ids).order_by("pk")
     return {row.pk: row for row in rows}
 
 
@@ -373,7 +389,7 @@ def stock_reserve(*, requests: Sequence[ReserveRequest], user: User | None = Non
 
 def _locked_reservations(reservations: Sequence[Reservation]) -> list[Reservation]:
     return list(
-        Reservation.objects.select_for_update()
+        Reservation.objects.select_for_update(no_key=True, of=("self",))
         .select_related("product", "warehouse")
         .filter(pk__in=[r.pk for r in reservations], closed_at__isnull=True)
         .order_by("pk")
