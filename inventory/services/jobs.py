@@ -324,11 +324,14 @@ def _validate_batch(
     return good, errors
 
 
-def _categories(paths: set[str], cache: dict[str, Category]) -> None:
-    """Resolves category paths like ``Hardware > Bolts``, creating what is missing."""
+def _categories(paths: dict[str, str], cache: dict[str, Category]) -> None:
+    """Resolves category paths like ``Hardware > Bolts`` (keyed by their normalized
+    form), creating what is missing with the names as written."""
     from inventory.services.catalog import category_create
 
-    for path in sorted(paths - set(cache)):
+    for key_path, path in sorted(paths.items()):
+        if key_path in cache:
+            continue
         parent: Category | None = None
         walked: list[str] = []
         for name in [part.strip() for part in path.replace("/", ">").split(">") if part.strip()]:
@@ -339,7 +342,7 @@ def _categories(paths: set[str], cache: dict[str, Category]) -> None:
                 cache[key] = found.first() or category_create(name=name, parent=parent)
             parent = cache[key]
         if parent is not None:
-            cache[path] = parent
+            cache[key_path] = parent
 
 
 def _category_key(path: str) -> str:
@@ -350,8 +353,10 @@ def _write_batch(
     rows: list[ParsedRow], job: ImportJob, warehouses: dict[str, Warehouse], cache: dict[str, Any]
 ) -> tuple[int, int]:
     existing = _existing_products([row.values["sku"] for row in rows])
-    paths = {_category_key(row.values["category"]) for row in rows if row.values.get("category")}
-    _categories({p for p in paths if p}, cache)
+    paths = {
+        _category_key(row.values["category"]): row.values["category"] for row in rows if row.values.get("category")
+    }
+    _categories({key: path for key, path in paths.items() if key}, cache)
     creates: list[Product] = []
     updates: list[Product] = []
     update_fields: set[str] = set()
