@@ -48,13 +48,24 @@ def _path_of(category: Category, parent: Category | None) -> tuple[str, int]:
     return f"{parent.path}{category.id.hex}/", parent.depth + 1
 
 
+SIBLING_TAKEN = "A sibling category already has this name."
+
+
+def _check_sibling_name(category: Category) -> None:
+    """Also enforced by a unique constraint (PostgreSQL); SQLite cannot index NULL parents as equal."""
+    siblings = Category.objects.filter(parent=category.parent).exclude(pk=category.pk)
+    if siblings.annotate(name_ci=Lower("name")).filter(name_ci=category.name.lower()).exists():
+        raise ValidationFailed.for_field("name", "unique", SIBLING_TAKEN)
+
+
 @transaction.atomic
 def category_create(*, name: str, parent: Category | None = None, description: str = "") -> Category:
     if parent is not None:
         parent = Category.objects.select_for_update().get(pk=parent.pk)
     category = Category(name=name, parent=parent, description=description)
     category.path, category.depth = _path_of(category, parent)
-    return _save_unique(category, field="name", message="A sibling category already has this name.")
+    _check_sibling_name(category)
+    return _save_unique(category, field="name", message=SIBLING_TAKEN)
 
 
 @transaction.atomic
@@ -85,9 +96,8 @@ def category_update(*, category: Category, data: dict[str, Any]) -> Category:
                 path=Concat(Value(category.path), Substr("path", len(old_path) + 1)),
                 depth=models.F("depth") + depth_shift,
             )
-    return _save_unique(
-        category, field="name", message="A sibling category already has this name.", update_fields=fields
-    )
+    _check_sibling_name(category)
+    return _save_unique(category, field="name", message=SIBLING_TAKEN, update_fields=fields)
 
 
 @transaction.atomic
