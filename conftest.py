@@ -124,3 +124,12 @@ def api():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture
+def in_a(tenant_a):
+    """The test body runs in tenant A's context."""
+    from tenants.context import tenant_context
+
+    with tenant_context(tenant_a):
+        yield tenant_a

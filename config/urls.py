@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include("tenants.api.urls")),
     path("api/v1/", include("inventory.api.urls")),
+    path("api/v1/", include("orders.api.urls")),
 ]
 
 handler400 = "config.api.errors.json_400"

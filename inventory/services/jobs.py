@@ -71,6 +71,8 @@ PRODUCT_COLUMNS = [
     "image_url",
     "attributes",
 ]
+# Read-only columns of a products export, accepted and ignored so an export imports as it is.
+IGNORED_COLUMNS = {"average_cost"}
 DECIMAL_COLUMNS = {"cost_price", "selling_price", "reorder_point", "reorder_quantity"}
 MAX_LENGTHS = {"sku": 64, "name": 200, "barcode": 64, "image_url": 500, "category": 1000}
 TRUE = {"1", "true", "yes", "y", "t"}
@@ -171,6 +173,8 @@ def _header(reader: csv.DictReader[str], warehouses: dict[str, Warehouse]) -> tu
             stock_columns[name] = code
         elif key.lower() in PRODUCT_COLUMNS:
             columns.append(key.lower())
+        elif key.lower() in IGNORED_COLUMNS:
+            continue
         else:
             unknown.append(key)
     if unknown:

@@ -4,14 +4,6 @@ import pytest
 
 from inventory.models import Unit
 from inventory.tests.factories import make_product, make_warehouse
-from tenants.context import tenant_context
-
-
-@pytest.fixture
-def in_a(tenant_a):
-    """The test body runs in tenant A's context."""
-    with tenant_context(tenant_a):
-        yield tenant_a
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def cross_tenant_seed(tenant: Tenant) -> list[Any]:
     supplied = catalog.supplier_product_save(item=SupplierProduct(), data={"supplier": supplier, "product": product})
     movements = stock.stock_receive(product=product, warehouse=warehouse, quantity=Decimal("10"))
     reservations = stock.stock_reserve(
-        requests=[stock.ReserveRequest(product, warehouse, Decimal("1"), ReferenceType.SALES_ORDER_LINE, uuid.uuid4())]
+        requests=[stock.ReserveRequest(product, warehouse, Decimal("1"), ReferenceType.MANUAL, uuid.uuid4())]
     )
     level = product.stock_levels.get()
     alert = LowStockAlert.objects.create(

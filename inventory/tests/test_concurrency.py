@@ -74,7 +74,7 @@ def test_concurrent_issues_and_reservations_never_oversell(committed):
                             held += stock.stock_reserve(
                                 requests=[
                                     stock.ReserveRequest(
-                                        product, warehouse, quantity, ReferenceType.SALES_ORDER_LINE, uuid.uuid4()
+                                        product, warehouse, quantity, ReferenceType.MANUAL, uuid.uuid4()
                                     )
                                 ]
                             )

@@ -1,0 +1,312 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from inventory.api.serializers import ProductBriefSerializer, WarehouseBriefSerializer
+from inventory.models import Customer, Product, Supplier, Warehouse
+from orders.models import (
+    OrderReturn,
+    OrderReturnLine,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseStatus,
+    Receipt,
+    ReceiptLine,
+    ReturnDisposition,
+    SalesOrder,
+    SalesOrderLine,
+    SalesStatus,
+    Shipment,
+    ShipmentLine,
+    StatusChange,
+)
+from tenants.api.fields import TenantRelatedField
+
+QUANTITY: dict[str, Any] = {"max_digits": 14, "decimal_places": 4, "min_value": Decimal("0.0001")}
+PRICE: dict[str, Any] = {"max_digits": 14, "decimal_places": 4, "min_value": Decimal("0")}
+PERCENT: dict[str, Any] = {
+    "max_digits": 7,
+    "decimal_places": 4,
+    "min_value": Decimal("0"),
+    "max_value": Decimal("100"),
+}
+MAX_LINES = 500
+
+
+class LineInputSerializer(serializers.Serializer[Any]):
+    product = TenantRelatedField(Product)
+    warehouse = TenantRelatedField(Warehouse)
+    quantity = serializers.DecimalField(**QUANTITY)
+    unit_price = serializers.DecimalField(
+        **PRICE, required=False, help_text="Defaults to the product's selling price (sales) or the supplier's price."
+    )
+    discount_percent = serializers.DecimalField(**PERCENT, required=False, default=Decimal("0"))
+    tax_rate = serializers.DecimalField(**PERCENT, required=False, default=Decimal("0"), help_text="Percent.")
+
+
+class _OrderWriteSerializer(serializers.Serializer[Any]):
+    lines = LineInputSerializer(many=True, min_length=1, max_length=MAX_LINES)  # type: ignore[call-arg]
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    expected_date = serializers.DateField(required=False, allow_null=True)
+    external_reference = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Your system's id for the order; unique per workspace, so re-sending it never duplicates.",
+    )
+
+
+class SalesOrderWriteSerializer(_OrderWriteSerializer):
+    customer = TenantRelatedField(Customer)
+
+
+class PurchaseOrderWriteSerializer(_OrderWriteSerializer):
+    supplier = TenantRelatedField(Supplier)
+    over_receipt_tolerance_percent = serializers.DecimalField(**PERCENT, required=False)
+
+
+class PartyBriefSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class _LineSerializer(serializers.ModelSerializer[Any]):
+    product = ProductBriefSerializer(read_only=True)
+    warehouse = WarehouseBriefSerializer(read_only=True)
+    common = [
+        "id",
+        "position",
+        "product",
+        "warehouse",
+        "quantity",
+        "unit_price",
+        "discount_percent",
+        "tax_rate",
+        "line_subtotal",
+        "line_discount",
+        "line_tax",
+        "line_total",
+    ]
+
+
+class SalesLineSerializer(_LineSerializer):
+    class Meta:
+        model = SalesOrderLine
+        fields = [*_LineSerializer.common, "shipped_quantity", "returned_quantity"]
+        read_only_fields = fields
+
+
+class PurchaseLineSerializer(_LineSerializer):
+    class Meta:
+        model = PurchaseOrderLine
+        fields = [*_LineSerializer.common, "received_quantity", "returned_quantity"]
+        read_only_fields = fields
+
+
+class StatusChangeSerializer(serializers.ModelSerializer[StatusChange]):
+    user = serializers.EmailField(source="user.email", read_only=True, allow_null=True)
+
+    class Meta:
+        model = StatusChange
+        fields = ["from_status", "to_status", "user", "note", "created_at"]
+        read_only_fields = fields
+
+
+class ShipmentLineSerializer(serializers.ModelSerializer[ShipmentLine]):
+    class Meta:
+        model = ShipmentLine
+        fields = ["order_line", "quantity"]
+        read_only_fields = fields
+
+
+class ShipmentSerializer(serializers.ModelSerializer[Shipment]):
+    lines = ShipmentLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Shipment
+        fields = ["id", "carrier", "tracking_number", "note", "lines", "created_at"]
+        read_only_fields = fields
+
+
+class ReceiptLineSerializer(serializers.ModelSerializer[ReceiptLine]):
+    class Meta:
+        model = ReceiptLine
+        fields = ["order_line", "warehouse", "quantity", "unit_cost"]
+        read_only_fields = fields
+
+
+class ReceiptSerializer(serializers.ModelSerializer[Receipt]):
+    lines = ReceiptLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Receipt
+        fields = ["id", "note", "lines", "created_at"]
+        read_only_fields = fields
+
+
+class ReturnLineSerializer(serializers.ModelSerializer[OrderReturnLine]):
+    order_line = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderReturnLine
+        fields = ["order_line", "warehouse", "quantity", "disposition"]
+        read_only_fields = fields
+
+    def get_order_line(self, row: OrderReturnLine) -> str:
+        return str(row.sales_line_id or row.purchase_line_id)
+
+
+class ReturnSerializer(serializers.ModelSerializer[OrderReturn]):
+    lines = ReturnLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = OrderReturn
+        fields = ["id", "reason", "lines", "created_at"]
+        read_only_fields = fields
+
+
+_ORDER_FIELDS = [
+    "id",
+    "number",
+    "status",
+    "currency",
+    "subtotal",
+    "discount_total",
+    "tax_total",
+    "total",
+    "notes",
+    "expected_date",
+    "external_reference",
+    "lines",
+    "history",
+    "created_at",
+    "updated_at",
+]
+
+
+class SalesOrderSerializer(serializers.ModelSerializer[SalesOrder]):
+    customer = PartyBriefSerializer(read_only=True)
+    lines = SalesLineSerializer(many=True, read_only=True)
+    history = StatusChangeSerializer(many=True, read_only=True)
+    status = serializers.ChoiceField(choices=SalesStatus.choices, read_only=True)
+
+    class Meta:
+        model = SalesOrder
+        fields = [*_ORDER_FIELDS[:3], "customer", *_ORDER_FIELDS[3:]]
+        read_only_fields = fields
+
+
+class SalesOrderDetailSerializer(SalesOrderSerializer):
+    shipments = ShipmentSerializer(many=True, read_only=True)
+    returns = ReturnSerializer(many=True, read_only=True)
+
+    class Meta(SalesOrderSerializer.Meta):
+        fields = [*SalesOrderSerializer.Meta.fields, "shipments", "returns"]
+        read_only_fields = fields
+
+
+class PurchaseOrderSerializer(serializers.ModelSerializer[PurchaseOrder]):
+    supplier = PartyBriefSerializer(read_only=True)
+    lines = PurchaseLineSerializer(many=True, read_only=True)
+    history = StatusChangeSerializer(many=True, read_only=True)
+    status = serializers.ChoiceField(choices=PurchaseStatus.choices, read_only=True)
+
+    class Meta:
+        model = PurchaseOrder
+        fields = [*_ORDER_FIELDS[:3], "supplier", "over_receipt_tolerance_percent", *_ORDER_FIELDS[3:]]
+        read_only_fields = fields
+
+
+class PurchaseOrderDetailSerializer(PurchaseOrderSerializer):
+    receipts = ReceiptSerializer(many=True, read_only=True)
+    returns = ReturnSerializer(many=True, read_only=True)
+
+    class Meta(PurchaseOrderSerializer.Meta):
+        fields = [*PurchaseOrderSerializer.Meta.fields, "receipts", "returns"]
+        read_only_fields = fields
+
+
+# --- Actions ------------------------------------------------------------------------------------
+
+
+class LineQuantitySerializer(serializers.Serializer[Any]):
+    line = serializers.UUIDField(help_text="Id of a line of this order.")
+    quantity = serializers.DecimalField(**QUANTITY)
+
+
+class ShipInput(serializers.Serializer[Any]):
+    lines = LineQuantitySerializer(many=True, min_length=1, max_length=MAX_LINES)  # type: ignore[call-arg]
+    carrier = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    tracking_number = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ReceiveLineSerializer(LineQuantitySerializer):
+    warehouse = TenantRelatedField(Warehouse, required=False, help_text="Defaults to the line's warehouse.")
+
+
+class PurchaseReceiveInput(serializers.Serializer[Any]):
+    lines = ReceiveLineSerializer(many=True, min_length=1, max_length=MAX_LINES)  # type: ignore[call-arg]
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class SalesReturnLineSerializer(ReceiveLineSerializer):
+    disposition = serializers.ChoiceField(choices=ReturnDisposition.choices, default=ReturnDisposition.RESTOCK)
+
+
+class SalesReturnInput(serializers.Serializer[Any]):
+    lines = SalesReturnLineSerializer(many=True, min_length=1, max_length=MAX_LINES)  # type: ignore[call-arg]
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PurchaseReturnInput(serializers.Serializer[Any]):
+    lines = ReceiveLineSerializer(many=True, min_length=1, max_length=MAX_LINES)  # type: ignore[call-arg]
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class CancelInput(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+# --- Stats and settings ----------------------------------------------------------------------------
+
+
+class StatsQuerySerializer(serializers.Serializer[Any]):
+    type = serializers.ChoiceField(choices=["sales", "purchase"], default="sales")
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+
+
+class StatusStatSerializer(serializers.Serializer[Any]):
+    status = serializers.CharField()
+    count = serializers.IntegerField()
+    total = serializers.DecimalField(max_digits=24, decimal_places=2)
+
+
+class DayStatSerializer(serializers.Serializer[Any]):
+    date = serializers.DateField()
+    count = serializers.IntegerField()
+    total = serializers.DecimalField(max_digits=24, decimal_places=2)
+
+
+class StatsSerializer(serializers.Serializer[Any]):
+    type = serializers.CharField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    currency = serializers.CharField()
+    count = serializers.IntegerField()
+    total = serializers.DecimalField(max_digits=24, decimal_places=2)
+    by_status = StatusStatSerializer(many=True)
+    by_day = DayStatSerializer(many=True)
+
+
+class NumberingSerializer(serializers.Serializer[Any]):
+    sales_prefix = serializers.RegexField(
+        r"^[A-Za-z0-9]{1,12}$", required=False, help_text="1-12 letters or digits, e.g. SO."
+    )
+    purchase_prefix = serializers.RegexField(r"^[A-Za-z0-9]{1,12}$", required=False)
+    next_sales_number = serializers.CharField(read_only=True)
+    next_purchase_number = serializers.CharField(read_only=True)

@@ -1,0 +1,303 @@
+"""Sales and purchase orders, their lines, shipments, receipts, returns and history."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from inventory.models import Customer, Product, Supplier, Warehouse
+from tenants.scoping import TenantScopedModel
+
+QUANTITY: dict[str, Any] = {"max_digits": 18, "decimal_places": 4}
+PRICE: dict[str, Any] = {"max_digits": 18, "decimal_places": 4}
+AMOUNT: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
+PERCENT: dict[str, Any] = {"max_digits": 7, "decimal_places": 4}
+ZERO = Decimal("0")
+
+
+class SequenceKind(models.TextChoices):
+    SALES = "sales", "Sales orders"
+    PURCHASE = "purchase", "Purchase orders"
+
+
+DEFAULT_PREFIXES = {SequenceKind.SALES: "SO", SequenceKind.PURCHASE: "PO"}
+
+
+class DocumentSequence(TenantScopedModel):
+    """The next order number per tenant and kind. Taken under a row lock in the
+    transaction that numbers the order, so a rollback gives the number back: no gaps."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=16, choices=SequenceKind.choices)
+    prefix = models.CharField(max_length=12)
+    next_value = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "kind"], name="document_sequence_unique_kind")]
+
+
+class SalesStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    CONFIRMED = "confirmed", "Confirmed"
+    PARTIALLY_FULFILLED = "partially_fulfilled", "Partially fulfilled"
+    FULFILLED = "fulfilled", "Fulfilled"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PurchaseStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ORDERED = "ordered", "Ordered"
+    PARTIALLY_RECEIVED = "partially_received", "Partially received"
+    RECEIVED = "received", "Received"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Order(TenantScopedModel):
+    """Fields shared by sales and purchase orders. ``number`` is given when the order
+    leaves draft (confirm / order), so deleting drafts never leaves a gap."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001 - NULL until numbered; unique
+    notes = models.TextField(blank=True)
+    expected_date = models.DateField(null=True, blank=True)
+    external_reference = models.CharField(max_length=100, blank=True)
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(**AMOUNT, default=ZERO)
+    discount_total = models.DecimalField(**AMOUNT, default=ZERO)
+    tax_total = models.DecimalField(**AMOUNT, default=ZERO)
+    total = models.DecimalField(**AMOUNT, default=ZERO)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+
+class SalesOrder(Order):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="sales_orders")
+    status = models.CharField(max_length=24, choices=SalesStatus.choices, default=SalesStatus.DRAFT)
+
+    class Meta(Order.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "number"], name="sales_order_unique_number"),
+            models.UniqueConstraint(
+                fields=["tenant", "external_reference"],
+                condition=~Q(external_reference=""),
+                name="sales_order_unique_external_reference",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "status", "created_at"], name="sales_order_tenant_status"),
+            models.Index(fields=["tenant", "customer"], name="sales_order_tenant_customer"),
+            models.Index(fields=["tenant", "created_at"], name="sales_order_tenant_created"),
+        ]
+
+
+class PurchaseOrder(Order):
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders")
+    status = models.CharField(max_length=24, choices=PurchaseStatus.choices, default=PurchaseStatus.DRAFT)
+    over_receipt_tolerance_percent = models.DecimalField(
+        **PERCENT, default=ZERO, help_text="How much more than ordered may be received, in percent."
+    )
+
+    class Meta(Order.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "number"], name="purchase_order_unique_number"),
+            models.UniqueConstraint(
+                fields=["tenant", "external_reference"],
+                condition=~Q(external_reference=""),
+                name="purchase_order_unique_external_reference",
+            ),
+            models.CheckConstraint(
+                condition=Q(over_receipt_tolerance_percent__gte=0, over_receipt_tolerance_percent__lte=100),
+                name="purchase_order_tolerance_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "status", "created_at"], name="purchase_order_tenant_status"),
+            models.Index(fields=["tenant", "supplier"], name="purchase_order_tenant_supplier"),
+            models.Index(fields=["tenant", "created_at"], name="purchase_order_tenant_created"),
+        ]
+
+
+class OrderLine(TenantScopedModel):
+    """A product, a warehouse, a quantity and prices snapshotted when the line was written."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    position = models.PositiveIntegerField(default=0)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QUANTITY)
+    unit_price = models.DecimalField(**PRICE)
+    discount_percent = models.DecimalField(**PERCENT, default=ZERO)
+    tax_rate = models.DecimalField(**PERCENT, default=ZERO, help_text="Percent, e.g. 20 for 20 %.")
+    line_subtotal = models.DecimalField(**AMOUNT, default=ZERO)
+    line_discount = models.DecimalField(**AMOUNT, default=ZERO)
+    line_tax = models.DecimalField(**AMOUNT, default=ZERO)
+    line_total = models.DecimalField(**AMOUNT, default=ZERO)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+
+
+class SalesOrderLine(OrderLine):
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
+    shipped_quantity = models.DecimalField(**QUANTITY, default=ZERO)
+    returned_quantity = models.DecimalField(**QUANTITY, default=ZERO)
+
+    class Meta(OrderLine.Meta):
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="sales_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(shipped_quantity__gte=0) & Q(shipped_quantity__lte=F("quantity")),
+                name="sales_line_shipped_within_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(returned_quantity__gte=0) & Q(returned_quantity__lte=F("shipped_quantity")),
+                name="sales_line_returned_within_shipped",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0, discount_percent__gte=0, discount_percent__lte=100, tax_rate__gte=0),
+                name="sales_line_prices_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "order"], name="sales_line_tenant_order")]
+
+
+class PurchaseOrderLine(OrderLine):
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    received_quantity = models.DecimalField(**QUANTITY, default=ZERO)
+    returned_quantity = models.DecimalField(**QUANTITY, default=ZERO)
+
+    class Meta(OrderLine.Meta):
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="purchase_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(received_quantity__gte=0), name="purchase_line_received_not_negative"),
+            models.CheckConstraint(
+                condition=Q(returned_quantity__gte=0) & Q(returned_quantity__lte=F("received_quantity")),
+                name="purchase_line_returned_within_received",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0, discount_percent__gte=0, discount_percent__lte=100, tax_rate__gte=0),
+                name="purchase_line_prices_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "order"], name="purchase_line_tenant_order")]
+
+
+class StatusChange(TenantScopedModel):
+    """One transition of one order: who, when, from what to what."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sales_order = models.ForeignKey(SalesOrder, null=True, on_delete=models.CASCADE, related_name="history")
+    purchase_order = models.ForeignKey(PurchaseOrder, null=True, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sales_order__isnull=False, purchase_order__isnull=True)
+                | Q(sales_order__isnull=True, purchase_order__isnull=False),
+                name="status_change_one_order",
+            )
+        ]
+
+
+class Shipment(TenantScopedModel):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments")
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class ShipmentLine(TenantScopedModel):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(SalesOrderLine, on_delete=models.PROTECT, related_name="shipment_lines")
+    quantity = models.DecimalField(**QUANTITY)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="shipment_line_quantity_positive")]
+
+
+class Receipt(TenantScopedModel):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="receipts")
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class ReceiptLine(TenantScopedModel):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    receipt = models.ForeignKey(Receipt, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="receipt_lines")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QUANTITY)
+    unit_cost = models.DecimalField(**PRICE)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="receipt_line_quantity_positive")]
+
+
+class ReturnDisposition(models.TextChoices):
+    RESTOCK = "restock", "Back into stock"
+    WRITE_OFF = "write_off", "Written off"
+
+
+class OrderReturn(TenantScopedModel):
+    """A customer's return against a sales order, or a return to the supplier of a purchase order."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    sales_order = models.ForeignKey(SalesOrder, null=True, on_delete=models.PROTECT, related_name="returns")
+    purchase_order = models.ForeignKey(PurchaseOrder, null=True, on_delete=models.PROTECT, related_name="returns")
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sales_order__isnull=False, purchase_order__isnull=True)
+                | Q(sales_order__isnull=True, purchase_order__isnull=False),
+                name="order_return_one_order",
+            )
+        ]
+
+
+class OrderReturnLine(TenantScopedModel):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order_return = models.ForeignKey(OrderReturn, on_delete=models.CASCADE, related_name="lines")
+    sales_line = models.ForeignKey(SalesOrderLine, null=True, on_delete=models.PROTECT, related_name="return_lines")
+    purchase_line = models.ForeignKey(
+        PurchaseOrderLine, null=True, on_delete=models.PROTECT, related_name="return_lines"
+    )
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QUANTITY)
+    disposition = models.CharField(max_length=16, choices=ReturnDisposition.choices, default=ReturnDisposition.RESTOCK)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="return_line_quantity_positive")]

@@ -1,0 +1,79 @@
+"""Reads of orders, scoped to the current tenant; lists in a constant number of queries."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, Prefetch, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from orders.models import (
+    OrderReturn,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Receipt,
+    SalesOrder,
+    SalesOrderLine,
+    Shipment,
+    StatusChange,
+)
+
+_AMOUNT = DecimalField(max_digits=24, decimal_places=2)
+
+
+def _history() -> Prefetch[Any]:
+    return Prefetch("history", queryset=StatusChange.objects.select_related("user"))
+
+
+def sales_order_list() -> QuerySet[SalesOrder]:
+    return SalesOrder.objects.select_related("customer").prefetch_related(
+        Prefetch("lines", queryset=SalesOrderLine.objects.select_related("product", "warehouse")), _history()
+    )
+
+
+def sales_order_detail() -> QuerySet[SalesOrder]:
+    return sales_order_list().prefetch_related(
+        Prefetch("shipments", queryset=Shipment.objects.prefetch_related("lines")),
+        Prefetch("returns", queryset=OrderReturn.objects.prefetch_related("lines")),
+    )
+
+
+def purchase_order_list() -> QuerySet[PurchaseOrder]:
+    return PurchaseOrder.objects.select_related("supplier").prefetch_related(
+        Prefetch("lines", queryset=PurchaseOrderLine.objects.select_related("product", "warehouse")), _history()
+    )
+
+
+def purchase_order_detail() -> QuerySet[PurchaseOrder]:
+    return purchase_order_list().prefetch_related(
+        Prefetch("receipts", queryset=Receipt.objects.prefetch_related("lines")),
+        Prefetch("returns", queryset=OrderReturn.objects.prefetch_related("lines")),
+    )
+
+
+def order_stats(*, kind: str, date_from: date | None, date_to: date | None) -> dict[str, Any]:
+    """Counts and totals by status and by day of creation, in two queries."""
+    date_to = date_to or timezone.now().date()
+    date_from = date_from or date_to - timedelta(days=29)
+    model: Any = SalesOrder if kind == "sales" else PurchaseOrder
+    orders = model.objects.filter(created_at__date__gte=date_from, created_at__date__lte=date_to)
+    total = Coalesce(Sum("total"), Value(Decimal("0")), output_field=_AMOUNT)
+    by_status = list(orders.values("status").annotate(count=Count("id"), total=total).order_by("status"))
+    by_day = list(
+        orders.annotate(date=TruncDate("created_at"))
+        .values("date")
+        .annotate(count=Count("id"), total=total)
+        .order_by("date")
+    )
+    return {
+        "type": kind,
+        "date_from": date_from,
+        "date_to": date_to,
+        "count": sum(row["count"] for row in by_status),
+        "total": sum((row["total"] for row in by_status), Decimal("0")),
+        "by_status": by_status,
+        "by_day": by_day,
+    }

@@ -1,0 +1,619 @@
+"""Writes for sales and purchase orders. Stock moves only through inventory.services.stock.
+
+Every action locks the order row first (``FOR NO KEY UPDATE``), so shipments,
+receipts and cancellations of one order run one after the other; then the
+reservations, the products and the stock levels, in the order the stock
+services use. Every transition is checked against orders.states and recorded in
+the order's history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+
+from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from inventory.models import (
+    Customer,
+    Product,
+    ReferenceType,
+    Reservation,
+    Supplier,
+    SupplierProduct,
+    Warehouse,
+)
+from inventory.services import stock
+from inventory.services.stock import Change, IssueReserved, ReserveRequest, check_quantity
+from orders import states
+from orders.models import (
+    DEFAULT_PREFIXES,
+    DocumentSequence,
+    OrderReturn,
+    OrderReturnLine,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseStatus,
+    Receipt,
+    ReceiptLine,
+    ReturnDisposition,
+    SalesOrder,
+    SalesOrderLine,
+    SalesStatus,
+    SequenceKind,
+    Shipment,
+    ShipmentLine,
+    StatusChange,
+)
+from orders.pricing import LineAmounts, line_amounts, order_totals
+from tenants.context import get_current_tenant
+from tenants.models import Membership, Role, User
+
+OrderT = TypeVar("OrderT", SalesOrder, PurchaseOrder)
+HUNDRED = Decimal("100")
+
+
+@dataclass
+class LineInput:
+    product: Product
+    warehouse: Warehouse
+    quantity: Decimal
+    unit_price: Decimal | None = None
+    discount_percent: Decimal = Decimal("0")
+    tax_rate: Decimal = Decimal("0")
+
+
+@dataclass
+class QuantityInput:
+    line: uuid.UUID
+    quantity: Decimal
+    warehouse: Warehouse | None = None
+    disposition: str = ReturnDisposition.RESTOCK
+
+
+# --- Numbers -------------------------------------------------------------------------------
+
+
+def _sequence(kind: str) -> DocumentSequence:
+    """The tenant's sequence row for ``kind``, locked (created on first use)."""
+    DocumentSequence.objects.bulk_create(
+        [DocumentSequence(kind=kind, prefix=DEFAULT_PREFIXES[SequenceKind(kind)])], ignore_conflicts=True
+    )
+    return DocumentSequence.objects.select_for_update(no_key=True).get(kind=kind)
+
+
+def allocate_number(kind: str) -> str:
+    """Next number in the caller's transaction: gap-free, since a rollback returns it."""
+    sequence = _sequence(kind)
+    number = f"{sequence.prefix}-{sequence.next_value:06d}"
+    sequence.next_value += 1
+    sequence.save(update_fields=["next_value"])
+    return number
+
+
+@transaction.atomic
+def sequence_update(*, kind: str, prefix: str) -> DocumentSequence:
+    sequence = _sequence(kind)
+    sequence.prefix = prefix
+    sequence.save(update_fields=["prefix"])
+    return sequence
+
+
+def sequences() -> list[DocumentSequence]:
+    existing = {s.kind: s for s in DocumentSequence.objects.all()}
+    return [existing.get(kind) or DocumentSequence(kind=kind, prefix=DEFAULT_PREFIXES[kind]) for kind in SequenceKind]
+
+
+# --- Shared ---------------------------------------------------------------------------------
+
+
+def _lock(model: type[OrderT], order_id: Any) -> OrderT:
+    order = model.objects.select_for_update(no_key=True, of=("self",)).filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("No such order in this workspace.")
+    return order
+
+
+def _history(order: SalesOrder | PurchaseOrder, from_status: str, user: User | None, note: str = "") -> None:
+    link = {"sales_order": order} if isinstance(order, SalesOrder) else {"purchase_order": order}
+    StatusChange.objects.create(from_status=from_status, to_status=order.status, user=user, note=note[:500], **link)
+
+
+def _check_line_input(index: int, line: LineInput) -> None:
+    if not line.product.is_active:
+        raise ValidationFailed.for_field(f"lines.{index}.product", "inactive", f"{line.product.sku} is archived.")
+    if not line.warehouse.is_active:
+        raise ValidationFailed.for_field(
+            f"lines.{index}.warehouse", "inactive", f"Warehouse {line.warehouse.code} is inactive."
+        )
+    try:
+        check_quantity(line.product, line.quantity)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.message, fields={f"lines.{index}.{k}": v for k, v in exc.fields.items()}) from exc
+
+
+def _write_lines(order: SalesOrder | PurchaseOrder, lines: Sequence[LineInput], default_price: Any) -> None:
+    if not lines:
+        raise ValidationFailed.for_field("lines", "required", "An order needs at least one line.")
+    line_model: type[SalesOrderLine | PurchaseOrderLine] = (
+        SalesOrderLine if isinstance(order, SalesOrder) else PurchaseOrderLine
+    )
+    rows = []
+    for index, line in enumerate(lines):
+        _check_line_input(index, line)
+        unit_price = default_price(line.product) if line.unit_price is None else line.unit_price
+        amounts = line_amounts(
+            quantity=line.quantity,
+            unit_price=unit_price,
+            discount_percent=line.discount_percent,
+            tax_rate=line.tax_rate,
+        )
+        rows.append(
+            line_model(
+                order=order,  # type: ignore[misc]
+                position=index + 1,
+                product=line.product,
+                warehouse=line.warehouse,
+                quantity=line.quantity,
+                unit_price=unit_price,
+                discount_percent=line.discount_percent,
+                tax_rate=line.tax_rate,
+                line_subtotal=amounts.subtotal,
+                line_discount=amounts.discount,
+                line_tax=amounts.tax,
+                line_total=amounts.total,
+            )
+        )
+    order.lines.all().delete()
+    line_model.objects.bulk_create(rows)
+    totals = order_totals(_amounts(rows))
+    order.subtotal, order.discount_total, order.tax_total, order.total = (
+        totals.subtotal,
+        totals.discount,
+        totals.tax,
+        totals.total,
+    )
+
+
+def _amounts(rows: Sequence[SalesOrderLine | PurchaseOrderLine]) -> list[LineAmounts]:
+    return [LineAmounts(r.line_subtotal, r.line_discount, r.line_tax, r.line_total) for r in rows]
+
+
+def _check_external_reference(model: type[Model], reference: str, exclude: Any = None) -> None:
+    if not reference:
+        return
+    existing = model._default_manager.filter(external_reference=reference).exclude(pk=exclude).first()
+    if existing is not None:
+        raise Conflict(
+            "An order with this external reference exists already.",
+            code="duplicate_external_reference",
+            details={"order": str(existing.pk), "number": existing.number},  # type: ignore[attr-defined]
+        )
+
+
+def _save_new(order: SalesOrder | PurchaseOrder, lines: Sequence[LineInput], default_price: Any) -> None:
+    try:
+        with transaction.atomic():
+            order.save()
+            _write_lines(order, lines, default_price)
+            order.save(update_fields=["subtotal", "discount_total", "tax_total", "total", "updated_at"])
+            _history(order, "", order.created_by)
+    except IntegrityError as exc:  # a concurrent request with the same external reference won
+        _check_external_reference(type(order), order.external_reference)
+        raise Conflict("The order conflicts with existing data.") from exc
+
+
+def _quantities_by_line(
+    order_lines: dict[uuid.UUID, Any], inputs: Sequence[QuantityInput]
+) -> list[tuple[Any, QuantityInput]]:
+    if not inputs:
+        raise ValidationFailed.for_field("lines", "required", "Give at least one line and quantity.")
+    seen: set[uuid.UUID] = set()
+    pairs = []
+    for index, item in enumerate(inputs):
+        line = order_lines.get(item.line)
+        if line is None:
+            raise ValidationFailed.for_field(f"lines.{index}.line", "does_not_exist", "No such line on this order.")
+        if item.line in seen:
+            raise ValidationFailed.for_field(f"lines.{index}.line", "duplicate", "Each line at most once.")
+        seen.add(item.line)
+        if item.quantity <= 0:
+            raise ValidationFailed.for_field(f"lines.{index}.quantity", "min_value", "Must be greater than zero.")
+        try:
+            check_quantity(line.product, item.quantity)
+        except ValidationFailed as exc:
+            raise ValidationFailed(exc.message, fields={f"lines.{index}.quantity": exc.fields["quantity"]}) from exc
+        pairs.append((line, item))
+    return pairs
+
+
+# --- Sales orders -----------------------------------------------------------------------------
+
+
+def _sales_price(product: Product) -> Decimal:
+    return product.selling_price
+
+
+@transaction.atomic
+def sales_order_create(
+    *,
+    customer: Customer,
+    lines: Sequence[LineInput],
+    user: User | None,
+    notes: str = "",
+    expected_date: Any = None,
+    external_reference: str = "",
+) -> SalesOrder:
+    if not customer.is_active:
+        raise ValidationFailed.for_field("customer", "inactive", "This customer is deactivated.")
+    _check_external_reference(SalesOrder, external_reference)
+    order = SalesOrder(
+        customer=customer,
+        notes=notes,
+        expected_date=expected_date,
+        external_reference=external_reference,
+        currency=get_current_tenant().currency,
+        created_by=user,
+    )
+    _save_new(order, lines, _sales_price)
+    return order
+
+
+@transaction.atomic
+def sales_order_update(*, order_id: Any, data: dict[str, Any]) -> SalesOrder:
+    order = _lock(SalesOrder, order_id)
+    states.check_transition(states.SALES_TRANSITIONS, "edit", order.status)
+    if "customer" in data and not data["customer"].is_active:
+        raise ValidationFailed.for_field("customer", "inactive", "This customer is deactivated.")
+    _check_external_reference(SalesOrder, data.get("external_reference", ""), exclude=order.pk)
+    lines = data.pop("lines", None)
+    for name, value in data.items():
+        setattr(order, name, value)
+    if lines is not None:
+        _write_lines(order, lines, _sales_price)
+    order.save()
+    return order
+
+
+@transaction.atomic
+def sales_order_delete(*, order_id: Any) -> None:
+    order = _lock(SalesOrder, order_id)
+    states.check_transition(states.SALES_TRANSITIONS, "delete", order.status)
+    order.delete()
+
+
+def _open_reservations(lines: Sequence[SalesOrderLine]) -> dict[uuid.UUID, Reservation]:
+    rows = Reservation.objects.filter(
+        reference_type=ReferenceType.SALES_ORDER_LINE,
+        reference_id__in=[line.id for line in lines],
+        closed_at__isnull=True,
+    )
+    return {row.reference_id: row for row in rows}
+
+
+@transaction.atomic
+def sales_order_confirm(*, order_id: Any, user: User | None) -> SalesOrder:
+    """Reserves every line or none: a shortage raises InsufficientStock naming each short line."""
+    order = _lock(SalesOrder, order_id)
+    states.check_transition(states.SALES_TRANSITIONS, "confirm", order.status)
+    lines = list(order.lines.select_related("product", "warehouse"))
+    stock.stock_reserve(
+        requests=[
+            ReserveRequest(line.product, line.warehouse, line.quantity, ReferenceType.SALES_ORDER_LINE, line.id)
+            for line in lines
+        ],
+        user=user,
+    )
+    previous = order.status
+    order.status = SalesStatus.CONFIRMED
+    order.number = allocate_number(SequenceKind.SALES)
+    order.save(update_fields=["status", "number", "updated_at"])
+    _history(order, previous, user)
+    return order
+
+
+def _require_cancel_role(actor: Membership | None, status: str) -> None:
+    if status != SalesStatus.DRAFT and actor is not None and not Role(actor.role).at_least(Role.MANAGER):
+        raise PermissionDenied("Only managers and up cancel a confirmed order.", code="role_required")
+
+
+@transaction.atomic
+def sales_order_cancel(*, order_id: Any, actor: Membership | None, user: User | None, reason: str = "") -> SalesOrder:
+    """Cancels and releases what is still reserved; shipped goods stay shipped."""
+    order = _lock(SalesOrder, order_id)
+    states.check_transition(states.SALES_TRANSITIONS, "cancel", order.status)
+    _require_cancel_role(actor, order.status)
+    reservations = list(_open_reservations(list(order.lines.all())).values())
+    if reservations:
+        stock.stock_release(reservations=reservations, user=user, note=f"Cancelled {order.number or ''}".strip())
+    previous = order.status
+    order.status = SalesStatus.CANCELLED
+    order.save(update_fields=["status", "updated_at"])
+    _history(order, previous, user, reason)
+    return order
+
+
+@transaction.atomic
+def sales_order_ship(
+    *,
+    order_id: Any,
+    lines: Sequence[QuantityInput],
+    user: User | None,
+    carrier: str = "",
+    tracking_number: str = "",
+    note: str = "",
+) -> Shipment:
+    order = _lock(SalesOrder, order_id)
+    states.check_transition(states.SALES_TRANSITIONS, "ship", order.status)
+    order_lines = {line.id: line for line in order.lines.select_related("product", "warehouse")}
+    pairs = _quantities_by_line(order_lines, lines)
+    reservations = _open_reservations([line for line, _ in pairs])
+    items = []
+    for index, (line, item) in enumerate(pairs):
+        outstanding = line.quantity - line.shipped_quantity
+        if item.quantity > outstanding:
+            raise ValidationFailed.for_field(
+                f"lines.{index}.quantity", "more_than_outstanding", f"Only {outstanding} left to ship on this line."
+            )
+        items.append(IssueReserved(reservations[line.id], item.quantity))
+    stock.stock_issue_reserved(items=items, user=user, note=note or f"Shipment of {order.number}")
+    shipment = Shipment.objects.create(
+        order=order, carrier=carrier, tracking_number=tracking_number, note=note, created_by=user
+    )
+    ShipmentLine.objects.bulk_create(
+        [ShipmentLine(shipment=shipment, order_line=line, quantity=item.quantity) for line, item in pairs]
+    )
+    for line, item in pairs:
+        line.shipped_quantity += item.quantity
+    SalesOrderLine.objects.bulk_update([line for line, _ in pairs], ["shipped_quantity"])
+    done = all(line.shipped_quantity >= line.quantity for line in order_lines.values())
+    target = SalesStatus.FULFILLED if done else SalesStatus.PARTIALLY_FULFILLED
+    states.check_transition(states.SALES_TRANSITIONS, "ship", order.status, target)
+    previous = order.status
+    order.status = target
+    order.save(update_fields=["status", "updated_at"])
+    if previous != target:
+        _history(order, previous, user)
+    return shipment
+
+
+@transaction.atomic
+def sales_order_return(
+    *, order_id: Any, lines: Sequence[QuantityInput], user: User | None, reason: str = ""
+) -> OrderReturn:
+    """A customer return: restocked lines go back into stock (a receipt at average cost);
+    written-off lines are recorded with the reason and move no stock."""
+    order = _lock(SalesOrder, order_id)
+    states.check_transition(states.SALES_TRANSITIONS, "return", order.status)
+    order_lines = {line.id: line for line in order.lines.select_related("product", "warehouse")}
+    pairs = _quantities_by_line(order_lines, lines)
+    returned = OrderReturn.objects.create(sales_order=order, reason=reason, created_by=user)
+    rows, changes = [], []
+    for index, (line, item) in enumerate(pairs):
+        returnable = line.shipped_quantity - line.returned_quantity
+        if item.quantity > returnable:
+            raise ValidationFailed.for_field(
+                f"lines.{index}.quantity", "more_than_shipped", f"Only {returnable} shipped and not yet returned."
+            )
+        warehouse = item.warehouse or line.warehouse
+        row = OrderReturnLine(
+            order_return=returned,
+            sales_line=line,
+            warehouse=warehouse,
+            quantity=item.quantity,
+            disposition=item.disposition,
+        )
+        rows.append(row)
+        if item.disposition == ReturnDisposition.RESTOCK:
+            changes.append(
+                Change(
+                    line.product,
+                    warehouse,
+                    stock.MovementKind.RECEIPT,
+                    item.quantity,
+                    unit_cost=line.product.average_cost,
+                    reason="customer_return",
+                    reference_type=ReferenceType.CUSTOMER_RETURN,
+                    reference_id=row.id,
+                    note=reason,
+                )
+            )
+        line.returned_quantity += item.quantity
+    OrderReturnLine.objects.bulk_create(rows)
+    stock.apply_changes(changes, user=user)
+    SalesOrderLine.objects.bulk_update([line for line, _ in pairs], ["returned_quantity"])
+    return returned
+
+
+# --- Purchase orders ---------------------------------------------------------------------------
+
+
+def _purchase_price(supplier: Supplier) -> Any:
+    prices = dict(SupplierProduct.objects.filter(supplier=supplier).values_list("product_id", "price"))
+
+    def price(product: Product) -> Decimal:
+        return prices.get(product.id, product.cost_price)
+
+    return price
+
+
+@transaction.atomic
+def purchase_order_create(
+    *,
+    supplier: Supplier,
+    lines: Sequence[LineInput],
+    user: User | None,
+    notes: str = "",
+    expected_date: Any = None,
+    external_reference: str = "",
+    over_receipt_tolerance_percent: Decimal = Decimal("0"),
+) -> PurchaseOrder:
+    if not supplier.is_active:
+        raise ValidationFailed.for_field("supplier", "inactive", "This supplier is deactivated.")
+    _check_external_reference(PurchaseOrder, external_reference)
+    order = PurchaseOrder(
+        supplier=supplier,
+        notes=notes,
+        expected_date=expected_date,
+        external_reference=external_reference,
+        over_receipt_tolerance_percent=over_receipt_tolerance_percent,
+        currency=get_current_tenant().currency,
+        created_by=user,
+    )
+    _save_new(order, lines, _purchase_price(supplier))
+    return order
+
+
+@transaction.atomic
+def purchase_order_update(*, order_id: Any, data: dict[str, Any]) -> PurchaseOrder:
+    order = _lock(PurchaseOrder, order_id)
+    states.check_transition(states.PURCHASE_TRANSITIONS, "edit", order.status)
+    if "supplier" in data and not data["supplier"].is_active:
+        raise ValidationFailed.for_field("supplier", "inactive", "This supplier is deactivated.")
+    _check_external_reference(PurchaseOrder, data.get("external_reference", ""), exclude=order.pk)
+    lines = data.pop("lines", None)
+    for name, value in data.items():
+        setattr(order, name, value)
+    if lines is not None:
+        _write_lines(order, lines, _purchase_price(order.supplier))
+    order.save()
+    return order
+
+
+@transaction.atomic
+def purchase_order_delete(*, order_id: Any) -> None:
+    order = _lock(PurchaseOrder, order_id)
+    states.check_transition(states.PURCHASE_TRANSITIONS, "delete", order.status)
+    order.delete()
+
+
+@transaction.atomic
+def purchase_order_place(*, order_id: Any, user: User | None) -> PurchaseOrder:
+    """draft -> ordered: the order gets its number."""
+    order = _lock(PurchaseOrder, order_id)
+    states.check_transition(states.PURCHASE_TRANSITIONS, "order", order.status)
+    previous = order.status
+    order.status = PurchaseStatus.ORDERED
+    order.number = allocate_number(SequenceKind.PURCHASE)
+    order.save(update_fields=["status", "number", "updated_at"])
+    _history(order, previous, user)
+    return order
+
+
+@transaction.atomic
+def purchase_order_cancel(
+    *, order_id: Any, actor: Membership | None, user: User | None, reason: str = ""
+) -> PurchaseOrder:
+    order = _lock(PurchaseOrder, order_id)
+    states.check_transition(states.PURCHASE_TRANSITIONS, "cancel", order.status)
+    if order.status != PurchaseStatus.DRAFT and actor is not None and not Role(actor.role).at_least(Role.MANAGER):
+        raise PermissionDenied("Only managers and up cancel a placed order.", code="role_required")
+    previous = order.status
+    order.status = PurchaseStatus.CANCELLED
+    order.save(update_fields=["status", "updated_at"])
+    _history(order, previous, user, reason)
+    return order
+
+
+def _net_unit_cost(line: PurchaseOrderLine) -> Decimal:
+    return (line.unit_price * (HUNDRED - line.discount_percent) / HUNDRED).quantize(Decimal("0.0001"))
+
+
+@transaction.atomic
+def purchase_order_receive(
+    *, order_id: Any, lines: Sequence[QuantityInput], user: User | None, note: str = ""
+) -> Receipt:
+    """Receives quantities per line (into the line's warehouse unless another is given),
+    at the line's net unit price; refuses more than ordered plus the tolerance."""
+    order = _lock(PurchaseOrder, order_id)
+    states.check_transition(states.PURCHASE_TRANSITIONS, "receive", order.status)
+    order_lines = {line.id: line for line in order.lines.select_related("product", "warehouse")}
+    pairs = _quantities_by_line(order_lines, lines)
+    receipt = Receipt.objects.create(order=order, note=note, created_by=user)
+    rows, changes = [], []
+    for index, (line, item) in enumerate(pairs):
+        limit = line.quantity * (HUNDRED + order.over_receipt_tolerance_percent) / HUNDRED
+        if line.received_quantity + item.quantity > limit:
+            raise ValidationFailed.for_field(
+                f"lines.{index}.quantity",
+                "over_receipt",
+                f"Receiving {item.quantity} would exceed the ordered {line.quantity}"
+                + (f" plus {order.over_receipt_tolerance_percent}%" if order.over_receipt_tolerance_percent else "")
+                + f"; {line.received_quantity} received so far.",
+            )
+        warehouse = item.warehouse or line.warehouse
+        unit_cost = _net_unit_cost(line)
+        rows.append(
+            ReceiptLine(
+                receipt=receipt, order_line=line, warehouse=warehouse, quantity=item.quantity, unit_cost=unit_cost
+            )
+        )
+        changes.append(
+            Change(
+                line.product,
+                warehouse,
+                stock.MovementKind.RECEIPT,
+                item.quantity,
+                unit_cost=unit_cost,
+                reference_type=ReferenceType.PURCHASE_ORDER_LINE,
+                reference_id=line.id,
+                note=note or f"Receipt for {order.number}",
+            )
+        )
+        line.received_quantity += item.quantity
+    stock.apply_changes(changes, user=user)
+    ReceiptLine.objects.bulk_create(rows)
+    PurchaseOrderLine.objects.bulk_update([line for line, _ in pairs], ["received_quantity"])
+    done = all(line.received_quantity >= line.quantity for line in order_lines.values())
+    target = PurchaseStatus.RECEIVED if done else PurchaseStatus.PARTIALLY_RECEIVED
+    previous = order.status
+    order.status = target
+    order.save(update_fields=["status", "updated_at"])
+    if previous != target:
+        _history(order, previous, user)
+    return receipt
+
+
+@transaction.atomic
+def purchase_order_return(
+    *, order_id: Any, lines: Sequence[QuantityInput], user: User | None, reason: str = ""
+) -> OrderReturn:
+    """Returns received goods to the supplier: an issue per line, refused when the stock is not there."""
+    order = _lock(PurchaseOrder, order_id)
+    states.check_transition(states.PURCHASE_TRANSITIONS, "return", order.status)
+    order_lines = {line.id: line for line in order.lines.select_related("product", "warehouse")}
+    pairs = _quantities_by_line(order_lines, lines)
+    returned = OrderReturn.objects.create(purchase_order=order, reason=reason, created_by=user)
+    rows, changes = [], []
+    for index, (line, item) in enumerate(pairs):
+        returnable = line.received_quantity - line.returned_quantity
+        if item.quantity > returnable:
+            raise ValidationFailed.for_field(
+                f"lines.{index}.quantity", "more_than_received", f"Only {returnable} received and not yet returned."
+            )
+        warehouse = item.warehouse or line.warehouse
+        row = OrderReturnLine(order_return=returned, purchase_line=line, warehouse=warehouse, quantity=item.quantity)
+        rows.append(row)
+        changes.append(
+            Change(
+                line.product,
+                warehouse,
+                stock.MovementKind.ISSUE,
+                -item.quantity,
+                unit_cost=_net_unit_cost(line),
+                reason="supplier_return",
+                reference_type=ReferenceType.SUPPLIER_RETURN,
+                reference_id=row.id,
+                note=reason,
+            )
+        )
+        line.returned_quantity += item.quantity
+    stock.apply_changes(changes, user=user)
+    OrderReturnLine.objects.bulk_create(rows)
+    PurchaseOrderLine.objects.bulk_update([line for line, _ in pairs], ["returned_quantity"])
+    return returned
