@@ -383,7 +383,7 @@ def _write_batch(
         row.values["_product"] = product
     Product.objects.bulk_create(creates)
     if updates and update_fields:
-        Product.objects.bulk_update(updates, [*sorted(update_fields), "updated_at"])
+        Product.objects.bulk_update(updates, [*sorted(update_fields), "updated_at"], batch_size=200)
     stock_rows = [
         (row.values["_product"], warehouses[code], quantity) for row in rows for code, quantity in row.stock.items()
     ]

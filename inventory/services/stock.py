@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Q, Sum
+from django.db import connection, transaction
+from django.db.models import BooleanField, Q, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from config.errors import Conflict, ValidationFailed
@@ -87,14 +88,52 @@ def check_quantity(product: Product, quantity: Decimal, field_name: str = "quant
     return quantity
 
 
-def _select_levels(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> list[StockLevel]:
+def _pairs_condition(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> Any:
+    """``(product_id, warehouse_id) IN (VALUES ...)`` on PostgreSQL: one hash lookup per row,
+    where an OR of pairs is quadratic for import-sized batches."""
+    if connection.vendor == "postgresql" and len(keys) > 1:
+        table = StockLevel._meta.db_table
+        values = ", ".join(["(%s::uuid, %s::uuid)"] * len(keys))
+        # Only placeholders and the model's own table name are interpolated; values are parameters.
+        return RawSQL(  # noqa: S611
+            f'("{table}"."product_id", "{table}"."warehouse_id") IN (VALUES {values})',
+            [str(part) for key in keys for part in key],
+            output_field=BooleanField(),
+        )
     condition = Q()
     for product_id, warehouse_id in keys:
         condition |= Q(product_id=product_id, warehouse_id=warehouse_id)
+    return condition
+
+
+def _select_levels(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> list[StockLevel]:
     # FOR NO KEY UPDATE: foreign-key checks (FOR KEY SHARE) of other writers never wait on it.
     return list(
-        StockLevel.objects.select_for_update(no_key=True).filter(condition).order_by("product_id", "warehouse_id")
+        StockLevel.objects.select_for_update(no_key=True)
+        .filter(_pairs_condition(keys))
+        .order_by("product_id", "warehouse_id")
     )
+
+
+def _update_levels(rows: Sequence[StockLevel]) -> None:
+    """Writes on_hand and reserved of locked levels: one statement on PostgreSQL."""
+    if len(rows) == 1:
+        rows[0].save(update_fields=["on_hand", "reserved", "updated_at"])
+    elif connection.vendor == "postgresql":
+        table = StockLevel._meta.db_table
+        values = ", ".join(["(%s::uuid, %s::numeric, %s::numeric, %s::timestamptz)"] * len(rows))
+        params: list[Any] = []
+        for row in rows:
+            params += [str(row.pk), row.on_hand, row.reserved, row.updated_at]
+        with connection.cursor() as cursor:
+            cursor.execute(  # only placeholders are interpolated; values are parameters
+                f'UPDATE "{table}" AS level SET on_hand = v.on_hand, reserved = v.reserved, '  # noqa: S608
+                f"updated_at = v.updated_at FROM (VALUES {values}) AS v(id, on_hand, reserved, updated_at) "
+                "WHERE level.id = v.id",
+                params,
+            )
+    else:
+        StockLevel.objects.bulk_update(rows, ["on_hand", "reserved", "updated_at"], batch_size=100)
 
 
 def _lock_levels(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> dict[tuple[uuid.UUID, uuid.UUID], StockLevel]:
@@ -206,10 +245,7 @@ def apply_changes(changes: Sequence[Change], *, user: User | None = None) -> lis
         touched = [level for level in levels.values() if level.touched]
         for level in touched:
             level.row.on_hand, level.row.reserved, level.row.updated_at = level.on_hand, level.reserved, now
-        if len(touched) == 1:
-            touched[0].row.save(update_fields=["on_hand", "reserved", "updated_at"])
-        else:
-            StockLevel.objects.bulk_update([level.row for level in touched], ["on_hand", "reserved", "updated_at"])
+        _update_levels([level.row for level in touched])
         return movements
 
 
