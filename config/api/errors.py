@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import DataError, IntegrityError
+from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -145,7 +145,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         body = error_body("server_error", "A server error occurred. It has been logged.")
         status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
 
-    set_rollback()
+    dispatch = getattr(context.get("view"), "dispatch", None)
+    if DEFAULT_DB_ALIAS not in getattr(dispatch, "_non_atomic_requests", set()):
+        # The request's transaction (ATOMIC_REQUESTS) must not commit half a change. Views that
+        # manage their own transactions (non_atomic_requests) have rolled back already.
+        set_rollback()
     return Response(body, status=status_code, headers=headers)
 
 

@@ -237,3 +237,16 @@ def test_production_settings_refuse_unsafe_configuration(change, message):
     result = _production(change, "check")
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.django_db
+def test_user_rate_limit_is_a_fixed_window_counter(client_a, monkeypatch):
+    from config.api.throttling import UserRateThrottle
+
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/min"})
+    statuses = [client_a.get("/api/v1/auth/me/").status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+    response = client_a.get("/api/v1/auth/me/")
+    body = _assert_error_shape(response, 429, "throttled")
+    assert 0 < body["details"]["retry_after"] <= 60

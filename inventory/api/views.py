@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet, Subquery
 from django.http import FileResponse
+from django.utils.decorators import method_decorator
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
@@ -355,7 +357,11 @@ class StockMovementViewSet(TenantViewSet, mixins.ListModelMixin, mixins.Retrieve
         return selectors.movement_list()
 
 
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class _StockOperationView(APIView):
+    """Parsing and the stock service run in one transaction that commits before the
+    response is rendered, so a hot level's row lock is held only while it is written."""
+
     write_role = Role.CLERK
     input_serializer: type[Any]
 
@@ -363,9 +369,10 @@ class _StockOperationView(APIView):
         raise NotImplementedError
 
     def post(self, request: Request) -> Response:
-        data = self.input_serializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        movements = self.run(data.validated_data, request_membership(request).user)
+        with transaction.atomic():
+            data = self.input_serializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            movements = self.run(data.validated_data, request_membership(request).user)
         return Response(s.MovementsSerializer({"movements": movements}).data, status=status.HTTP_201_CREATED)
 
 

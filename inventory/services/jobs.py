@@ -405,7 +405,7 @@ def _write_batch(
                         reference_id=job.id,
                     )
                 )
-        apply_changes(changes, user=job.created_by)
+        apply_changes(changes, user=job.created_by, locked=levels)
     return len(creates), len(updates)
 
 

@@ -183,8 +183,15 @@ def _new_average_costs(changes: Sequence[Change], products: dict[uuid.UUID, Prod
     return averages
 
 
-def apply_changes(changes: Sequence[Change], *, user: User | None = None) -> list[StockMovement]:
-    """The one way stock quantities change. Atomic; raises before writing anything."""
+def apply_changes(
+    changes: Sequence[Change],
+    *,
+    user: User | None = None,
+    locked: dict[tuple[uuid.UUID, uuid.UUID], StockLevel] | None = None,
+) -> list[StockMovement]:
+    """The one way stock quantities change. Atomic; raises before writing anything.
+
+    ``locked``: levels the caller already locked with ``_lock_levels`` in this transaction."""
     if not changes:
         return []
     for change in changes:
@@ -194,7 +201,8 @@ def apply_changes(changes: Sequence[Change], *, user: User | None = None) -> lis
     with transaction.atomic():
         costed = {c.product.id for c in changes if c.kind == MovementKind.RECEIPT and c.unit_cost is not None}
         products = _lock_products(costed) if costed else {}
-        rows = _lock_levels([c.key for c in changes])
+        keys = [c.key for c in changes]
+        rows = locked if locked is not None and all(key in locked for key in keys) else _lock_levels(keys)
         levels = {key: _Level(row, row.on_hand, row.reserved) for key, row in rows.items()}
         shortages: list[Shortage] = []
         movements: list[StockMovement] = []
@@ -219,8 +227,8 @@ def apply_changes(changes: Sequence[Change], *, user: User | None = None) -> lis
             movements.append(
                 StockMovement(
                     kind=change.kind,
-                    product_id=change.product.id,
-                    warehouse_id=change.warehouse.id,
+                    product=change.product,
+                    warehouse=change.warehouse,
                     quantity=change.quantity,
                     on_hand_after=level.on_hand,
                     reserved_after=level.reserved,
