@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 from django.http import FileResponse
 from django.utils import timezone
@@ -438,6 +438,7 @@ def run_import_job(*, job: ImportJob) -> ImportJob:
             for batch in _batches(reader, columns, stock_columns):
                 try:
                     with transaction.atomic():
+                        _replan_each_statement()
                         good, _ = _validate_batch(batch, seen, seen_barcodes)
                         made, changed = _write_batch(good, job, warehouses, cache)
                         ImportJob.objects.filter(pk=job.pk).update(
@@ -458,6 +459,16 @@ def run_import_job(*, job: ImportJob) -> ImportJob:
         return _finish(job, JobStatus.FAILED, str(exc))
     skipped = f" {error_count} invalid rows skipped." if error_count else ""
     return _finish(job, JobStatus.SUCCEEDED, f"{created} products created, {updated} updated.{skipped}")
+
+
+def _replan_each_statement() -> None:
+    """An import fills tables that may have started empty. PostgreSQL caches the plans of
+    its foreign-key checks per connection; planned against an empty table they scan it
+    sequentially, and each batch's COMMIT gets slower as the table grows. Re-planning
+    every execution (for this transaction only) keeps them on the indexes."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 def _finish(job: ImportJob, status: str, message: str) -> ImportJob:
