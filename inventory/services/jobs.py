@@ -435,10 +435,11 @@ def run_import_job(*, job: ImportJob) -> ImportJob:
         with raw:
             columns, stock_columns = _header(reader, warehouses)
             seen, seen_barcodes = set(), set()
-            for batch in _batches(reader, columns, stock_columns):
+            for number, batch in enumerate(_batches(reader, columns, stock_columns), start=1):
                 try:
                     with transaction.atomic():
-                        _replan_each_statement()
+                        if number > 1 and number & (number - 1) == 0:  # batches 2, 4, 8, 16, ...
+                            _discard_cached_plans()
                         good, _ = _validate_batch(batch, seen, seen_barcodes)
                         made, changed = _write_batch(good, job, warehouses, cache)
                         ImportJob.objects.filter(pk=job.pk).update(
@@ -461,14 +462,16 @@ def run_import_job(*, job: ImportJob) -> ImportJob:
     return _finish(job, JobStatus.SUCCEEDED, f"{created} products created, {updated} updated.{skipped}")
 
 
-def _replan_each_statement() -> None:
+def _discard_cached_plans() -> None:
     """An import fills tables that may have started empty. PostgreSQL caches the plans of
-    its foreign-key checks per connection; planned against an empty table they scan it
-    sequentially, and each batch's COMMIT gets slower as the table grows. Re-planning
-    every execution (for this transaction only) keeps them on the indexes."""
+    its foreign-key checks per connection; planned against a nearly empty table they read
+    every row of the tenant, and each batch's COMMIT gets slower as the table grows.
+    Discarding the cached plans each time the tables have doubled keeps them current at
+    little cost (docs/performance.md: 1,120 rows/s, against 899 when re-planning every
+    statement and 79 when never)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+            cursor.execute("DISCARD PLANS")
 
 
 def _finish(job: ImportJob, status: str, message: str) -> ImportJob:
