@@ -74,7 +74,9 @@ def _database(url: str) -> dict[str, object]:
     config: dict[str, object] = env.db_url_config(url)
     if config["ENGINE"] == "django.db.backends.postgresql":
         config["ENGINE"] = POSTGRES_ENGINE
-        config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+        # Persistent connections (measured +43 % on the hot stock path, docs/performance.md);
+        # safe with poolers and across tenants since app.tenant_id is transaction-local.
+        config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
         config["CONN_HEALTH_CHECKS"] = True
     return config
 
