@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from tenants import selectors, services
 from tenants.api import serializers as s
+from tenants.api.base import ScopedQuerysetMixin, is_schema_generation
 from tenants.context import get_current_tenant
 from tenants.models import Invitation, Membership, Role
 from tenants.permissions import AuthenticatedMember, request_membership
@@ -35,10 +36,6 @@ SIGNUP_EXAMPLE = OpenApiExample(
 
 def _client_ip(request: Request) -> str | None:
     return BaseThrottle().get_ident(request) or None
-
-
-def _is_schema_generation(view: Any) -> bool:
-    return bool(getattr(view, "swagger_fake_view", False))
 
 
 class SignupView(APIView):
@@ -228,7 +225,7 @@ class MemberListView(generics.ListAPIView[Membership]):
     ordering = ["created_at"]
 
     def get_queryset(self) -> QuerySet[Membership]:
-        if _is_schema_generation(self):
+        if is_schema_generation(self):
             return Membership.objects.none()
         return selectors.membership_list()
 
@@ -278,7 +275,8 @@ class InvitationFilter(filters.FilterSet):
 
 
 @extend_schema(tags=["members"])
-class InvitationListView(generics.ListAPIView[Invitation]):
+class InvitationListView(ScopedQuerysetMixin, generics.ListAPIView[Invitation]):
+    model = Invitation
     read_role = Role.ADMIN
     write_role = Role.ADMIN
     serializer_class = s.InvitationSerializer
@@ -287,9 +285,7 @@ class InvitationListView(generics.ListAPIView[Invitation]):
     ordering_fields = ["created_at", "expires_at", "email"]
     ordering = ["-created_at"]
 
-    def get_queryset(self) -> QuerySet[Invitation]:
-        if _is_schema_generation(self):
-            return Invitation.unscoped.none()
+    def scoped_queryset(self) -> QuerySet[Invitation]:
         return selectors.invitation_list()
 
     @extend_schema(
