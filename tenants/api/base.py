@@ -14,7 +14,8 @@ def is_schema_generation(view: Any) -> bool:
 
 
 class ScopedQuerysetMixin:
-    """``get_queryset`` from a selector; an empty unscoped queryset while the schema is generated."""
+    # ``get_queryset`` from a selector; an empty unscoped queryset while the schema is
+    # generated. (A comment, not a docstring: drf-spectacular would publish it.)
 
     model: type[Model]
 

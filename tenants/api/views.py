@@ -276,6 +276,8 @@ class InvitationFilter(filters.FilterSet):
 
 @extend_schema(tags=["members"])
 class InvitationListView(ScopedQuerysetMixin, generics.ListAPIView[Invitation]):
+    """Invitations of the workspace (admins and owners)."""
+
     model = Invitation
     read_role = Role.ADMIN
     write_role = Role.ADMIN
