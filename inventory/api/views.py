@@ -153,6 +153,9 @@ class ProductViewSet(
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
 ):
+    """Products: SKU unique per workspace (case-insensitive); the unit decides whether
+    quantities may have decimals; a product with stock history is archived, not deleted."""
+
     model = Product
     serializer_class = s.ProductSerializer
     filterset_class = ProductFilter
@@ -318,6 +321,9 @@ class StockLevelFilter(filters.FilterSet):
 
 @extend_schema(tags=["stock"])
 class StockLevelViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """On hand, reserved and available per product and warehouse (read-only: stock
+    changes through the stock operations and orders)."""
+
     model = StockLevel
     serializer_class = s.StockLevelSerializer
     filterset_class = StockLevelFilter
