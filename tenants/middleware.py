@@ -17,10 +17,11 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from config.errors import AuthenticationError, DomainError, PermissionDenied
+from config.errors import AuthenticationError, DomainError
 from config.logging import user_id_var
 from tenants.context import reset_current_tenant, set_current_tenant
 from tenants.models import Membership, Tenant, User
+from tenants.selectors import active_membership
 from tenants.tokens import TENANT_CLAIM
 
 
@@ -43,17 +44,10 @@ def authenticate_bearer(raw: str) -> RequestAuth:
         tenant_id = uuid.UUID(str(token.get(TENANT_CLAIM)))
     except ValueError:
         return RequestAuth(error=AuthenticationError("Token is missing its user or tenant.", code="token_not_valid"))
-    membership = (
-        Membership.objects.select_related("user", "tenant").filter(user_id=user_id, tenant_id=tenant_id).first()
-    )
-    if membership is None or not membership.user.is_active:
-        return RequestAuth(
-            error=AuthenticationError("This membership no longer exists. Log in again.", code="membership_revoked")
-        )
-    if not membership.tenant.is_active:
-        return RequestAuth(
-            error=PermissionDenied("This workspace is suspended. Contact support.", code="tenant_suspended")
-        )
+    try:
+        membership = active_membership(user_id=user_id, tenant_id=tenant_id)
+    except DomainError as exc:
+        return RequestAuth(error=exc)
     return RequestAuth(user=membership.user, tenant=membership.tenant, membership=membership, token=token)
 
 

@@ -6,9 +6,23 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from config.errors import NotFound
+from config.errors import AuthenticationError, NotFound, PermissionDenied
 from tenants.context import get_current_tenant
 from tenants.models import Invitation, Membership, User
+
+
+def active_membership(*, user_id: Any, tenant_id: Any) -> Membership:
+    """The membership a token names, with its user and tenant (one query). Raises
+    ``membership_revoked`` (401) when it is gone or the user is inactive, and
+    ``tenant_suspended`` (403) when the workspace is suspended."""
+    membership = (
+        Membership.objects.select_related("tenant", "user").filter(user_id=user_id, tenant_id=tenant_id).first()
+    )
+    if membership is None or not membership.user.is_active:
+        raise AuthenticationError("This membership no longer exists. Log in again.", code="membership_revoked")
+    if not membership.tenant.is_active:
+        raise PermissionDenied("This workspace is suspended. Contact support.", code="tenant_suspended")
+    return membership
 
 
 def membership_list() -> QuerySet[Membership]:

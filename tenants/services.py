@@ -46,6 +46,7 @@ from tenants.models import (
     invitation_status,
     normalize_email,
 )
+from tenants.selectors import active_membership
 from tenants.tasking import enqueue_on_commit
 from tenants.tokens import TENANT_CLAIM, tokens_for_membership
 
@@ -201,17 +202,6 @@ def auth_login(*, email: str, password: str, tenant_slug: str | None = None, ip:
     return _session(_membership_for_login(user, tenant_slug))
 
 
-def _active_membership(user_id: Any, tenant_id: Any) -> Membership:
-    membership = (
-        Membership.objects.select_related("tenant", "user").filter(user_id=user_id, tenant_id=tenant_id).first()
-    )
-    if membership is None or not membership.user.is_active:
-        raise AuthenticationError("This membership no longer exists. Log in again.", code="membership_revoked")
-    if not membership.tenant.is_active:
-        raise PermissionDenied("This workspace is suspended. Contact support.", code="tenant_suspended")
-    return membership
-
-
 def _refresh_token(raw: str) -> RefreshToken:
     try:
         return RefreshToken(raw)  # type: ignore[arg-type]
@@ -230,7 +220,7 @@ def _blacklist_once(token: RefreshToken) -> None:
 def auth_refresh(*, refresh: str) -> Session:
     """Rotates: the old refresh token is blacklisted and cannot be used again."""
     token = _refresh_token(refresh)
-    membership = _active_membership(token.get("user_id"), token.get(TENANT_CLAIM))
+    membership = active_membership(user_id=token.get("user_id"), tenant_id=token.get(TENANT_CLAIM))
     _blacklist_once(token)
     return _session(membership)
 
