@@ -232,6 +232,37 @@ def _quantities_by_line(
     return pairs
 
 
+@transaction.atomic
+def _update_draft(
+    model: type[OrderT],
+    table: dict[str, dict[str, frozenset[str]]],
+    party: str,
+    order_id: Any,
+    data: dict[str, Any],
+    price_for: Any,
+) -> OrderT:
+    """Edits a draft: fields, and the lines when given (priced for the order as edited)."""
+    order = _lock(model, order_id)
+    states.check_transition(table, "edit", order.status)
+    if party in data and not data[party].is_active:
+        raise ValidationFailed.for_field(party, "inactive", f"This {party} is deactivated.")
+    _check_external_reference(model, data.get("external_reference", ""), exclude=order.pk)
+    lines = data.pop("lines", None)
+    for name, value in data.items():
+        setattr(order, name, value)
+    if lines is not None:
+        _write_lines(order, lines, price_for(order))
+    order.save()
+    return order
+
+
+@transaction.atomic
+def _delete_draft(model: type[OrderT], table: dict[str, dict[str, frozenset[str]]], order_id: Any) -> None:
+    order = _lock(model, order_id)
+    states.check_transition(table, "delete", order.status)
+    order.delete()
+
+
 # --- Sales orders -----------------------------------------------------------------------------
 
 
@@ -264,27 +295,12 @@ def sales_order_create(
     return order
 
 
-@transaction.atomic
 def sales_order_update(*, order_id: Any, data: dict[str, Any]) -> SalesOrder:
-    order = _lock(SalesOrder, order_id)
-    states.check_transition(states.SALES_TRANSITIONS, "edit", order.status)
-    if "customer" in data and not data["customer"].is_active:
-        raise ValidationFailed.for_field("customer", "inactive", "This customer is deactivated.")
-    _check_external_reference(SalesOrder, data.get("external_reference", ""), exclude=order.pk)
-    lines = data.pop("lines", None)
-    for name, value in data.items():
-        setattr(order, name, value)
-    if lines is not None:
-        _write_lines(order, lines, _sales_price)
-    order.save()
-    return order
+    return _update_draft(SalesOrder, states.SALES_TRANSITIONS, "customer", order_id, data, lambda _: _sales_price)
 
 
-@transaction.atomic
 def sales_order_delete(*, order_id: Any) -> None:
-    order = _lock(SalesOrder, order_id)
-    states.check_transition(states.SALES_TRANSITIONS, "delete", order.status)
-    order.delete()
+    _delete_draft(SalesOrder, states.SALES_TRANSITIONS, order_id)
 
 
 def _open_reservations(lines: Sequence[SalesOrderLine]) -> dict[uuid.UUID, Reservation]:
@@ -469,27 +485,14 @@ def purchase_order_create(
     return order
 
 
-@transaction.atomic
 def purchase_order_update(*, order_id: Any, data: dict[str, Any]) -> PurchaseOrder:
-    order = _lock(PurchaseOrder, order_id)
-    states.check_transition(states.PURCHASE_TRANSITIONS, "edit", order.status)
-    if "supplier" in data and not data["supplier"].is_active:
-        raise ValidationFailed.for_field("supplier", "inactive", "This supplier is deactivated.")
-    _check_external_reference(PurchaseOrder, data.get("external_reference", ""), exclude=order.pk)
-    lines = data.pop("lines", None)
-    for name, value in data.items():
-        setattr(order, name, value)
-    if lines is not None:
-        _write_lines(order, lines, _purchase_price(order.supplier))
-    order.save()
-    return order
+    return _update_draft(
+        PurchaseOrder, states.PURCHASE_TRANSITIONS, "supplier", order_id, data, lambda o: _purchase_price(o.supplier)
+    )
 
 
-@transaction.atomic
 def purchase_order_delete(*, order_id: Any) -> None:
-    order = _lock(PurchaseOrder, order_id)
-    states.check_transition(states.PURCHASE_TRANSITIONS, "delete", order.status)
-    order.delete()
+    _delete_draft(PurchaseOrder, states.PURCHASE_TRANSITIONS, order_id)
 
 
 @transaction.atomic

@@ -86,6 +86,24 @@ class _OrderViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
     def scoped_detail(self) -> QuerySet[Any]:
         raise NotImplementedError
 
+    # The services of the order type: create(**fields, user), update(order_id, data), delete(order_id).
+    create_service: Any
+    update_service: Any
+    delete_service: Any
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        order = self.create_service(**self._write(request, partial=False), user=request_membership(request).user)
+        return self._detail(order, status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        order = self.get_object()
+        data = self._write(request, partial=kwargs.get("partial", False))
+        return self._detail(self.update_service(order_id=order.pk, data=data))
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.delete_service(order_id=self.get_object().pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     def _write(self, request: Request, partial: bool) -> dict[str, Any]:
         data = self.write_serializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
@@ -144,20 +162,9 @@ class SalesOrderViewSet(_OrderViewSet, mixins.CreateModelMixin, mixins.UpdateMod
     def scoped_detail(self) -> QuerySet[SalesOrder]:
         return selectors.sales_order_detail()
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        order = services.sales_order_create(
-            **self._write(request, partial=False), user=request_membership(request).user
-        )
-        return self._detail(order, status.HTTP_201_CREATED)
-
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        order = self.get_object()
-        data = self._write(request, partial=kwargs.get("partial", False))
-        return self._detail(services.sales_order_update(order_id=order.pk, data=data))
-
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.sales_order_delete(order_id=self.get_object().pk)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    create_service = staticmethod(services.sales_order_create)
+    update_service = staticmethod(services.sales_order_update)
+    delete_service = staticmethod(services.sales_order_delete)
 
     @extend_schema(
         request=None,
@@ -259,20 +266,9 @@ class PurchaseOrderViewSet(_OrderViewSet, mixins.CreateModelMixin, mixins.Update
     def scoped_detail(self) -> QuerySet[PurchaseOrder]:
         return selectors.purchase_order_detail()
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        order = services.purchase_order_create(
-            **self._write(request, partial=False), user=request_membership(request).user
-        )
-        return self._detail(order, status.HTTP_201_CREATED)
-
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        order = self.get_object()
-        data = self._write(request, partial=kwargs.get("partial", False))
-        return self._detail(services.purchase_order_update(order_id=order.pk, data=data))
-
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.purchase_order_delete(order_id=self.get_object().pk)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    create_service = staticmethod(services.purchase_order_create)
+    update_service = staticmethod(services.purchase_order_update)
+    delete_service = staticmethod(services.purchase_order_delete)
 
     @extend_schema(request=None, responses=s.PurchaseOrderDetailSerializer, summary="draft -> ordered (numbered)")
     @action(detail=True, methods=["post"])
