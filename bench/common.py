@@ -30,10 +30,11 @@ PG_PORT = os.environ.get("BENCH_PG_PORT", "5432")
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", f"postgres://postgres@{PG_HOST}:{PG_PORT}/postgres")
 DATABASE = os.environ.get("BENCH_DATABASE", "stockroom_bench")
 ROLE_PASSWORD = "bench-password-not-secret"
+# Role names follow the database, so two bench databases (BENCH_DATABASE) never share roles.
 ROLES = {
-    "owner": "stockroom_bench_owner",
-    "runtime": "stockroom_bench_app",
-    "ops": "stockroom_bench_ops",
+    "owner": f"{DATABASE}_owner",
+    "runtime": f"{DATABASE}_app",
+    "ops": f"{DATABASE}_ops",
 }
 # A Redis database index of its own, so the bench's Celery queue and cache keys
 # never mix with other users of the server. Nothing is flushed.

@@ -52,6 +52,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--conn-max-age", type=int, default=None)
     parser.add_argument("--output", help="write the cProfile data here too")
+    parser.add_argument(
+        "--pyinstrument", action="store_true", help="also print a sampling profile (pyinstrument, low overhead)"
+    )
     args = parser.parse_args()
     overrides = {"DATABASE_CONN_MAX_AGE": str(args.conn_max_age)} if args.conn_max_age is not None else {}
 
@@ -147,6 +150,15 @@ def main() -> None:
         f"without cProfile: {1000 * plain / args.requests:.2f} ms per request "
         f"({args.requests / plain:.1f} requests/s in one process, one at a time)"
     )
+    if args.pyinstrument:
+        from pyinstrument import Profiler
+
+        sampler = Profiler(interval=0.0002)
+        sampler.start()
+        for _ in range(args.requests):
+            call()
+        sampler.stop()
+        print(sampler.output_text(unicode=False, color=False, show_all=False))
     common.save_result(
         f"profile-issue{'-connmaxage' + str(args.conn_max_age) if args.conn_max_age is not None else ''}",
         {
