@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
+from tenants.fields import TenantForeignKey
 from tenants.scoping import TenantScopedModel
 
 QUANTITY: dict[str, Any] = {"max_digits": 18, "decimal_places": 4}
@@ -45,7 +46,7 @@ class Category(TenantScopedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = TenantForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     path = models.TextField(editable=False)
     depth = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -69,7 +70,9 @@ class Product(TenantScopedModel):
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
+    category = TenantForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products", db_index=False
+    )
     unit = models.CharField(max_length=8, choices=Unit.choices, default=Unit.PIECE)
     barcode = models.CharField(max_length=64, blank=True)
     cost_price = models.DecimalField(**MONEY, default=ZERO)
@@ -151,8 +154,8 @@ class SupplierProduct(TenantScopedModel):
     """A product as a supplier sells it: their SKU, price and lead time."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="supplied_products")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="supplier_products")
+    supplier = TenantForeignKey(Supplier, on_delete=models.CASCADE, related_name="supplied_products", db_index=False)
+    product = TenantForeignKey(Product, on_delete=models.CASCADE, related_name="supplier_products")
     supplier_sku = models.CharField(max_length=64, blank=True)
     price = models.DecimalField(**MONEY, default=ZERO)
     lead_time_days = models.PositiveIntegerField(default=0)
@@ -187,8 +190,8 @@ class StockLevel(TenantScopedModel):
     inventory.services.stock, under a row lock, with its ledger movement."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels")
+    product = TenantForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels", db_index=False)
+    warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels", db_index=False)
     on_hand = models.DecimalField(**QUANTITY, default=ZERO)
     reserved = models.DecimalField(**QUANTITY, default=ZERO)
     available = models.GeneratedField(
@@ -249,8 +252,8 @@ class StockMovement(TenantScopedModel):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16, choices=MovementKind.choices)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements")
+    product = TenantForeignKey(Product, on_delete=models.PROTECT, related_name="movements", db_index=False)
+    warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements", db_index=False)
     quantity = models.DecimalField(**QUANTITY, help_text="Signed: positive adds, negative removes.")
     on_hand_after = models.DecimalField(**QUANTITY)
     reserved_after = models.DecimalField(**QUANTITY)
@@ -287,8 +290,8 @@ class Reservation(TenantScopedModel):
     sum of ``quantity`` of its open reservations (the same service call keeps both)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="reservations")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="reservations")
+    product = TenantForeignKey(Product, on_delete=models.PROTECT, related_name="reservations", db_index=False)
+    warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="reservations")
     quantity = models.DecimalField(**QUANTITY, help_text="Still held; 0 once fully issued or released.")
     reference_type = models.CharField(max_length=32, choices=ReferenceType.choices)
     reference_id = models.UUIDField()
@@ -312,8 +315,8 @@ class LowStockAlert(TenantScopedModel):
     """Open while a level is below its product's reorder point; one open alert per level."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="low_stock_alerts")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="low_stock_alerts")
+    product = TenantForeignKey(Product, on_delete=models.CASCADE, related_name="low_stock_alerts", db_index=False)
+    warehouse = TenantForeignKey(Warehouse, on_delete=models.CASCADE, related_name="low_stock_alerts")
     available_at_open = models.DecimalField(**QUANTITY)
     reorder_point = models.DecimalField(**QUANTITY)
     opened_at = models.DateTimeField(auto_now_add=True)

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from inventory.models import Customer, Product, Supplier, Warehouse
+from tenants.fields import TenantForeignKey
 from tenants.scoping import TenantScopedModel
 
 QUANTITY: dict[str, Any] = {"max_digits": 18, "decimal_places": 4}
@@ -81,7 +82,7 @@ class Order(TenantScopedModel):
 
 
 class SalesOrder(Order):
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="sales_orders")
+    customer = TenantForeignKey(Customer, on_delete=models.PROTECT, related_name="sales_orders", db_index=False)
     status = models.CharField(max_length=24, choices=SalesStatus.choices, default=SalesStatus.DRAFT)
 
     class Meta(Order.Meta):
@@ -101,7 +102,7 @@ class SalesOrder(Order):
 
 
 class PurchaseOrder(Order):
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders")
+    supplier = TenantForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders", db_index=False)
     status = models.CharField(max_length=24, choices=PurchaseStatus.choices, default=PurchaseStatus.DRAFT)
     over_receipt_tolerance_percent = models.DecimalField(
         **PERCENT, default=ZERO, help_text="How much more than ordered may be received, in percent."
@@ -132,8 +133,8 @@ class OrderLine(TenantScopedModel):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     position = models.PositiveIntegerField(default=0)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    product = TenantForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(**QUANTITY)
     unit_price = models.DecimalField(**PRICE)
     discount_percent = models.DecimalField(**PERCENT, default=ZERO)
@@ -149,7 +150,7 @@ class OrderLine(TenantScopedModel):
 
 
 class SalesOrderLine(OrderLine):
-    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
+    order = TenantForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines", db_index=False)
     shipped_quantity = models.DecimalField(**QUANTITY, default=ZERO)
     returned_quantity = models.DecimalField(**QUANTITY, default=ZERO)
 
@@ -173,7 +174,7 @@ class SalesOrderLine(OrderLine):
 
 
 class PurchaseOrderLine(OrderLine):
-    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    order = TenantForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines", db_index=False)
     received_quantity = models.DecimalField(**QUANTITY, default=ZERO)
     returned_quantity = models.DecimalField(**QUANTITY, default=ZERO)
 
@@ -197,8 +198,8 @@ class StatusChange(TenantScopedModel):
     """One transition of one order: who, when, from what to what."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    sales_order = models.ForeignKey(SalesOrder, null=True, on_delete=models.CASCADE, related_name="history")
-    purchase_order = models.ForeignKey(PurchaseOrder, null=True, on_delete=models.CASCADE, related_name="history")
+    sales_order = TenantForeignKey(SalesOrder, null=True, on_delete=models.CASCADE, related_name="history")
+    purchase_order = TenantForeignKey(PurchaseOrder, null=True, on_delete=models.CASCADE, related_name="history")
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -218,7 +219,7 @@ class StatusChange(TenantScopedModel):
 
 class Shipment(TenantScopedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments")
+    order = TenantForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments")
     carrier = models.CharField(max_length=100, blank=True)
     tracking_number = models.CharField(max_length=100, blank=True)
     note = models.TextField(blank=True)
@@ -231,8 +232,8 @@ class Shipment(TenantScopedModel):
 
 class ShipmentLine(TenantScopedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey(SalesOrderLine, on_delete=models.PROTECT, related_name="shipment_lines")
+    shipment = TenantForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = TenantForeignKey(SalesOrderLine, on_delete=models.PROTECT, related_name="shipment_lines")
     quantity = models.DecimalField(**QUANTITY)
 
     class Meta:
@@ -241,7 +242,7 @@ class ShipmentLine(TenantScopedModel):
 
 class Receipt(TenantScopedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="receipts")
+    order = TenantForeignKey(PurchaseOrder, on_delete=models.PROTECT, related_name="receipts")
     note = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -252,9 +253,9 @@ class Receipt(TenantScopedModel):
 
 class ReceiptLine(TenantScopedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    receipt = models.ForeignKey(Receipt, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="receipt_lines")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    receipt = TenantForeignKey(Receipt, on_delete=models.CASCADE, related_name="lines")
+    order_line = TenantForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="receipt_lines")
+    warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(**QUANTITY)
     unit_cost = models.DecimalField(**PRICE)
 
@@ -271,8 +272,8 @@ class OrderReturn(TenantScopedModel):
     """A customer's return against a sales order, or a return to the supplier of a purchase order."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    sales_order = models.ForeignKey(SalesOrder, null=True, on_delete=models.PROTECT, related_name="returns")
-    purchase_order = models.ForeignKey(PurchaseOrder, null=True, on_delete=models.PROTECT, related_name="returns")
+    sales_order = TenantForeignKey(SalesOrder, null=True, on_delete=models.PROTECT, related_name="returns")
+    purchase_order = TenantForeignKey(PurchaseOrder, null=True, on_delete=models.PROTECT, related_name="returns")
     reason = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -290,12 +291,12 @@ class OrderReturn(TenantScopedModel):
 
 class OrderReturnLine(TenantScopedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    order_return = models.ForeignKey(OrderReturn, on_delete=models.CASCADE, related_name="lines")
-    sales_line = models.ForeignKey(SalesOrderLine, null=True, on_delete=models.PROTECT, related_name="return_lines")
-    purchase_line = models.ForeignKey(
+    order_return = TenantForeignKey(OrderReturn, on_delete=models.CASCADE, related_name="lines")
+    sales_line = TenantForeignKey(SalesOrderLine, null=True, on_delete=models.PROTECT, related_name="return_lines")
+    purchase_line = TenantForeignKey(
         PurchaseOrderLine, null=True, on_delete=models.PROTECT, related_name="return_lines"
     )
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(**QUANTITY)
     disposition = models.CharField(max_length=16, choices=ReturnDisposition.choices, default=ReturnDisposition.RESTOCK)
 

@@ -5,11 +5,43 @@ from typing import Any
 from django.core import checks
 from django.db import models
 
-from tenants.rls import tenant_models
+from tenants.fields import TenantForeignKey
+from tenants.rls import tenant_foreign_keys, tenant_models
 
 
 def _starts_with_tenant(fields: list[str] | tuple[str, ...]) -> bool:
     return bool(fields) and fields[0] in {"tenant", "tenant_id"}
+
+
+def _tenant_led_prefixes(model: type[models.Model]) -> set[str]:
+    """Fields that come right after ``tenant`` in one of the model's indexes or unique constraints."""
+    groups = [list(index.fields) for index in model._meta.indexes]
+    groups += [list(c.fields) for c in model._meta.constraints if isinstance(c, models.UniqueConstraint)]
+    groups += [list(together) for together in model._meta.unique_together]
+    return {group[1].lstrip("-") for group in groups if len(group) > 1 and _starts_with_tenant([group[0].lstrip("-")])}
+
+
+def _check_tenant_foreign_keys(model: type[models.Model]) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    covered = _tenant_led_prefixes(model)
+    for field in tenant_foreign_keys(model):
+        name = f"{model._meta.label}.{field.name}"
+        if not isinstance(field, TenantForeignKey) or getattr(field, "db_constraint", True):
+            errors.append(
+                checks.Error(
+                    f"{name}: a foreign key between tenant tables must be a TenantForeignKey without "
+                    "db_constraint (the composite (tenant_id, id) key of tenants/rls.py is its constraint).",
+                    id="tenants.E005",
+                )
+            )
+        if not getattr(field, "db_index", True) and field.name not in covered:
+            errors.append(
+                checks.Error(
+                    f"{name} has db_index=False but no index or unique constraint starts with (tenant, {field.name}).",
+                    id="tenants.E006",
+                )
+            )
+    return errors
 
 
 @checks.register(checks.Tags.models)
@@ -17,6 +49,7 @@ def check_tenant_models(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     errors: list[checks.CheckMessage] = []
     for model in tenant_models():
         label = model._meta.label
+        errors += _check_tenant_foreign_keys(model)
         for field in model._meta.local_fields:
             if field.unique and not field.primary_key:
                 errors.append(

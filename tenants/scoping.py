@@ -60,7 +60,9 @@ class TenantScopedModel(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         editable=False,
-        db_index=True,
+        # No index of its own: on PostgreSQL, UNIQUE (tenant_id, id) from tenants/rls.py
+        # leads with it, as do the tenant tables' own composite indexes (tenants.E004).
+        db_index=False,
     )
 
     objects: ClassVar[TenantManager] = TenantManager()

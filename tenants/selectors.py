@@ -9,15 +9,22 @@ from django.db.models import QuerySet
 from config.errors import AuthenticationError, NotFound, PermissionDenied
 from tenants.context import get_current_tenant
 from tenants.models import Invitation, Membership, User
+from tenants.prepared import PreparedSelect
+
+# Runs on every authenticated request: prepared once (tenants/prepared.py).
+_membership_query: PreparedSelect | None = None
 
 
 def active_membership(*, user_id: Any, tenant_id: Any) -> Membership:
     """The membership a token names, with its user and tenant (one query). Raises
     ``membership_revoked`` (401) when it is gone or the user is inactive, and
     ``tenant_suspended`` (403) when the workspace is suspended."""
-    membership = (
-        Membership.objects.select_related("tenant", "user").filter(user_id=user_id, tenant_id=tenant_id).first()
-    )
+    global _membership_query
+    if _membership_query is None:
+        _membership_query = PreparedSelect(
+            Membership, related=("user", "tenant"), where=("user", "tenant"), tenant_scoped=False
+        )
+    membership = _membership_query.first(user_id, tenant_id)
     if membership is None or not membership.user.is_active:
         raise AuthenticationError("This membership no longer exists. Log in again.", code="membership_revoked")
     if not membership.tenant.is_active:

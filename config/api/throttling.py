@@ -8,11 +8,41 @@ client has one counter per window (``cache.incr``), whatever the rate.
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
+
+# One round trip, atomic: the counter and its expiry are set together.
+_INCREMENT_LUA = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+_scripts: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _increment(key: str, *, timeout: int) -> int:
+    """Adds one to a window's counter and returns it. On Redis one EVALSHA (Django's
+    ``add`` + ``incr`` take three round trips); elsewhere (tests without Redis, local
+    development) the cache API."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(key)
+        script = _scripts.get(backend._cache)
+        if script is None:  # get_client() builds a new client object on every call
+            client = backend._cache.get_client(full_key, write=True)
+            script = _scripts[backend._cache] = client.register_script(_INCREMENT_LUA)
+        return int(script(keys=[full_key], args=[timeout]))
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=timeout)
+        return 1
 
 
 class FixedWindowThrottle(SimpleRateThrottle):
@@ -26,13 +56,7 @@ class FixedWindowThrottle(SimpleRateThrottle):
         assert limit is not None and duration is not None
         now = time.time()
         window_start = int(now // duration) * duration
-        key = f"{self.key}:{window_start}"
-        cache.add(key, 0, timeout=duration + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=duration + 1)
-            count = 1
+        count = _increment(f"{self.key}:{window_start}", timeout=duration + 1)
         self._wait = window_start + duration - now
         return count <= limit
 

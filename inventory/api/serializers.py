@@ -226,16 +226,29 @@ class MovementsSerializer(serializers.Serializer[Any]):
     movements = StockMovementSerializer(many=True)
 
 
+# Built once and reused: a ModelSerializer builds its fields (model introspection) every
+# time one is instantiated, which was ~20 % of a stock operation's request. Rendering
+# keeps no state on the serializer, so one instance serves every request and thread.
+_MOVEMENT = StockMovementSerializer()
+
+
+def movements_payload(movements: list[StockMovement]) -> dict[str, Any]:
+    """The body of ``MovementsSerializer`` for the stock operations' responses."""
+    return {"movements": [_MOVEMENT.to_representation(movement) for movement in movements]}
+
+
 # --- Stock operation inputs ------------------------------------------------------------------
 
 
+# Ids are checked for form here; stock.resolve_targets looks them up (and locks the
+# levels) in one query, with a ``does_not_exist`` error per unknown field.
 class _StockInput(serializers.Serializer[Any]):
-    product = TenantRelatedField(Product)
+    product = serializers.UUIDField(help_text="A product of this workspace.")
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class ReceiveInput(_StockInput):
-    warehouse = TenantRelatedField(Warehouse)
+    warehouse = serializers.UUIDField(help_text="A warehouse of this workspace.")
     quantity = serializers.DecimalField(**QUANTITY, min_value=POSITIVE)
     unit_cost = serializers.DecimalField(
         **MONEY, required=False, allow_null=True, help_text="Defaults to the product's cost price."
@@ -243,12 +256,12 @@ class ReceiveInput(_StockInput):
 
 
 class IssueInput(_StockInput):
-    warehouse = TenantRelatedField(Warehouse)
+    warehouse = serializers.UUIDField(help_text="A warehouse of this workspace.")
     quantity = serializers.DecimalField(**QUANTITY, min_value=POSITIVE)
 
 
 class AdjustInput(_StockInput):
-    warehouse = TenantRelatedField(Warehouse)
+    warehouse = serializers.UUIDField(help_text="A warehouse of this workspace.")
     counted_quantity = serializers.DecimalField(**QUANTITY, min_value=Decimal("0"), required=False)
     delta = serializers.DecimalField(**QUANTITY, required=False)
     reason = serializers.CharField(max_length=32, help_text="A short reason code: count, damage, loss, found, ...")
@@ -262,8 +275,8 @@ class AdjustInput(_StockInput):
 
 
 class TransferInput(_StockInput):
-    from_warehouse = TenantRelatedField(Warehouse)
-    to_warehouse = TenantRelatedField(Warehouse)
+    from_warehouse = serializers.UUIDField(help_text="A warehouse of this workspace.")
+    to_warehouse = serializers.UUIDField(help_text="A warehouse of this workspace.")
     quantity = serializers.DecimalField(**QUANTITY, min_value=POSITIVE)
 
 

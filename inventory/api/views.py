@@ -378,8 +378,8 @@ class _StockOperationView(APIView):
         with transaction.atomic():
             data = self.input_serializer(data=request.data)
             data.is_valid(raise_exception=True)
-            movements = self.run(data.validated_data, request_membership(request).user)
-        return Response(s.MovementsSerializer({"movements": movements}).data, status=status.HTTP_201_CREATED)
+            movements = self.run(dict(data.validated_data), request_membership(request).user)
+        return Response(s.movements_payload(movements), status=status.HTTP_201_CREATED)
 
 
 def _stock_schema(summary: str, example: dict[str, Any], input_serializer: Any) -> Any:
@@ -405,7 +405,13 @@ class ReceiveView(_StockOperationView):
         return super().post(request)
 
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
-        return stock.stock_receive(**data, user=user)
+        # Not locked here: a receipt with a cost locks the product first (stock.apply_changes).
+        targets = stock.resolve_targets(
+            product_id=data.pop("product"), warehouse_ids={"warehouse": data.pop("warehouse")}, lock=False
+        )
+        return stock.stock_receive(
+            product=targets.product, warehouse=targets.warehouses["warehouse"], **data, user=user
+        )
 
 
 class IssueView(_StockOperationView):
@@ -416,7 +422,16 @@ class IssueView(_StockOperationView):
         return super().post(request)
 
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
-        return stock.stock_issue(**data, user=user)
+        targets = stock.resolve_targets(
+            product_id=data.pop("product"), warehouse_ids={"warehouse": data.pop("warehouse")}, lock=True
+        )
+        return stock.stock_issue(
+            product=targets.product,
+            warehouse=targets.warehouses["warehouse"],
+            locked=targets.locked,
+            **data,
+            user=user,
+        )
 
 
 class AdjustView(_StockOperationView):
@@ -431,7 +446,16 @@ class AdjustView(_StockOperationView):
         return super().post(request)
 
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
-        return stock.stock_adjust(**data, user=user)
+        targets = stock.resolve_targets(
+            product_id=data.pop("product"), warehouse_ids={"warehouse": data.pop("warehouse")}, lock=True
+        )
+        return stock.stock_adjust(
+            product=targets.product,
+            warehouse=targets.warehouses["warehouse"],
+            locked=targets.locked,
+            **data,
+            user=user,
+        )
 
 
 class TransferView(_StockOperationView):
@@ -451,7 +475,19 @@ class TransferView(_StockOperationView):
         return super().post(request)
 
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
-        return stock.stock_transfer(**data, user=user)
+        targets = stock.resolve_targets(
+            product_id=data.pop("product"),
+            warehouse_ids={"from_warehouse": data.pop("from_warehouse"), "to_warehouse": data.pop("to_warehouse")},
+            lock=True,
+        )
+        return stock.stock_transfer(
+            product=targets.product,
+            from_warehouse=targets.warehouses["from_warehouse"],
+            to_warehouse=targets.warehouses["to_warehouse"],
+            locked=targets.locked,
+            **data,
+            user=user,
+        )
 
 
 @extend_schema(tags=["stock"])

@@ -14,7 +14,8 @@ is written. The CHECK constraints on ``StockLevel`` are the last word.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -36,6 +37,7 @@ from inventory.models import (
     Warehouse,
 )
 from tenants.models import User
+from tenants.prepared import PreparedSelect, insert_rows
 
 ZERO = Decimal("0")
 QUANTUM = Decimal("0.0001")
@@ -117,9 +119,7 @@ def _select_levels(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> list[StockLev
 
 def _update_levels(rows: Sequence[StockLevel]) -> None:
     """Writes on_hand and reserved of locked levels: one statement on PostgreSQL."""
-    if len(rows) == 1:
-        rows[0].save(update_fields=["on_hand", "reserved", "updated_at"])
-    elif connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
         table = StockLevel._meta.db_table
         values = ", ".join(["(%s::uuid, %s::numeric, %s::numeric, %s::timestamptz)"] * len(rows))
         params: list[Any] = []
@@ -132,6 +132,8 @@ def _update_levels(rows: Sequence[StockLevel]) -> None:
                 "WHERE level.id = v.id",
                 params,
             )
+    elif len(rows) == 1:
+        rows[0].save(update_fields=["on_hand", "reserved", "updated_at"])
     else:
         StockLevel.objects.bulk_update(rows, ["on_hand", "reserved", "updated_at"], batch_size=100)
 
@@ -198,7 +200,7 @@ def apply_changes(
         check_quantity(change.product, abs(change.quantity))
         if change.quantity == 0:
             raise ValidationFailed.for_field("quantity", "zero_quantity", "The quantity must not be zero.")
-    with transaction.atomic():
+    with _atomic():
         costed = {c.product.id for c in changes if c.kind == MovementKind.RECEIPT and c.unit_cost is not None}
         products = _lock_products(costed) if costed else {}
         keys = [c.key for c in changes]
@@ -249,7 +251,7 @@ def apply_changes(
                 if product.average_cost != average:
                     product.average_cost = average
                     product.save(update_fields=["average_cost", "updated_at"])
-        StockMovement.objects.bulk_create(movements)
+        insert_rows(StockMovement, movements)
         touched = [level for level in levels.values() if level.touched]
         for level in touched:
             level.row.on_hand, level.row.reserved, level.row.updated_at = level.on_hand, level.reserved, now
@@ -258,6 +260,79 @@ def apply_changes(
 
 
 # --- The operations of the API ---------------------------------------------------------
+
+
+@dataclass
+class Targets:
+    """What one stock operation acts on: a product, its warehouses by input field, and
+    the levels already locked (those that exist)."""
+
+    product: Product
+    warehouses: dict[str, Warehouse]
+    locked: dict[tuple[uuid.UUID, uuid.UUID], StockLevel]
+
+
+_MISSING = "No such object in this workspace."
+
+
+class _LevelQueries(dict[str, PreparedSelect]):
+    """One level with its product and warehouse, by (product, warehouse); built on first use."""
+
+    def __missing__(self, key: str) -> PreparedSelect:
+        self[key] = PreparedSelect(
+            StockLevel,
+            related=("product", "warehouse"),
+            where=("product", "warehouse"),
+            tenant_scoped=True,
+            lock="NO KEY UPDATE" if key == "lock" and connection.features.has_select_for_no_key_update else "",
+        )
+        return self[key]
+
+
+_level_queries = _LevelQueries()
+
+
+def resolve_targets(
+    *, product_id: uuid.UUID, warehouse_ids: Mapping[str, uuid.UUID], lock: bool, product_field: str = "product"
+) -> Targets:
+    """Looks up a product and warehouses of the current tenant, by the input fields that
+    named them. With ``lock``, their existing levels are locked (``FOR NO KEY UPDATE``, in
+    (product, warehouse) order, as ``_lock_levels`` does) by the same query, so the usual
+    case (the levels exist) costs one query. Unknown ids, or another tenant's, raise a 400
+    naming each field with ``does_not_exist``.
+
+    ``lock`` must be off when the operation locks products first (receipts with a cost):
+    the global lock order is products, then levels."""
+    levels: list[StockLevel]
+    if len(set(warehouse_ids.values())) == 1:  # the common case, prepared (tenants/prepared.py)
+        query = _level_queries["lock" if lock else "read"]
+        level = query.first(product_id, next(iter(warehouse_ids.values())))
+        levels = [level] if level is not None else []
+    else:
+        rows = StockLevel.objects.select_related("product", "warehouse").filter(
+            product_id=product_id, warehouse_id__in=set(warehouse_ids.values())
+        )
+        if lock:
+            rows = rows.select_for_update(no_key=True, of=("self",))
+        levels = list(rows.order_by("product_id", "warehouse_id"))
+    by_id = {level.warehouse_id: level.warehouse for level in levels}
+    product = levels[0].product if levels else Product.objects.filter(pk=product_id).first()
+    wanted = set(warehouse_ids.values()) - set(by_id)
+    if wanted:
+        by_id.update({w.pk: w for w in Warehouse.objects.filter(pk__in=wanted)})
+    missing = [name for name, pk in warehouse_ids.items() if pk not in by_id]
+    if product is None:
+        missing.insert(0, product_field)
+    if missing:
+        raise ValidationFailed(
+            "Invalid input.", fields={name: [{"code": "does_not_exist", "message": _MISSING}] for name in missing}
+        )
+    assert product is not None
+    return Targets(
+        product=product,
+        warehouses={name: by_id[pk] for name, pk in warehouse_ids.items()},
+        locked={(level.product_id, level.warehouse_id): level for level in levels} if lock else {},
+    )
 
 
 def stock_receive(
@@ -298,6 +373,7 @@ def stock_issue(
     user: User | None = None,
     reference_type: str = ReferenceType.MANUAL,
     reference_id: uuid.UUID | None = None,
+    locked: dict[tuple[uuid.UUID, uuid.UUID], StockLevel] | None = None,
 ) -> list[StockMovement]:
     _positive(quantity)
     return apply_changes(
@@ -314,6 +390,7 @@ def stock_issue(
             )
         ],
         user=user,
+        locked=locked,
     )
 
 
@@ -326,19 +403,22 @@ def stock_adjust(
     delta: Decimal | None = None,
     note: str = "",
     user: User | None = None,
+    locked: dict[tuple[uuid.UUID, uuid.UUID], StockLevel] | None = None,
 ) -> list[StockMovement]:
     """To a counted quantity, or by a delta. Counting the same quantity writes nothing."""
     if (counted_quantity is None) == (delta is None):
         raise ValidationFailed.for_field(
             "non_field_errors", "counted_or_delta", "Give either counted_quantity or delta, not both."
         )
-    with transaction.atomic():
+    with _atomic():
         if counted_quantity is not None:
             if counted_quantity < 0:
                 raise ValidationFailed.for_field("counted_quantity", "min_value", "A count cannot be negative.")
             check_quantity(product, counted_quantity, "counted_quantity")
-            level = _lock_levels([(product.id, warehouse.id)])[(product.id, warehouse.id)]
-            delta = counted_quantity - level.on_hand
+            key = (product.id, warehouse.id)
+            if locked is None or key not in locked:
+                locked = _lock_levels([key])
+            delta = counted_quantity - locked[key].on_hand
             if delta == 0:
                 return []
         assert delta is not None
@@ -355,6 +435,7 @@ def stock_adjust(
                 )
             ],
             user=user,
+            locked=locked,
         )
 
 
@@ -366,6 +447,7 @@ def stock_transfer(
     quantity: Decimal,
     note: str = "",
     user: User | None = None,
+    locked: dict[tuple[uuid.UUID, uuid.UUID], StockLevel] | None = None,
 ) -> list[StockMovement]:
     _positive(quantity)
     if from_warehouse.pk == to_warehouse.pk:
@@ -383,6 +465,7 @@ def stock_transfer(
             Change(product, to_warehouse, MovementKind.TRANSFER_IN, quantity, **common),
         ],
         user=user,
+        locked=locked,
     )
 
 
@@ -510,6 +593,13 @@ def stock_issue_reserved(
                 reservation.closed_at = now
             reservation.save(update_fields=["quantity", "closed_at"])
         return movements
+
+
+def _atomic() -> Any:
+    """A transaction when there is none; inside the caller's, no savepoint. The services
+    here check everything before they write, so a domain error leaves the caller's
+    transaction usable, and the savepoint would only cost two round trips."""
+    return transaction.atomic() if not connection.in_atomic_block else nullcontext()
 
 
 def _positive(quantity: Decimal) -> None:

@@ -12,6 +12,7 @@ empty string and the RLS policies match no row.
 
 from typing import Any
 
+import psycopg
 from django.db import transaction
 from django.db.backends.postgresql import base
 from psycopg.pq import TransactionStatus
@@ -43,8 +44,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
         assert self.connection is not None
         if self.connection.info.transaction_status == TransactionStatus.IDLE:
             self._applied_tenant = _UNKNOWN  # a new transaction starts with this statement
-        if self._applied_tenant != wanted:
+        if self._applied_tenant == wanted:
+            return execute(sql, params, many, context)
+        # Pipelining needs the extended protocol: not for parameterless SQL, which may hold
+        # several commands (migrations), nor for server-side cursors.
+        if not params or isinstance(getattr(context.get("cursor"), "cursor", None), psycopg.ServerCursor):
             with self.connection.cursor() as cursor:
                 cursor.execute(_SET_TENANT_SQL, [wanted])
             self._applied_tenant = wanted
-        return execute(sql, params, many, context)
+            return execute(sql, params, many, context)
+        # Pipelined: BEGIN, set_config and the statement go in one round trip. An error
+        # surfaces when the pipeline syncs, so it is translated to Django's exceptions here.
+        with self.wrap_database_errors, self.connection.pipeline():
+            with self.connection.cursor() as cursor:
+                cursor.execute(_SET_TENANT_SQL, [wanted])
+            self._applied_tenant = wanted
+            return execute(sql, params, many, context)

@@ -2,6 +2,7 @@ import uuid
 
 from django.db import models
 
+from tenants.fields import TenantForeignKey
 from tenants.scoping import TenantScopedModel
 
 
@@ -15,5 +16,5 @@ class Widget(TenantScopedModel):
 
 class WidgetPart(TenantScopedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    widget = models.ForeignKey(Widget, on_delete=models.CASCADE, related_name="parts")
+    widget = TenantForeignKey(Widget, on_delete=models.CASCADE, related_name="parts")
     label = models.CharField(max_length=100)
