@@ -179,6 +179,7 @@ class _Layout:
     # (index, warehouse code) of each stock:<CODE> column.
     stock: list[tuple[int, str]]
     stock_names: dict[int, str]  # index -> the header as written, for errors
+    stock_headers: dict[str, str]  # warehouse code -> the header as written, for errors
 
 
 def _open_rows(job: ImportJob) -> tuple[IO[bytes], Any]:
@@ -276,6 +277,7 @@ def _header(reader: Any, warehouses: dict[str, Warehouse]) -> _Layout:
         columns=[(column, index, CONVERTERS.get(column)) for column, index in columns.items()],
         stock=list(stock.values()),
         stock_names={index: name for name, (index, _) in stock.items()},
+        stock_headers={code: name for name, (_, code) in stock.items()},
     )
 
 
@@ -349,7 +351,11 @@ def _skus_filter(skus: list[str]) -> Any:
 
 
 def _validate_batch(
-    batch: list[tuple[Row, list[RowError]]], seen: set[str], seen_barcodes: set[str], invalid: set[int]
+    batch: list[tuple[Row, list[RowError]]],
+    layout: _Layout,
+    seen: set[str],
+    seen_barcodes: set[str],
+    invalid: set[int],
 ) -> list[RowError]:
     """Row-level checks that need the database or the rest of the file; adds the line
     numbers of invalid rows to ``invalid`` and returns every error of the batch."""
@@ -389,7 +395,7 @@ def _validate_batch(
             elif unit in WHOLE_UNITS:
                 fractions = [code for code, quantity in stock.items() if quantity != quantity.to_integral_value()]
                 if fractions:
-                    error = RowError(line, f"{STOCK_PREFIX}{fractions[0]}", f"{unit} takes whole numbers.")
+                    error = RowError(line, layout.stock_headers[fractions[0]], f"{unit} takes whole numbers.")
         if error is not None:
             errors.append(error)
             invalid.add(line)
@@ -431,16 +437,26 @@ class _Batch:
     existing: list[tuple[Row, Product]]
 
 
-def _prepare_batch(batch: list[tuple[Row, list[RowError]]], invalid: set[int], cache: dict[str, Any]) -> _Batch:
+def _prepare_batch(
+    batch: list[tuple[Row, list[RowError]]],
+    invalid: set[int],
+    cache: dict[str, Category],
+    by_path: dict[str, Category | None],
+) -> _Batch:
     """Pass 2, in the job's thread: drops the rows pass 1 found invalid, resolves (and
     creates) categories, and looks the SKUs up once to split new from existing products."""
     rows = [row for row, _ in batch if row[0] not in invalid]
-    paths = {_category_key(values["category"]): values["category"] for _, values, _ in rows if "category" in values}
-    _categories({key: path for key, path in paths.items() if key}, cache)
+    keys = {
+        path: _category_key(path)
+        for path in {values["category"] for _, values, _ in rows if "category" in values}
+        if path not in by_path
+    }
+    if keys:
+        _categories({key: path for path, key in keys.items() if key}, cache)
+        by_path.update({path: cache.get(key) if key else None for path, key in keys.items()})
     for _, values, _ in rows:
         if "category" in values:
-            key = _category_key(values["category"])
-            values["category"] = cache.get(key) if key else None
+            values["category"] = by_path[values["category"]]
     found = {p.sku.lower(): p for p in _skus_filter([values["sku"].lower() for _, values, _ in rows])} if rows else {}
     new: list[Row] = []
     existing: list[tuple[Row, Product]] = []
@@ -534,6 +550,27 @@ def _update_existing_products(
         updates.append(product)
     if update_fields:
         Product.objects.bulk_update(updates, [*sorted(update_fields), "updated_at"], batch_size=200)
+    _apply_counts(rows, job, user, warehouses)
+
+
+def _create_new_products_orm(
+    rows: list[Row], job: ImportJob, user: User | None, warehouses: dict[str, Warehouse]
+) -> None:
+    """New products without PostgreSQL (SQLite in development): ``bulk_create`` and
+    inventory.services.stock, as for existing products."""
+    products = []
+    for _, values, _ in rows:
+        product = Product(**values)
+        product.average_cost = product.cost_price
+        products.append(product)
+    Product.objects.bulk_create(products)
+    _apply_counts(list(zip(rows, products, strict=True)), job, user, warehouses)
+
+
+def _apply_counts(
+    rows: list[tuple[Row, Product]], job: ImportJob, user: User | None, warehouses: dict[str, Warehouse]
+) -> None:
+    """Adjusts each level to the counted quantity through apply_changes (levels locked)."""
     stock_rows = [
         (product, warehouses[code], quantity) for (_, _, stock), product in rows for code, quantity in stock.items()
     ]
@@ -632,8 +669,10 @@ class _Writers:
             with transaction.atomic():
                 if written > 1 and written & (written - 1) == 0:  # this connection's batches 2, 4, 8, ...
                     _discard_cached_plans()
-                if batch.new:
+                if batch.new and connection.vendor == "postgresql":
                     _insert_new_products(batch.new, self.job, self.warehouses)
+                elif batch.new:
+                    _create_new_products_orm(batch.new, self.job, self.user, self.warehouses)
                 if batch.existing:
                     _update_existing_products(batch.existing, self.job, self.user, self.warehouses)
             ImportJob.objects.filter(pk=self.job.pk).update(
@@ -688,7 +727,7 @@ def run_import_job(*, job: ImportJob) -> ImportJob:
             seen_barcodes: set[str] = set()
             for batch in _batches(reader, layout):
                 total += len(batch)
-                batch_errors = _validate_batch(batch, seen, seen_barcodes, invalid)
+                batch_errors = _validate_batch(batch, layout, seen, seen_barcodes, invalid)
                 error_count += len(batch_errors)
                 errors.extend(e.as_dict() for e in batch_errors[: MAX_STORED_ERRORS - len(errors)])
         del seen, seen_barcodes
@@ -696,7 +735,8 @@ def run_import_job(*, job: ImportJob) -> ImportJob:
         if error_count and not job.skip_invalid_rows:
             return _finish(job, JobStatus.FAILED, f"{error_count} invalid rows: nothing was imported.")
         user = User.objects.filter(pk=job.created_by_id).first() if job.created_by_id else None
-        cache: dict[str, Any] = {}
+        cache: dict[str, Category] = {}  # by normalized path
+        by_path: dict[str, Category | None] = {}  # by the path as written
         raw, reader = _open_rows(job)
         with raw:
             layout = _header(reader, warehouses)
@@ -705,7 +745,7 @@ def run_import_job(*, job: ImportJob) -> ImportJob:
                 for batch in _batches(reader, layout):
                     if writers.stopped:
                         break
-                    writers.submit(_prepare_batch(batch, invalid, cache))
+                    writers.submit(_prepare_batch(batch, invalid, cache, by_path))
             finally:
                 outcome = writers.close()
     except ImportFileError as exc:
