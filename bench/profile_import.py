@@ -141,7 +141,7 @@ def instrument() -> None:
 
     setattr(DatabaseWrapper, "_commit", commit)  # noqa: B010
 
-    original_execute = CursorWrapper._execute
+    original_execute = getattr(CursorWrapper, "_execute")  # noqa: B009 - not in the type stubs
 
     def execute(self: Any, sql: str, params: Any, *ignored_wrapper_args: Any) -> Any:
         started = time.perf_counter()
