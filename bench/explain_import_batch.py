@@ -4,7 +4,7 @@ level lookups cost time. Every transaction here is rolled back.
     .venv/bin/python bench/explain_import_batch.py            # on the data left by the last import run
     .venv/bin/python bench/explain_import_batch.py --fresh 10000   # recreate the bench DB and import 10,000 rows first
 
-It runs pass 2 of the import (``_validate_batch`` + ``_write_batch``) for one batch of
+It runs the import (``_validate_batch``, ``_prepare_batch`` and the writes) for one batch of
 1,000 new products with opening stock in two warehouses, three ways:
 
 A. as the application does (constraints DEFERRED): statement times, then
@@ -77,9 +77,9 @@ def one_batch(
         with transaction.atomic():
             job = ImportJob.objects.create(file_name="explain.csv", storage_key="imports/none.csv", created_by=user)
             with csv_path.open(newline="", encoding="utf-8") as handle:
-                reader = csv.DictReader(handle)
-                columns, stock_columns = jobs._header(reader, warehouses)
-                batch = next(jobs._batches(reader, columns, stock_columns))
+                reader = csv.reader(handle)
+                layout = jobs._header(reader, warehouses)
+                batch = next(jobs._batches(reader, layout))
             with connection.cursor() as cursor:
                 if custom_plans:  # what run_import_job does per batch since d6b6ad0 (_replan_each_statement)
                     cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
@@ -87,8 +87,13 @@ def one_batch(
                     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 with connection.execute_wrapper(sql_timer):
                     started = time.perf_counter()
-                    good, _ = jobs._validate_batch(batch, set(), set())
-                    made, _changed = jobs._write_batch(good, job, warehouses, {})
+                    invalid: set[int] = set()
+                    jobs._validate_batch(batch, layout, set(), set(), invalid)
+                    prepared = jobs._prepare_batch(batch, invalid, {}, {})
+                    jobs._insert_new_products(prepared.new, job, warehouses)
+                    if prepared.existing:
+                        jobs._update_existing_products(prepared.existing, job, user, warehouses)
+                    made = len(prepared.new)
                     out["write_batch_seconds"] = round(time.perf_counter() - started, 3)
                 started = time.perf_counter()
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # runs whatever checks are still queued

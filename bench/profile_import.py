@@ -24,6 +24,7 @@ import functools
 import json
 import re
 import sys
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -35,11 +36,11 @@ import common
 import import_bench
 import setup_db
 
+LOCK = threading.Lock()
 TIMES: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
 SQL: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
 BATCHES: list[float] = []
-BATCH_SQL: list[dict[str, float]] = []
-COMMITS: list[float] = []  # SQL seconds by kind inside each pass-2 _write_batch
+COMMITS: list[float] = []
 
 
 def timed(name: str, fn: Any) -> Any:
@@ -49,9 +50,11 @@ def timed(name: str, fn: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         finally:
-            entry = TIMES[name]
-            entry[0] += time.perf_counter() - started
-            entry[1] += 1
+            took = time.perf_counter() - started
+            with LOCK:
+                entry = TIMES[name]
+                entry[0] += took
+                entry[1] += 1
 
     return wrapper
 
@@ -88,17 +91,31 @@ def sql_timer(execute: Any, sql: str, params: Any, many: bool, context: dict[str
 
 
 def instrument() -> None:
-    from django.db import connection
+    """Wraps functions and times SQL on every connection, the writer threads' included
+    (their times add up: with 2 writers, SQL seconds can exceed the wall time)."""
     from django.db.backends.postgresql.base import DatabaseWrapper
+    from django.db.backends.utils import CursorWrapper
 
-    from inventory.services import jobs, stock
+    from inventory.services import bulk, jobs, stock
 
     for module, names in (
-        (jobs, ["_parse_row", "_validate_batch", "_existing_products", "_categories", "_write_batch"]),
+        (
+            jobs,
+            [
+                "_parse_row",
+                "_validate_batch",
+                "_prepare_batch",
+                "_categories",
+                "_insert_new_products",
+                "_update_existing_products",
+            ],
+        ),
+        (bulk, ["insert_rows"]),
         (stock, ["apply_changes", "_lock_levels", "_select_levels"]),
     ):
         for name in names:
-            setattr(module, name, timed(f"{module.__name__.rsplit('.', 1)[-1]}.{name}", getattr(module, name)))
+            if hasattr(module, name):
+                setattr(module, name, timed(f"{module.__name__.rsplit('.', 1)[-1]}.{name}", getattr(module, name)))
     # jobs imported these from stock by name: wrap its references too.
     setattr(jobs, "_lock_levels", timed("jobs->stock._lock_levels", jobs._lock_levels))  # noqa: B010
     setattr(jobs, "apply_changes", timed("jobs->stock.apply_changes", jobs.apply_changes))  # noqa: B010
@@ -116,17 +133,28 @@ def instrument() -> None:
             return original_commit(self)
         finally:
             took = time.perf_counter() - started
-            entry = SQL["COMMIT (deferred FK checks run here)"]
-            entry[0] += took
-            entry[1] += 1
-            COMMITS.append(took)
+            with LOCK:
+                entry = SQL["COMMIT (deferred FK checks run here)"]
+                entry[0] += took
+                entry[1] += 1
+                COMMITS.append(took)
 
     setattr(DatabaseWrapper, "_commit", commit)  # noqa: B010
-    connection.execute_wrappers.insert(0, sql_timer)
 
-    # Wall time of each pass-2 batch: the ImportJob progress update closes each batch.
-    original_atomic_exit = None  # not needed; batches are timed through _write_batch below
-    del original_atomic_exit
+    original_execute = getattr(CursorWrapper, "_execute")  # noqa: B009 - not in the type stubs
+
+    def execute(self: Any, sql: str, params: Any, *ignored_wrapper_args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original_execute(self, sql, params, *ignored_wrapper_args)
+        finally:
+            took = time.perf_counter() - started
+            with LOCK:
+                entry = SQL[sql_kind(sql)]
+                entry[0] += took
+                entry[1] += 1
+
+    setattr(CursorWrapper, "_execute", execute)  # noqa: B010
 
 
 def drop_tenant_indexes() -> list[str]:
@@ -178,6 +206,8 @@ def main() -> None:
         "jobs._replan_each_statement, run DISCARD PLANS at the start of "
         "batches 2, 4, 8, 16, ... so cached foreign-key plans are re-made as the tables grow",
     )
+    parser.add_argument("--writers", type=int, help="override jobs.WRITERS (writer threads)")
+    parser.add_argument("--batch", type=int, help="override jobs.BATCH (rows per batch)")
     args = parser.parse_args()
     code_start = common.code_version()
 
@@ -222,18 +252,21 @@ def main() -> None:
                         cursor.execute("DISCARD PLANS")
 
             setattr(jobs, "_replan_each_statement", discard_sometimes)  # noqa: B010
-        write_batch = jobs._write_batch
+        if args.writers is not None:
+            jobs.WRITERS = args.writers
+        if args.batch is not None:
+            jobs.BATCH = args.batch
+        write = jobs._Writers._write
 
-        def batch_timer(*a: Any, **k: Any) -> Any:
+        def batch_timer(self: Any, *a: Any, **k: Any) -> Any:
             started = time.perf_counter()
-            sql_before = {key: value[0] for key, value in SQL.items()}
             try:
-                return write_batch(*a, **k)
+                return write(self, *a, **k)
             finally:
-                BATCHES.append(time.perf_counter() - started)
-                BATCH_SQL.append({key: value[0] - sql_before.get(key, 0.0) for key, value in SQL.items()})
+                with LOCK:
+                    BATCHES.append(time.perf_counter() - started)
 
-        jobs._write_batch = batch_timer
+        jobs._Writers._write = batch_timer  # type: ignore[method-assign]
         profiler = cProfile.Profile() if args.cprofile else None
         started = time.perf_counter()
         with common.PeriodicAnalyze(args.analyze_every) as analyzer:
@@ -277,15 +310,8 @@ def main() -> None:
             "slowest_5": sorted((round(c, 3) for c in COMMITS), reverse=True)[:5],
             "last_5": [round(c, 3) for c in COMMITS[-5:]],
         },
-        # The commit of each batch runs after _write_batch returns; it is not in these.
-        "pass2_batch_sql_seconds_first_and_last": {
-            "first": {k: round(v, 3) for k, v in sorted(BATCH_SQL[0].items(), key=lambda i: -i[1])[:6]}
-            if BATCH_SQL
-            else None,
-            "last": {k: round(v, 3) for k, v in sorted(BATCH_SQL[-1].items(), key=lambda i: -i[1])[:6]}
-            if BATCH_SQL
-            else None,
-        },
+        "writers": jobs.WRITERS,
+        "batch_rows": jobs.BATCH,
         "verification": import_bench.verify(tenant, expected),
         "cprofile": args.cprofile,
     }

@@ -2,21 +2,29 @@
 
 Import: the file is stored under ``imports/<tenant>/<job>.csv``; the task reads it
 as a stream twice. Pass 1 validates every row (row number, column, message) without
-writing. If a row is invalid and ``skip_invalid_rows`` is off, nothing is imported.
-Pass 2 upserts by SKU (case-insensitive) in batches of ``BATCH`` rows, one
-transaction each, with the job's progress; opening stock (``stock:<WAREHOUSE>``
-columns) is a count: the level is adjusted to it, so re-running a file is safe.
-Neither pass holds more than one batch of rows in memory.
+writing, and keeps only the line numbers of invalid rows. If a row is invalid and
+``skip_invalid_rows`` is off, nothing is imported. Pass 2 upserts by SKU
+(case-insensitive) in batches of ``BATCH`` rows, one transaction each, followed by
+the job's progress. New products, their levels and opening movements are written
+with set-based INSERTs (inventory.services.bulk); existing products go through the
+ORM and inventory.services.stock. Opening stock (``stock:<WAREHOUSE>`` columns) is
+a count: the level is adjusted to it, so re-running a file is safe. In the Celery
+task, ``WRITERS`` threads with their own connections write batches while the task's
+thread parses the next ones. Neither pass holds more than a few batches in memory.
 """
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import io
 import json
+import queue
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
@@ -25,11 +33,13 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DataError, IntegrityError, connection, transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.http import FileResponse
 from django.utils import timezone
 
 from config.errors import Conflict, ValidationFailed
+from inventory.errors import InsufficientStock
 from inventory.models import (
     WHOLE_UNITS,
     Category,
@@ -45,15 +55,20 @@ from inventory.models import (
     Unit,
     Warehouse,
 )
+from inventory.services import bulk
 from inventory.services.stock import Change, _lock_levels, apply_changes
 from tenants.context import get_current_tenant
 from tenants.models import User
 from tenants.tasking import enqueue_on_commit
 
-BATCH = 1000
+BATCH = 5000  # rows per transaction
+WRITERS = 2  # writer threads (connections) in the Celery task
 MAX_STORED_ERRORS = 1000
 STOCK_PREFIX = "stock:"
 MAX_DECIMAL = Decimal("99999999999999.9999")
+QUANTUM = Decimal("0.0001")
+ZERO = Decimal("0")
+UNITS = frozenset(Unit.values)
 
 PRODUCT_COLUMNS = [
     "sku",
@@ -128,12 +143,8 @@ def export_file_response(*, job: ExportJob) -> FileResponse:
 
 # --- Import --------------------------------------------------------------------------------
 
-
-@dataclass
-class ParsedRow:
-    number: int
-    values: dict[str, Any]
-    stock: dict[str, Decimal] = field(default_factory=dict)
+# A parsed row: (line number, product values given in the file, opening stock per warehouse code).
+Row = tuple[int, dict[str, Any], dict[str, Decimal]]
 
 
 @dataclass
@@ -150,29 +161,107 @@ class ImportFileError(Exception):
     """The file as a whole cannot be read (encoding, header)."""
 
 
-def _open_rows(job: ImportJob) -> tuple[IO[bytes], csv.DictReader[str]]:
+class _CellError(ValueError):
+    """A cell's value is invalid; the message is the row error's."""
+
+
+class _ChangedDuringImport(Exception):
+    """A product changed between validation and writing (a concurrent edit)."""
+
+
+@dataclass
+class _Layout:
+    """Where the known columns are in each CSV row."""
+
+    width: int
+    # (column, index, converter or None for text); the last of duplicate headers wins.
+    columns: list[tuple[str, int, Callable[[str], Any] | None]]
+    # (index, warehouse code) of each stock:<CODE> column.
+    stock: list[tuple[int, str]]
+    stock_names: dict[int, str]  # index -> the header as written, for errors
+    stock_headers: dict[str, str]  # warehouse code -> the header as written, for errors
+
+
+def _open_rows(job: ImportJob) -> tuple[IO[bytes], Any]:
     raw = default_storage.open(job.storage_key, "rb")
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-    return raw, csv.DictReader(text)
+    return raw, csv.reader(text)
 
 
-def _header(reader: csv.DictReader[str], warehouses: dict[str, Warehouse]) -> tuple[list[str], dict[str, str]]:
+def _decimal(value: str) -> Decimal:
     try:
-        names = reader.fieldnames
+        number = Decimal(value)
+    except InvalidOperation:
+        raise _CellError("Not a number.") from None
+    if not number.is_finite() or number < 0 or number > MAX_DECIMAL:
+        raise _CellError("Must be a number from 0 to 99,999,999,999,999.")
+    if number != number.quantize(QUANTUM):
+        raise _CellError("Use at most 4 decimal places.")
+    return number
+
+
+def _days(value: str) -> int:
+    if not value.isdigit() or int(value) > 3650:
+        raise _CellError("Must be a whole number of days from 0 to 3650.")
+    return int(value)
+
+
+def _unit(value: str) -> str:
+    if value.lower() not in UNITS:
+        raise _CellError(f"Unknown unit. Use one of: {', '.join(Unit.values)}.")
+    return value.lower()
+
+
+def _boolean(value: str) -> bool:
+    if value.lower() not in TRUE | FALSE:
+        raise _CellError("Use true or false.")
+    return value.lower() in TRUE
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity are not JSON (PostgreSQL's jsonb refuses them)
+
+
+def _attributes(value: str) -> dict[str, Any]:
+    try:
+        attributes = json.loads(value, parse_constant=_refuse_constant)
+    except ValueError:
+        attributes = None
+    if not isinstance(attributes, dict):
+        raise _CellError("Must be a JSON object.")
+    return attributes
+
+
+CONVERTERS: dict[str, Callable[[str], Any]] = {
+    **dict.fromkeys(DECIMAL_COLUMNS, _decimal),
+    "lead_time_days": _days,
+    "unit": _unit,
+    "is_active": _boolean,
+    "attributes": _attributes,
+}
+
+
+def _header(reader: Any, warehouses: dict[str, Warehouse]) -> _Layout:
+    try:
+        names = next(reader, None)
     except UnicodeDecodeError as exc:
         raise ImportFileError("The file is not UTF-8 text.") from exc
+    except csv.Error as exc:
+        raise ImportFileError(f"The CSV is malformed near line {reader.line_num}: {exc}.") from exc
     if not names:
         raise ImportFileError("The file is empty: the first line must name the columns.")
-    columns, stock_columns, unknown = [], {}, []
-    for name in names:
-        key = (name or "").strip()
+    columns: dict[str, int] = {}
+    stock: dict[str, tuple[int, str]] = {}
+    unknown = []
+    for index, name in enumerate(names):
+        key = name.strip()
         if key.lower().startswith(STOCK_PREFIX):
             code = key[len(STOCK_PREFIX) :].strip().lower()
             if code not in warehouses:
                 raise ImportFileError(f"Column {key!r}: there is no warehouse with code {code!r}.")
-            stock_columns[name] = code
+            stock[name] = (index, code)
         elif key.lower() in PRODUCT_COLUMNS:
-            columns.append(key.lower())
+            columns[key.lower()] = index
         elif key.lower() in IGNORED_COLUMNS:
             continue
         else:
@@ -183,97 +272,70 @@ def _header(reader: csv.DictReader[str], warehouses: dict[str, Warehouse]) -> tu
         )
     if "sku" not in columns:
         raise ImportFileError("The column 'sku' is required.")
-    return columns, stock_columns
+    return _Layout(
+        width=len(names),
+        columns=[(column, index, CONVERTERS.get(column)) for column, index in columns.items()],
+        stock=list(stock.values()),
+        stock_names={index: name for name, (index, _) in stock.items()},
+        stock_headers={code: name for name, (_, code) in stock.items()},
+    )
 
 
-def _decimal(value: str, column: str, errors: list[RowError], row: int) -> Decimal | None:
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        errors.append(RowError(row, column, "Not a number."))
-        return None
-    if not number.is_finite() or number < 0 or number > MAX_DECIMAL:
-        errors.append(RowError(row, column, "Must be a number from 0 to 99,999,999,999,999."))
-        return None
-    if number != number.quantize(Decimal("0.0001")):
-        errors.append(RowError(row, column, "Use at most 4 decimal places."))
-        return None
-    return number
-
-
-def _parse_row(
-    number: int, raw: dict[str | None, Any], columns: list[str], stock_columns: dict[str, str]
-) -> tuple[ParsedRow, list[RowError]]:
-    errors: list[RowError] = []
+def _parse_row(line: int, raw: list[str], layout: _Layout, errors: list[RowError]) -> Row:
+    """The row's values (only the cells given: an empty cell leaves a product's value as
+    it is) and opening stock; its errors are appended to ``errors``."""
     values: dict[str, Any] = {}
-    if None in raw:
-        errors.append(RowError(number, "", "The row has more fields than the header."))
-    lookup = {(k or "").strip().lower(): v for k, v in raw.items() if k is not None}
-    for column in columns:
-        value = (lookup.get(column) or "").strip()
+    size = len(raw)
+    if size > layout.width:
+        errors.append(RowError(line, "", "The row has more fields than the header."))
+    for column, index, convert in layout.columns:
+        value = raw[index].strip() if index < size else ""
+        if not value:
+            continue
         if "\x00" in value:
-            errors.append(RowError(number, column, "Contains a NUL character."))
+            errors.append(RowError(line, column, "Contains a NUL character."))
             continue
-        if column in MAX_LENGTHS and len(value) > MAX_LENGTHS[column]:
-            errors.append(RowError(number, column, f"Longer than {MAX_LENGTHS[column]} characters."))
+        limit = MAX_LENGTHS.get(column)
+        if limit is not None and len(value) > limit:
+            errors.append(RowError(line, column, f"Longer than {limit} characters."))
             continue
-        if column in DECIMAL_COLUMNS:
-            if value:
-                values[column] = _decimal(value, column, errors, number)
-        elif column == "lead_time_days":
-            if value:
-                if not value.isdigit() or int(value) > 3650:
-                    errors.append(RowError(number, column, "Must be a whole number of days from 0 to 3650."))
-                else:
-                    values[column] = int(value)
-        elif column == "unit":
-            if value:
-                if value.lower() not in Unit.values:
-                    errors.append(RowError(number, column, f"Unknown unit. Use one of: {', '.join(Unit.values)}."))
-                else:
-                    values[column] = value.lower()
-        elif column == "is_active":
-            if value:
-                if value.lower() not in TRUE | FALSE:
-                    errors.append(RowError(number, column, "Use true or false."))
-                else:
-                    values[column] = value.lower() in TRUE
-        elif column == "attributes":
-            if value:
-                try:
-                    attributes = json.loads(value)
-                except ValueError:
-                    attributes = None
-                if not isinstance(attributes, dict):
-                    errors.append(RowError(number, column, "Must be a JSON object."))
-                else:
-                    values[column] = attributes
-        elif value:  # an empty text cell leaves the product's value as it is
+        if convert is None:
             values[column] = value
+        else:
+            try:
+                values[column] = convert(value)
+            except _CellError as exc:
+                errors.append(RowError(line, column, str(exc)))
     if not values.get("sku"):
-        errors.append(RowError(number, "sku", "The SKU is required."))
+        errors.append(RowError(line, "sku", "The SKU is required."))
     stock: dict[str, Decimal] = {}
-    unit = values.get("unit")
-    for column, code in stock_columns.items():
-        value = (raw.get(column) or "").strip()
+    whole = values.get("unit") in WHOLE_UNITS
+    for index, code in layout.stock:
+        value = raw[index].strip() if index < size else ""
         if value:
-            quantity = _decimal(value, column, errors, number)
-            if quantity is not None:
-                if unit in WHOLE_UNITS and quantity != quantity.to_integral_value():
-                    errors.append(RowError(number, column, f"{unit} takes whole numbers."))
-                else:
-                    stock[code] = quantity
-    return ParsedRow(number, values, stock), errors
+            try:
+                quantity = _decimal(value)
+            except _CellError as exc:
+                errors.append(RowError(line, layout.stock_names[index], str(exc)))
+                continue
+            if whole and quantity != quantity.to_integral_value():
+                errors.append(RowError(line, layout.stock_names[index], f"{values['unit']} takes whole numbers."))
+            else:
+                stock[code] = quantity
+    return line, values, stock
 
 
-def _batches(
-    reader: csv.DictReader[str], columns: list[str], stock_columns: dict[str, str]
-) -> Iterator[list[tuple[ParsedRow, list[RowError]]]]:
-    batch: list[tuple[ParsedRow, list[RowError]]] = []
+def _batches(reader: Any, layout: _Layout) -> Iterator[list[tuple[Row, list[RowError]]]]:
+    """The file's rows, parsed, ``BATCH`` at a time, each with its own errors."""
+    batch: list[tuple[Row, list[RowError]]] = []
+    size = BATCH
     try:
         for raw in reader:
-            batch.append(_parse_row(reader.line_num, raw, columns, stock_columns))
-            if len(batch) >= BATCH:
+            if not raw:  # a blank line
+                continue
+            errors: list[RowError] = []
+            batch.append((_parse_row(reader.line_num, raw, layout, errors), errors))
+            if len(batch) >= size:
                 yield batch
                 batch = []
     except UnicodeDecodeError as exc:
@@ -284,48 +346,60 @@ def _batches(
         yield batch
 
 
-def _existing_products(skus: list[str]) -> dict[str, Product]:
-    rows = Product.objects.annotate(sku_ci=Lower("sku")).filter(sku_ci__in=[s.lower() for s in skus])
-    return {p.sku.lower(): p for p in rows}
+def _skus_filter(skus: list[str]) -> Any:
+    return Product.objects.annotate(sku_ci=Lower("sku")).filter(sku_ci__in=skus)
 
 
 def _validate_batch(
-    batch: list[tuple[ParsedRow, list[RowError]]], seen: set[str], seen_barcodes: set[str]
-) -> tuple[list[ParsedRow], list[RowError]]:
-    """Row-level checks that need the database or the rest of the file."""
-    good: list[ParsedRow] = []
+    batch: list[tuple[Row, list[RowError]]],
+    layout: _Layout,
+    seen: set[str],
+    seen_barcodes: set[str],
+    invalid: set[int],
+) -> list[RowError]:
+    """Row-level checks that need the database or the rest of the file; adds the line
+    numbers of invalid rows to ``invalid`` and returns every error of the batch."""
     errors: list[RowError] = []
-    existing = _existing_products([row.values["sku"] for row, errs in batch if not errs])
-    barcodes = [row.values["barcode"] for row, errs in batch if not errs and row.values.get("barcode")]
-    barcode_owner = dict(
-        Product.objects.filter(barcode__in=barcodes).annotate(sku_ci=Lower("sku")).values_list("barcode", "sku_ci")
+    clean = [row for row, row_errors in batch if not row_errors]
+    units = dict(_skus_filter([values["sku"].lower() for _, values, _ in clean]).values_list("sku_ci", "unit"))
+    barcodes = [values["barcode"] for _, values, _ in clean if "barcode" in values]
+    barcode_owner = (
+        dict(
+            Product.objects.filter(barcode__in=barcodes)
+            .exclude(barcode="")
+            .annotate(sku_ci=Lower("sku"))
+            .values_list("barcode", "sku_ci")
+        )
+        if barcodes
+        else {}
     )
-    for row, row_errors in batch:
+    for (line, values, stock), row_errors in batch:
         if row_errors:
             errors.extend(row_errors)
+            invalid.add(line)
             continue
-        sku = row.values["sku"].lower()
+        error = None
+        sku = values["sku"].lower()
+        barcode = values.get("barcode")
         if sku in seen:
-            errors.append(RowError(row.number, "sku", "This SKU appears earlier in the file."))
-            continue
-        barcode = row.values.get("barcode")
-        if barcode and (barcode in seen_barcodes or barcode_owner.get(barcode, sku) != sku):
-            errors.append(RowError(row.number, "barcode", "Another product already has this barcode."))
-            continue
-        seen.add(sku)
-        if barcode:
-            seen_barcodes.add(barcode)
-        product = existing.get(sku)
-        if product is None and not row.values.get("name"):
-            errors.append(RowError(row.number, "name", "A new product needs a name."))
-            continue
-        unit = row.values.get("unit") or (product.unit if product else Unit.PIECE)
-        bad_stock = [c for c, q in row.stock.items() if unit in WHOLE_UNITS and q != q.to_integral_value()]
-        if bad_stock:
-            errors.append(RowError(row.number, f"{STOCK_PREFIX}{bad_stock[0]}", f"{unit} takes whole numbers."))
-            continue
-        good.append(row)
-    return good, errors
+            error = RowError(line, "sku", "This SKU appears earlier in the file.")
+        elif barcode and (barcode in seen_barcodes or barcode_owner.get(barcode, sku) != sku):
+            error = RowError(line, "barcode", "Another product already has this barcode.")
+        else:
+            seen.add(sku)
+            if barcode:
+                seen_barcodes.add(barcode)
+            unit = values.get("unit") or units.get(sku, Unit.PIECE)
+            if sku not in units and not values.get("name"):
+                error = RowError(line, "name", "A new product needs a name.")
+            elif unit in WHOLE_UNITS:
+                fractions = [code for code, quantity in stock.items() if quantity != quantity.to_integral_value()]
+                if fractions:
+                    error = RowError(line, layout.stock_headers[fractions[0]], f"{unit} takes whole numbers.")
+        if error is not None:
+            errors.append(error)
+            invalid.add(line)
+    return errors
 
 
 def _categories(paths: dict[str, str], cache: dict[str, Category]) -> None:
@@ -353,113 +427,338 @@ def _category_key(path: str) -> str:
     return " > ".join(part.strip().lower() for part in path.replace("/", ">").split(">") if part.strip())
 
 
-def _write_batch(
-    rows: list[ParsedRow], job: ImportJob, warehouses: dict[str, Warehouse], cache: dict[str, Any]
-) -> tuple[int, int]:
-    existing = _existing_products([row.values["sku"] for row in rows])
-    paths = {
-        _category_key(row.values["category"]): row.values["category"] for row in rows if row.values.get("category")
+@dataclass
+class _Batch:
+    """The valid rows of one batch, ready to write: new products and existing ones."""
+
+    first_line: int
+    size: int  # rows of the file in this batch, invalid ones included (the progress counter)
+    new: list[Row]
+    existing: list[tuple[Row, Product]]
+
+
+def _prepare_batch(
+    batch: list[tuple[Row, list[RowError]]],
+    invalid: set[int],
+    cache: dict[str, Category],
+    by_path: dict[str, Category | None],
+) -> _Batch:
+    """Pass 2, in the job's thread: drops the rows pass 1 found invalid, resolves (and
+    creates) categories, and looks the SKUs up once to split new from existing products."""
+    rows = [row for row, _ in batch if row[0] not in invalid]
+    keys = {
+        path: _category_key(path)
+        for path in {values["category"] for _, values, _ in rows if "category" in values}
+        if path not in by_path
     }
-    _categories({key: path for key, path in paths.items() if key}, cache)
-    creates: list[Product] = []
+    if keys:
+        _categories({key: path for path, key in keys.items() if key}, cache)
+        by_path.update({path: cache.get(key) if key else None for path, key in keys.items()})
+    for _, values, _ in rows:
+        if "category" in values:
+            values["category"] = by_path[values["category"]]
+    found = {p.sku.lower(): p for p in _skus_filter([values["sku"].lower() for _, values, _ in rows])} if rows else {}
+    new: list[Row] = []
+    existing: list[tuple[Row, Product]] = []
+    for row in rows:
+        product = found.get(row[1]["sku"].lower())
+        if product is None:
+            new.append(row)
+        else:
+            existing.append((row, product))
+    return _Batch(batch[0][0][0], len(batch), new, existing)
+
+
+def _insert_new_products(rows: list[Row], job: ImportJob, warehouses: dict[str, Warehouse]) -> None:
+    """New products, their levels (at the counted quantity) and one movement per non-zero
+    count: three set-based INSERTs (inventory.services.bulk). The rows are new, so there is
+    nothing to lock; a concurrent insert of the same SKU or barcode fails the batch."""
+    if any("name" not in values for _, values, _ in rows):
+        raise _ChangedDuringImport("a product was deleted during the import")
+    now = timezone.now()
+    ids = [uuid.uuid4() for _ in rows]
+    columns: dict[str, list[Any]] = {"id": ids}
+    constants: dict[str, Any] = {}
+    for model_field in Product._meta.concrete_fields:
+        name = model_field.name
+        if name in ("id", "tenant", "average_cost"):
+            continue
+        default = model_field.get_default()
+        if name == "category":
+            columns[name] = [c.pk if (c := values.get(name)) is not None else None for _, values, _ in rows]
+        elif name in PRODUCT_COLUMNS:
+            columns[name] = [values.get(name, default) for _, values, _ in rows]
+        elif getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
+            constants[name] = now
+        else:
+            constants[name] = default
+    columns["average_cost"] = columns["cost_price"]  # a new product's average cost is its cost price
+    bulk.insert_rows(Product, columns=columns, constants=constants)
+    cells = [
+        (product_id, warehouses[code].id, quantity, cost)
+        for product_id, cost, (_, _, stock) in zip(ids, columns["cost_price"], rows, strict=True)
+        for code, quantity in stock.items()
+    ]
+    if not cells:
+        return
+    # A level for every stock cell given, as apply_changes would leave it (a zero count too).
+    bulk.insert_rows(
+        StockLevel,
+        columns={
+            "product": [c[0] for c in cells],
+            "warehouse": [c[1] for c in cells],
+            "on_hand": [c[2] for c in cells],
+        },
+        constants={"reserved": ZERO, "updated_at": now},
+    )
+    moved = [c for c in cells if c[2]]
+    quantities = [c[2] for c in moved]
+    bulk.insert_rows(
+        StockMovement,
+        columns={
+            "product": [c[0] for c in moved],
+            "warehouse": [c[1] for c in moved],
+            "quantity": quantities,
+            "on_hand_after": quantities,
+            "unit_cost": [c[3] for c in moved],
+        },
+        constants={
+            "kind": MovementKind.ADJUSTMENT.value,
+            "reserved_after": ZERO,
+            "reason": "import",
+            "note": "",
+            "reference_type": ReferenceType.IMPORT_JOB.value,
+            "reference_id": job.id,
+            "user": job.created_by_id,
+            "created_at": now,
+        },
+    )
+
+
+def _update_existing_products(
+    rows: list[tuple[Row, Product]], job: ImportJob, user: User | None, warehouses: dict[str, Warehouse]
+) -> None:
+    """Products that exist: the ORM and inventory.services.stock (levels locked, counts
+    turned into deltas), so an update or a re-run writes only the movements it needs."""
     updates: list[Product] = []
     update_fields: set[str] = set()
-    for row in rows:
-        values = dict(row.values)
-        if "category" in values:
-            key = _category_key(values["category"])
-            values["category"] = cache.get(key) if key else None
-        product = existing.get(values["sku"].lower())
-        if product is None:
-            product = Product(**values)
-            product.average_cost = product.cost_price
-            creates.append(product)
-        else:
-            values.pop("sku")
-            for name, value in values.items():
-                setattr(product, name, value)
-            update_fields.update(values)
-            updates.append(product)
-        row.values["_product"] = product
-    Product.objects.bulk_create(creates)
-    if updates and update_fields:
+    for (_, values, _), product in rows:
+        changed = {name: value for name, value in values.items() if name != "sku"}
+        for name, value in changed.items():
+            setattr(product, name, value)
+        update_fields.update(changed)
+        updates.append(product)
+    if update_fields:
         Product.objects.bulk_update(updates, [*sorted(update_fields), "updated_at"], batch_size=200)
+    _apply_counts(rows, job, user, warehouses)
+
+
+def _create_new_products_orm(
+    rows: list[Row], job: ImportJob, user: User | None, warehouses: dict[str, Warehouse]
+) -> None:
+    """New products without PostgreSQL (SQLite in development): ``bulk_create`` and
+    inventory.services.stock, as for existing products."""
+    products = []
+    for _, values, _ in rows:
+        product = Product(**values)
+        product.average_cost = product.cost_price
+        products.append(product)
+    Product.objects.bulk_create(products)
+    _apply_counts(list(zip(rows, products, strict=True)), job, user, warehouses)
+
+
+def _apply_counts(
+    rows: list[tuple[Row, Product]], job: ImportJob, user: User | None, warehouses: dict[str, Warehouse]
+) -> None:
+    """Adjusts each level to the counted quantity through apply_changes (levels locked)."""
     stock_rows = [
-        (row.values["_product"], warehouses[code], quantity) for row in rows for code, quantity in row.stock.items()
+        (product, warehouses[code], quantity) for (_, _, stock), product in rows for code, quantity in stock.items()
     ]
-    if stock_rows:
-        levels = _lock_levels([(p.id, w.id) for p, w, _ in stock_rows])
-        changes = []
-        for product, warehouse, counted in stock_rows:
-            delta = counted - levels[(product.id, warehouse.id)].on_hand
-            if delta:
-                changes.append(
-                    Change(
-                        product,
-                        warehouse,
-                        MovementKind.ADJUSTMENT,
-                        delta,
-                        unit_cost=product.average_cost,
-                        reason="import",
-                        reference_type=ReferenceType.IMPORT_JOB,
-                        reference_id=job.id,
-                    )
+    if not stock_rows:
+        return
+    levels = _lock_levels([(p.id, w.id) for p, w, _ in stock_rows])
+    changes = []
+    for product, warehouse, counted in stock_rows:
+        delta = counted - levels[(product.id, warehouse.id)].on_hand
+        if delta:
+            changes.append(
+                Change(
+                    product,
+                    warehouse,
+                    MovementKind.ADJUSTMENT,
+                    delta,
+                    unit_cost=product.average_cost,
+                    reason="import",
+                    reference_type=ReferenceType.IMPORT_JOB,
+                    reference_id=job.id,
                 )
-        apply_changes(changes, user=job.created_by, locked=levels)
-    return len(creates), len(updates)
+            )
+    apply_changes(changes, user=user, locked=levels)
+
+
+# Errors that fail one batch (and so the job) with a message rather than a crash: a
+# concurrent edit between validation and writing (a SKU or barcode taken, a product
+# deleted or its unit changed), or a count below what is reserved.
+_BATCH_ERRORS = (IntegrityError, DataError, ValidationFailed, InsufficientStock, _ChangedDuringImport)
+
+
+@dataclass
+class _Outcome:
+    created: int = 0
+    updated: int = 0
+    processed: int = 0
+    failure: str | None = None  # the first failed batch
+    crash: BaseException | None = None  # anything else: re-raised in the job's thread
+
+
+class _Writers:
+    """Writes batches, each in one transaction followed by a progress update.
+
+    ``count`` writer threads, each with its own database connection (Django's are
+    per thread) and a copy of the caller's context, so the tenant is the job's; they
+    are closed at the end. With ``count`` 0 (tests inside a transaction, SQLite) the
+    batches are written in the calling thread. Batches hold distinct products (a SKU
+    appears once in a valid file), so concurrent batches do not conflict. After the
+    first failed batch no further batch is started; the others in flight commit."""
+
+    def __init__(self, job: ImportJob, user: User | None, warehouses: dict[str, Warehouse], count: int) -> None:
+        self.job, self.user, self.warehouses = job, user, warehouses
+        self.outcome = _Outcome()
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=max(count, 1))
+        self._written = 0  # batches written in the calling thread (count 0)
+        self._threads = [
+            threading.Thread(target=contextvars.copy_context().run, args=(self._loop,), name=f"import-writer-{n}")
+            for n in range(count)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    @property
+    def stopped(self) -> bool:
+        return self.outcome.failure is not None or self.outcome.crash is not None
+
+    def submit(self, batch: _Batch) -> None:
+        if self._threads:
+            self._queue.put(batch)
+        else:
+            self._written += 1
+            self._write(batch, self._written)
+
+    def close(self) -> _Outcome:
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join()
+        if self.outcome.crash is not None:
+            raise self.outcome.crash
+        return self.outcome
+
+    def _loop(self) -> None:
+        written = 0
+        try:
+            while (batch := self._queue.get()) is not None:
+                if not self.stopped:
+                    written += 1
+                    self._write(batch, written)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def _write(self, batch: _Batch, written: int) -> None:
+        try:
+            with transaction.atomic():
+                if written > 1 and written & (written - 1) == 0:  # this connection's batches 2, 4, 8, ...
+                    _discard_cached_plans()
+                if batch.new and connection.vendor == "postgresql":
+                    _insert_new_products(batch.new, self.job, self.warehouses)
+                elif batch.new:
+                    _create_new_products_orm(batch.new, self.job, self.user, self.warehouses)
+                if batch.existing:
+                    _update_existing_products(batch.existing, self.job, self.user, self.warehouses)
+            ImportJob.objects.filter(pk=self.job.pk).update(
+                processed_rows=F("processed_rows") + batch.size,
+                created_count=F("created_count") + len(batch.new),
+                updated_count=F("updated_count") + len(batch.existing),
+            )
+        except _BATCH_ERRORS as exc:
+            with self._lock:
+                if self.outcome.failure is None:
+                    self.outcome.failure = f"Rows from line {batch.first_line} could not be written ({_reason(exc)})"
+            return
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the job's thread by close()
+            with self._lock:
+                self.outcome.crash = self.outcome.crash or exc
+            return
+        with self._lock:
+            self.outcome.created += len(batch.new)
+            self.outcome.updated += len(batch.existing)
+            self.outcome.processed += batch.size
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, _ChangedDuringImport | InsufficientStock):
+        return f"{exc.__class__.__name__}: {exc}"
+    return exc.__class__.__name__
+
+
+def _writer_count() -> int:
+    """Writer threads: only when this connection is not inside a transaction (another
+    connection could not see its uncommitted rows), i.e. in the Celery task."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 0
+    return WRITERS
 
 
 def run_import_job(*, job: ImportJob) -> ImportJob:
-    """Runs in the job's tenant context, outside a transaction (it commits per batch)."""
+    """Runs in the job's tenant context, outside a transaction (it commits per batch).
+
+    Pass 1 reads the file and validates every row; the line numbers of invalid rows
+    are kept (nothing else). Pass 2 reads it again and writes the valid rows."""
     ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=timezone.now())
     warehouses = {w.code.lower(): w for w in Warehouse.objects.all()}
     errors: list[dict[str, Any]] = []
+    invalid: set[int] = set()
     error_count = total = 0
     try:
         raw, reader = _open_rows(job)
         with raw:
-            columns, stock_columns = _header(reader, warehouses)
+            layout = _header(reader, warehouses)
             seen: set[str] = set()
             seen_barcodes: set[str] = set()
-            for batch in _batches(reader, columns, stock_columns):
+            for batch in _batches(reader, layout):
                 total += len(batch)
-                _, batch_errors = _validate_batch(batch, seen, seen_barcodes)
+                batch_errors = _validate_batch(batch, layout, seen, seen_barcodes, invalid)
                 error_count += len(batch_errors)
                 errors.extend(e.as_dict() for e in batch_errors[: MAX_STORED_ERRORS - len(errors)])
+        del seen, seen_barcodes
         ImportJob.objects.filter(pk=job.pk).update(total_rows=total, error_count=error_count, errors=errors)
         if error_count and not job.skip_invalid_rows:
             return _finish(job, JobStatus.FAILED, f"{error_count} invalid rows: nothing was imported.")
-        created = updated = processed = 0
+        user = User.objects.filter(pk=job.created_by_id).first() if job.created_by_id else None
+        cache: dict[str, Category] = {}  # by normalized path
+        by_path: dict[str, Category | None] = {}  # by the path as written
         raw, reader = _open_rows(job)
-        cache: dict[str, Any] = {}
         with raw:
-            columns, stock_columns = _header(reader, warehouses)
-            seen, seen_barcodes = set(), set()
-            for number, batch in enumerate(_batches(reader, columns, stock_columns), start=1):
-                try:
-                    with transaction.atomic():
-                        if number > 1 and number & (number - 1) == 0:  # batches 2, 4, 8, 16, ...
-                            _discard_cached_plans()
-                        good, _ = _validate_batch(batch, seen, seen_barcodes)
-                        made, changed = _write_batch(good, job, warehouses, cache)
-                        ImportJob.objects.filter(pk=job.pk).update(
-                            processed_rows=processed + len(batch),
-                            created_count=created + made,
-                            updated_count=updated + changed,
-                        )
-                except (IntegrityError, DataError) as exc:
-                    # A concurrent edit may take a SKU or barcode between validation and writing.
-                    return _finish(
-                        job,
-                        JobStatus.FAILED,
-                        f"Rows from line {batch[0][0].number} could not be written ({exc.__class__.__name__}); "
-                        f"{processed} rows were imported before. Re-run the file to finish (it is safe to repeat).",
-                    )
-                created, updated, processed = created + made, updated + changed, processed + len(batch)
+            layout = _header(reader, warehouses)
+            writers = _Writers(job, user, warehouses, _writer_count())
+            try:
+                for batch in _batches(reader, layout):
+                    if writers.stopped:
+                        break
+                    writers.submit(_prepare_batch(batch, invalid, cache, by_path))
+            finally:
+                outcome = writers.close()
     except ImportFileError as exc:
         return _finish(job, JobStatus.FAILED, str(exc))
+    if outcome.failure is not None:
+        return _finish(
+            job,
+            JobStatus.FAILED,
+            f"{outcome.failure}; {outcome.processed} rows were imported. "
+            "Re-run the file to finish (it is safe to repeat).",
+        )
     skipped = f" {error_count} invalid rows skipped." if error_count else ""
-    return _finish(job, JobStatus.SUCCEEDED, f"{created} products created, {updated} updated.{skipped}")
+    return _finish(job, JobStatus.SUCCEEDED, f"{outcome.created} products created, {outcome.updated} updated.{skipped}")
 
 
 def _discard_cached_plans() -> None:

@@ -7,9 +7,11 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from inventory.models import Category, ImportJob, LowStockAlert, Product, StockLevel, StockMovement
-from inventory.services import alerts
+from inventory.models import Category, ImportJob, LowStockAlert, Product, StockLevel, StockMovement, Unit
+from inventory.services import alerts, jobs
+from inventory.services.integrity import stock_discrepancies
 from inventory.tests.factories import make_product, make_warehouse, receive
+from tenants.context import tenant_context
 from tenants.models import Role
 from tenants.tests.factories import make_member
 
@@ -137,6 +139,185 @@ def test_importing_needs_a_manager(owner_a, in_a):
     response = clerk.post("/api/v1/imports/", {"file": SimpleUploadedFile("a.csv", b"sku\n")}, format="multipart")
     assert response.status_code == 403
     assert ImportJob.objects.count() == 0
+
+
+def _levels():
+    return {(level.product.sku, level.warehouse.code): level.on_hand for level in StockLevel.objects.select_related()}
+
+
+def test_mixed_file_creates_new_products_and_adjusts_existing_ones(
+    client_a, in_a, wh, wh2, django_capture_on_commit_callbacks
+):
+    old = make_product(sku="OLD-1", name="Old", cost_price=Decimal("2"))
+    receive(old, wh, 10)
+    content = (
+        "sku,name,unit,cost_price,stock:MAIN,stock:EAST\n"
+        "NEW-1,New one,pcs,3,7,0\n"
+        "old-1,,,,4,2\n"  # existing (case-insensitive): name kept, MAIN 10 -> 4, EAST new level 2
+        "NEW-2,New two,kg,1.5,2.25,\n"
+    )
+
+    job = _upload(client_a, django_capture_on_commit_callbacks, content)
+
+    assert job["status"] == "succeeded", job
+    assert (job["created_count"], job["updated_count"], job["processed_rows"]) == (2, 1, 3)
+    assert _levels() == {
+        ("OLD-1", "MAIN"): 4,
+        ("OLD-1", "EAST"): 2,
+        ("NEW-1", "MAIN"): 7,
+        ("NEW-1", "EAST"): 0,  # a zero count makes a level and no movement
+        ("NEW-2", "MAIN"): Decimal("2.25"),
+    }
+    imported = StockMovement.objects.filter(reference_type="import_job", reference_id=job["id"])
+    assert sorted((m.product.sku, m.warehouse.code, m.quantity, m.on_hand_after) for m in imported) == [
+        ("NEW-1", "MAIN", 7, 7),
+        ("NEW-2", "MAIN", Decimal("2.25"), Decimal("2.25")),
+        ("OLD-1", "EAST", 2, 2),
+        ("OLD-1", "MAIN", -6, 4),
+    ]
+    new = imported.get(product__sku="NEW-1")
+    assert new.kind == "adjustment" and new.reason == "import" and new.unit_cost == Decimal("3")
+    assert new.user_id is not None and new.reserved_after == 0
+    product = Product.objects.get(sku="NEW-2")
+    assert (product.name, product.unit, product.average_cost, product.is_active) == (
+        "New two",
+        "kg",
+        Decimal("1.5"),
+        True,
+    )
+    assert Product.objects.get(sku="OLD-1").name == "Old"
+    assert stock_discrepancies() == []
+
+
+def test_rerunning_the_same_file_writes_no_movements(client_a, in_a, wh, wh2, django_capture_on_commit_callbacks):
+    first = _upload(client_a, django_capture_on_commit_callbacks, GOOD)
+    movements = StockMovement.objects.count()
+    levels = _levels()
+
+    again = _upload(client_a, django_capture_on_commit_callbacks, GOOD)
+
+    assert first["status"] == again["status"] == "succeeded"
+    assert (again["created_count"], again["updated_count"]) == (0, 3)
+    assert movements == 3 and StockMovement.objects.count() == movements
+    assert _levels() == levels and Product.objects.count() == 3
+    assert stock_discrepancies() == []
+
+
+def test_file_of_several_batches_reports_progress_and_keeps_the_ledger(
+    client_a, in_a, wh, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(jobs, "BATCH", 3)
+    existing = make_product(sku="P-04", name="Existing")
+    receive(existing, wh, 50)
+    seen_progress: list[int] = []
+    write = jobs._Writers._write
+
+    def spy(self, batch, written):
+        write(self, batch, written)
+        seen_progress.append(ImportJob.objects.get(pk=self.job.pk).processed_rows)
+
+    monkeypatch.setattr(jobs._Writers, "_write", spy)
+    rows = "".join(f"P-{n:02d},Product {n},{n}\n" for n in range(10))
+
+    job = _upload(client_a, django_capture_on_commit_callbacks, "sku,name,stock:MAIN\n" + rows)
+
+    assert job["status"] == "succeeded", job
+    assert seen_progress == [3, 6, 9, 10]  # visible after each batch
+    assert (job["total_rows"], job["processed_rows"], job["created_count"], job["updated_count"]) == (10, 10, 9, 1)
+    assert {sku: on_hand for (sku, _), on_hand in _levels().items()} == {f"P-{n:02d}": n for n in range(10)}
+    assert StockMovement.objects.filter(reference_type="import_job").count() == 9  # P-00 counts 0: none
+    assert stock_discrepancies() == []
+
+
+def test_skip_invalid_rows_across_batches_reports_row_and_column(
+    client_a, in_a, wh, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(jobs, "BATCH", 2)
+    content = "sku,name,stock:MAIN\nA,a,1\nB,b,x\nC,c,3\nA,again,4\nD,,5\nE,e,1.5\nF,f,6\n"
+
+    job = _upload(client_a, django_capture_on_commit_callbacks, content, skip_invalid_rows="true")
+
+    assert job["status"] == "succeeded", job
+    assert [(e["row"], e["column"]) for e in job["errors"]] == [
+        (3, "stock:MAIN"),
+        (5, "sku"),
+        (6, "name"),
+        (7, "stock:MAIN"),
+    ]
+    assert (job["total_rows"], job["processed_rows"], job["created_count"], job["error_count"]) == (7, 7, 3, 4)
+    assert {sku: on_hand for (sku, _), on_hand in _levels().items()} == {"A": 1, "C": 3, "F": 6}
+    assert Product.objects.get(sku="A").name == "a"
+    assert stock_discrepancies() == []
+
+
+def test_whole_unit_products_take_whole_counts(client_a, in_a, wh, django_capture_on_commit_callbacks):
+    make_product(sku="BOX-1", name="Box", unit=Unit.BOX)
+    make_product(sku="WIRE-1", name="Wire", unit=Unit.METRE)
+    content = "sku,name,unit,stock:MAIN\nBOX-1,,,2.5\nWIRE-1,,,2.5\nNEW-1,New,pack,0.5\nNEW-2,New,l,0.5\n"
+
+    job = _upload(client_a, django_capture_on_commit_callbacks, content)
+
+    assert job["status"] == "failed"
+    assert [(e["row"], e["column"], e["message"]) for e in job["errors"]] == [
+        (2, "stock:MAIN", "box takes whole numbers."),
+        (4, "stock:MAIN", "pack takes whole numbers."),
+    ]
+    assert StockMovement.objects.count() == 0 and Product.objects.count() == 2
+
+
+def test_barcodes_stay_unique_per_tenant(client_a, in_a, wh, django_capture_on_commit_callbacks):
+    make_product(sku="HAS-CODE", name="Has code", barcode="123")
+    content = "sku,name,barcode\nNEW-1,New,123\nNEW-2,New,456\nNEW-3,New,456\nhas-code,,123\n"
+
+    job = _upload(client_a, django_capture_on_commit_callbacks, content)
+
+    assert [(e["row"], e["column"]) for e in job["errors"]] == [(2, "barcode"), (4, "barcode")]
+    assert job["status"] == "failed" and Product.objects.count() == 1
+
+
+def test_a_batch_that_fails_to_write_fails_the_job_and_keeps_earlier_batches(
+    client_a, in_a, wh, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(jobs, "BATCH", 2)
+    validate = jobs._validate_batch
+
+    def validate_then_conflict(batch, *args):
+        errors = validate(batch, *args)
+        if batch[0][0][0] == 4:  # after validating lines 4-5: someone else takes barcode 555
+            make_product(sku="OTHER", name="Other", barcode="555")
+        return errors
+
+    monkeypatch.setattr(jobs, "_validate_batch", validate_then_conflict)
+    content = "sku,name,barcode,stock:MAIN\nA,a,,1\nB,b,,2\nC,c,555,3\nD,d,,4\n"
+
+    job = _upload(client_a, django_capture_on_commit_callbacks, content)
+
+    assert job["status"] == "failed"
+    assert job["message"].startswith("Rows from line 4 could not be written (IntegrityError); 2 rows were imported.")
+    assert job["processed_rows"] == 2
+    assert sorted(Product.objects.values_list("sku", flat=True)) == ["A", "B", "OTHER"]
+    assert StockMovement.objects.count() == 2 and stock_discrepancies() == []
+
+
+def test_an_import_in_tenant_b_never_touches_tenant_a(
+    client_b, owner_a, owner_b, in_a, wh, django_capture_on_commit_callbacks
+):
+    mine = make_product(sku="SAME-1", name="Alpha's", barcode="777")
+    receive(mine, wh, 5)
+    with tenant_context(owner_b.tenant):
+        make_warehouse("MAIN")
+        job = _upload(
+            client_b, django_capture_on_commit_callbacks, "sku,name,barcode,stock:MAIN\nsame-1,Beta's,777,9\n"
+        )
+        assert job["status"] == "succeeded" and job["created_count"] == 1, job
+        assert [(p.sku, p.name) for p in Product.objects.all()] == [("same-1", "Beta's")]
+        assert StockLevel.objects.get().on_hand == 9
+        assert stock_discrepancies() == []
+
+    mine.refresh_from_db()
+    assert (mine.name, mine.barcode) == ("Alpha's", "777")
+    assert list(StockLevel.objects.values_list("on_hand", flat=True)) == [5]
+    assert StockMovement.objects.count() == 1 and Product.objects.count() == 1
 
 
 # --- Export ---------------------------------------------------------------------------------------

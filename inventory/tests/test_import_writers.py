@@ -1,0 +1,98 @@
+"""The import as the Celery worker runs it: outside a transaction, so batches are written
+by writer threads on their own connections (real commits)."""
+
+import threading
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+
+from inventory.models import ImportJob, Product, StockLevel, StockMovement
+from inventory.services import jobs
+from inventory.services.integrity import stock_discrepancies
+from inventory.tests.factories import make_product, make_warehouse, receive
+from tenants.context import tenant_context
+from tenants.models import Role
+from tenants.tests.factories import client_for, make_member, make_tenant
+
+
+def test_celery_task_writes_batches_on_two_connections(committed, monkeypatch):
+    """Outside a transaction (as in the worker) the batches are written by writer
+    threads with their own connections, in the job's tenant."""
+    monkeypatch.setattr(jobs, "BATCH", 4)
+    monkeypatch.setattr(jobs, "WRITERS", 2)
+    threads: set[str] = set()
+    insert = jobs._insert_new_products
+
+    def spy(*args):
+        threads.add(threading.current_thread().name)
+        insert(*args)
+
+    monkeypatch.setattr(jobs, "_insert_new_products", spy)
+    other = make_tenant(slug="import-other")
+    with tenant_context(other):
+        make_warehouse("MAIN")
+        theirs = make_product(sku="T-003", name="Theirs")
+    member = make_member(make_tenant(slug="import-threads"), Role.OWNER)
+    with tenant_context(member.tenant):
+        warehouse = make_warehouse("MAIN")
+        existing = make_product(sku="T-005", name="Existing")
+        receive(existing, warehouse, 100)
+    rows = "".join(f"T-{n:03d},Thread {n},{n % 5}\n" for n in range(30))
+
+    response = client_for(member).post(
+        "/api/v1/imports/",
+        {"file": SimpleUploadedFile("t.csv", ("sku,name,stock:MAIN\n" + rows).encode())},
+        format="multipart",
+    )
+
+    assert response.status_code == 202, response.content
+    assert threads == {"import-writer-0", "import-writer-1"}
+    with tenant_context(member.tenant), transaction.atomic():
+        job = ImportJob.objects.get()
+        assert job.status == "succeeded", job.message
+        assert (job.processed_rows, job.created_count, job.updated_count) == (30, 29, 1)
+        assert Product.objects.count() == 30
+        assert {lv.product.sku: lv.on_hand for lv in StockLevel.objects.select_related("product")} == {
+            f"T-{n:03d}": n % 5 for n in range(30)
+        }
+        assert StockMovement.objects.filter(reference_id=job.id).count() == 24 + 1  # 24 non-zero new + 1 existing
+        assert stock_discrepancies() == []
+    with tenant_context(other), transaction.atomic():
+        assert list(Product.objects.values_list("sku", "name")) == [("T-003", "Theirs")]
+        assert StockLevel.objects.count() == 0 and theirs.pk == Product.objects.get().pk
+
+
+def test_a_failed_batch_on_a_writer_thread_fails_the_job_consistently(committed, monkeypatch):
+    monkeypatch.setattr(jobs, "BATCH", 3)
+    monkeypatch.setattr(jobs, "WRITERS", 2)
+    member = make_member(make_tenant(slug="import-conflict"), Role.OWNER)
+    with tenant_context(member.tenant):
+        make_warehouse("MAIN")
+    validate = jobs._validate_batch
+
+    def validate_then_conflict(batch, *args):
+        errors = validate(batch, *args)
+        if batch[0][0][0] == 5:  # lines 5-7 validated: another user takes barcode 555
+            make_product(sku="OTHER", name="Other", barcode="555")
+        return errors
+
+    monkeypatch.setattr(jobs, "_validate_batch", validate_then_conflict)
+    rows = "".join(f"C-{n},C {n},{'555' if n == 4 else ''},{n + 1}\n" for n in range(9))
+
+    response = client_for(member).post(
+        "/api/v1/imports/",
+        {"file": SimpleUploadedFile("c.csv", ("sku,name,barcode,stock:MAIN\n" + rows).encode())},
+        format="multipart",
+    )
+
+    assert response.status_code == 202, response.content
+    with tenant_context(member.tenant), transaction.atomic():
+        job = ImportJob.objects.get()
+        assert job.status == "failed"
+        assert job.message.startswith("Rows from line 5 could not be written (IntegrityError); ")
+        written = set(Product.objects.exclude(sku="OTHER").values_list("sku", flat=True))
+        assert "C-3" not in written and "C-4" not in written and "C-5" not in written  # the failed batch: none
+        assert f"{len(written)} rows were imported." in job.message and job.processed_rows == len(written)
+        assert {"C-0", "C-1", "C-2"} <= written
+        assert StockMovement.objects.count() == len(written)  # one per product written; none for OTHER
+        assert stock_discrepancies() == []
