@@ -4,6 +4,7 @@ import json
 import logging
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -250,3 +251,21 @@ def test_user_rate_limit_is_a_fixed_window_counter(client_a, monkeypatch):
     response = client_a.get("/api/v1/auth/me/")
     body = _assert_error_shape(response, 429, "throttled")
     assert 0 < body["details"]["retry_after"] <= 60
+
+
+@pytest.mark.django_db
+def test_rate_limit_counter_is_one_redis_key_that_expires(client_a, owner_a):
+    from django.core.cache import caches
+
+    from config.api.throttling import _increment
+
+    backend = caches["default"]
+    client_a.get("/api/v1/auth/me/")
+    client = backend._cache.get_client(write=True)
+    keys = [k for k in client.scan_iter(match="*throttle_user*") if str(owner_a.user_id).encode() in k]
+
+    assert len(keys) == 1
+    assert 0 < client.ttl(keys[0]) <= 61  # the window plus one second: never a counter without expiry
+    key = f"throttle-test-{uuid.uuid4().hex}"
+    assert _increment(key, timeout=5) == 1
+    assert _increment(key, timeout=5) == 2

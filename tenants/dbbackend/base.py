@@ -42,8 +42,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
             with transaction.atomic(using=self.alias):
                 return self._apply_tenant(execute, sql, params, many, context)
         assert self.connection is not None
-        if self.connection.info.transaction_status == TransactionStatus.IDLE:
+        status = self.connection.info.transaction_status
+        if status == TransactionStatus.IDLE:
             self._applied_tenant = _UNKNOWN  # a new transaction starts with this statement
+        elif status == TransactionStatus.INERROR:
+            # Only a rollback (to a savepoint) can run now, and it needs no tenant: a
+            # set_config here would fail and hide the rollback.
+            return execute(sql, params, many, context)
         if self._applied_tenant == wanted:
             return execute(sql, params, many, context)
         # Pipelining needs the extended protocol: not for parameterless SQL, which may hold
