@@ -261,7 +261,7 @@ def test_rate_limit_counter_is_one_redis_key_that_expires(client_a, owner_a):
 
     backend = caches["default"]
     client_a.get("/api/v1/auth/me/")
-    client = backend._cache.get_client(write=True)
+    client = backend._cache.get_client(write=True)  # type: ignore[attr-defined]
     keys = [k for k in client.scan_iter(match="*throttle_user*") if str(owner_a.user_id).encode() in k]
 
     assert len(keys) == 1
