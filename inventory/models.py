@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
-from tenants.fields import TenantForeignKey
+from tenants.fields import TenantForeignKey, implied_tenant_key
 from tenants.scoping import TenantScopedModel
 
 QUANTITY: dict[str, Any] = {"max_digits": 18, "decimal_places": 4}
@@ -189,6 +189,8 @@ class StockLevel(TenantScopedModel):
     """On hand and reserved of one product in one warehouse. Written only by
     inventory.services.stock, under a row lock, with its ledger movement."""
 
+    tenant = implied_tenant_key()  # implied by the composite keys to product and warehouse
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     product = TenantForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels", db_index=False)
     warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels", db_index=False)
@@ -249,6 +251,8 @@ class ReferenceType(models.TextChoices):
 class StockMovement(TenantScopedModel):
     """The append-only ledger. The runtime role may only SELECT and INSERT, and a
     trigger refuses UPDATE and DELETE for every role (migration 0002)."""
+
+    tenant = implied_tenant_key()  # implied by the composite keys to product and warehouse
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=16, choices=MovementKind.choices)

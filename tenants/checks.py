@@ -41,6 +41,16 @@ def _check_tenant_foreign_keys(model: type[models.Model]) -> list[checks.CheckMe
                     id="tenants.E006",
                 )
             )
+    tenant = model._meta.get_field("tenant")
+    if not getattr(tenant, "db_constraint", True) and not any(
+        not field.null for field in tenant_foreign_keys(model) if isinstance(field, TenantForeignKey)
+    ):
+        errors.append(
+            checks.Error(
+                f"{model._meta.label}.tenant has no constraint, but no non-null TenantForeignKey implies it.",
+                id="tenants.E007",
+            )
+        )
     return errors
 
 

@@ -3,9 +3,11 @@
 For every concrete ``TenantScopedModel`` table, idempotently:
 - ``ENABLE`` and ``FORCE ROW LEVEL SECURITY`` and the ``tenant_isolation`` policy
   (docs: shared/design.md, docs/architecture.md);
-- ``UNIQUE (tenant_id, id)``, and for each foreign key to another tenant table a
+- ``UNIQUE (tenant_id, id)`` where another tenant table points at it or no other
+  index leads with the tenant, and for each foreign key to another tenant table a
   composite ``FOREIGN KEY (tenant_id, x_id) REFERENCES x (tenant_id, id)``, so the
-  database itself refuses a row that points into another tenant;
+  database itself refuses a row that points into another tenant (Django's own
+  single-column key is left out: ``tenants.fields.TenantForeignKey``);
 - the runtime role's privileges (``runtime_privileges`` on the model) and the
   operations role's.
 
@@ -81,6 +83,22 @@ def tenant_foreign_keys(model: type[models.Model]) -> list[models.ForeignKey[Any
     ]
 
 
+def _has_tenant_led_index(model: type[models.Model]) -> bool:
+    groups = [list(index.fields) for index in model._meta.indexes]
+    groups += [list(c.fields) for c in model._meta.constraints if isinstance(c, models.UniqueConstraint)]
+    groups += [list(together) for together in model._meta.unique_together]
+    return any(group and group[0] in {"tenant", "tenant_id"} for group in groups)
+
+
+def needs_tenant_pk_unique(model: type[models.Model]) -> bool:
+    """``UNIQUE (tenant_id, id)`` is the target of the composite keys that point at the
+    table, and the index that finds a tenant's rows when nothing else leads with the
+    tenant. A table that is neither (the ledger, say) does without: one index fewer
+    to write per row."""
+    referenced = {field.related_model for other in tenant_models() for field in tenant_foreign_keys(other)}
+    return model in referenced or not _has_tenant_led_index(model)
+
+
 def apply_tenant_isolation(using: str, *, runtime_role: str | None, ops_role: str | None) -> None:
     connection = connections[using]
     if connection.vendor != "postgresql":
@@ -104,10 +122,13 @@ def apply_tenant_isolation(using: str, *, runtime_role: str | None, ops_role: st
                     f"USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})"
                 )
             unique_name = _name(table, "tenant_pk", suffix="uniq")
-            if not _constraint_exists(cursor, table, unique_name):
+            exists = _constraint_exists(cursor, table, unique_name)
+            if needs_tenant_pk_unique(model) and not exists:
                 cursor.execute(
                     f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(unique_name)} UNIQUE (tenant_id, {q(pk.column)})"
                 )
+            elif exists and not needs_tenant_pk_unique(model):
+                cursor.execute(f"ALTER TABLE {q(table)} DROP CONSTRAINT {q(unique_name)}")
         for model in present:
             table = model._meta.db_table
             for field in tenant_foreign_keys(model):

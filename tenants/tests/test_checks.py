@@ -62,3 +62,22 @@ def test_unindexed_foreign_key_needs_a_tenant_led_index() -> None:
     assert _ids(_check_tenant_foreign_keys(Bare)) == ["tenants.E006"]
     assert _check_tenant_foreign_keys(Covered) == []
     assert _check_tenant_foreign_keys(Indexed) == []
+
+
+@isolate_apps("tenants")
+def test_tenant_key_without_constraint_needs_a_non_null_tenant_reference() -> None:
+    from tenants.fields import implied_tenant_key
+
+    class Parent(TenantScopedModel):
+        pass
+
+    class Implied(TenantScopedModel):
+        tenant = implied_tenant_key()
+        parent = TenantForeignKey(Parent, on_delete=models.CASCADE)
+
+    class Unproven(TenantScopedModel):
+        tenant = implied_tenant_key()
+        parent = TenantForeignKey(Parent, null=True, on_delete=models.CASCADE)
+
+    assert _check_tenant_foreign_keys(Implied) == []
+    assert _ids(_check_tenant_foreign_keys(Unproven)) == ["tenants.E007"]

@@ -124,3 +124,35 @@ def test_savepoint_rollback_does_not_lose_the_tenant(widgets, tenant_a):
         except RuntimeError:
             pass
         assert _names("SELECT name FROM isolation_app_widget") == ["alpha-widget"]
+
+
+def _constraints(table, kind):
+    return _names("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = %s", [table, kind])
+
+
+def test_tenant_references_are_checked_once_by_the_composite_key():
+    # Django's single-column keys between tenant tables are left out (TenantForeignKey), and the
+    # ledger's tenant key is implied by its composite keys (implied_tenant_key): per movement
+    # row, three checks instead of six.
+    assert _constraints("inventory_stockmovement", "f") == [
+        "inventory_stockmovement_product_id_tenant_fk",
+        "inventory_stockmovement_user_id_9fe5f98d_fk_tenants_user_id",
+        "inventory_stockmovement_warehouse_id_tenant_fk",
+    ]
+    # Nothing points at the ledger and other indexes lead with the tenant: no UNIQUE (tenant_id, id).
+    assert "inventory_stockmovement_tenant_pk_uniq" not in _constraints("inventory_stockmovement", "u")
+    assert "inventory_product_tenant_pk_uniq" in _constraints("inventory_product", "u")
+
+
+def test_composite_key_refuses_a_level_for_a_product_that_does_not_exist(tenant_a, in_a):
+    from inventory.tests.factories import make_warehouse
+
+    warehouse = make_warehouse("RAW")
+    with pytest.raises(DatabaseError, match="tenant_fk"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO inventory_stocklevel (id, tenant_id, product_id, warehouse_id, on_hand, reserved, "
+                "updated_at) VALUES (gen_random_uuid(), %s, gen_random_uuid(), %s, 0, 0, now())",
+                [tenant_a.id, warehouse.id],
+            )
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
