@@ -33,7 +33,6 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DataError, IntegrityError, connection, transaction
-from django.db.models import F
 from django.db.models.functions import Lower
 from django.http import FileResponse
 from django.utils import timezone
@@ -611,22 +610,34 @@ class _Outcome:
     crash: BaseException | None = None  # anything else: re-raised in the job's thread
 
 
-class _Writers:
-    """Writes batches, each in one transaction followed by a progress update.
+class _RollBack(Exception):
+    """Ends a writer's transaction without committing it."""
 
-    ``count`` writer threads, each with its own database connection (Django's are
-    per thread) and a copy of the caller's context, so the tenant is the job's; they
-    are closed at the end. With ``count`` 0 (tests inside a transaction, SQLite) the
-    batches are written in the calling thread. Batches hold distinct products (a SKU
-    appears once in a valid file), so concurrent batches do not conflict. After the
-    first failed batch no further batch is started; the others in flight commit."""
+
+class _Writers:
+    """Writes batches while the job's thread goes on reading and validating the file.
+
+    ``count`` writer threads, each with its own database connection (Django's are per
+    thread) and a copy of the caller's context, so the tenant is the job's. Each writer
+    holds ONE transaction for all its batches: nothing is visible before the end, and
+    ``close(commit=...)`` decides for all of them at once. Before deciding, every writer
+    runs its deferred foreign-key checks (``SET CONSTRAINTS ALL IMMEDIATE``), so the
+    COMMITs that follow have nothing left that can fail but the server itself. Batches
+    hold distinct products (a SKU appears once in a valid file), so the writers never
+    wait on each other. With ``count`` 0 (tests inside a transaction, SQLite) the batches
+    are written in the calling thread, in one atomic block."""
 
     def __init__(self, job: ImportJob, user: User | None, warehouses: dict[str, Warehouse], count: int) -> None:
         self.job, self.user, self.warehouses = job, user, warehouses
         self.outcome = _Outcome()
         self._lock = threading.Lock()
         self._queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=max(count, 1))
+        self._commit = False
+        self._barrier = threading.Barrier(count + 1)
         self._written = 0  # batches written in the calling thread (count 0)
+        self._inline = transaction.atomic() if count == 0 else None
+        if self._inline is not None:
+            self._inline.__enter__()
         self._threads = [
             threading.Thread(target=contextvars.copy_context().run, args=(self._loop,), name=f"import-writer-{n}")
             for n in range(count)
@@ -638,18 +649,50 @@ class _Writers:
     def stopped(self) -> bool:
         return self.outcome.failure is not None or self.outcome.crash is not None
 
+    @property
+    def processed(self) -> int:
+        with self._lock:
+            return self.outcome.processed
+
+    @property
+    def committed(self) -> bool:
+        return self._commit
+
     def submit(self, batch: _Batch) -> None:
         if self._threads:
-            self._queue.put(batch)
+            self._put(batch)
         else:
             self._written += 1
             self._write(batch, self._written)
 
-    def close(self) -> _Outcome:
-        for _ in self._threads:
-            self._queue.put(None)
-        for thread in self._threads:
-            thread.join()
+    def _put(self, item: _Batch | None) -> None:
+        while self.outcome.crash is None:  # a writer that died stops taking batches
+            try:
+                self._queue.put(item, timeout=1)
+                return
+            except queue.Full:
+                continue
+
+    def close(self, *, commit: bool) -> _Outcome:
+        """Waits for every batch, then commits all writers' transactions (``commit`` and
+        no batch failed) or rolls all of them back."""
+        if self._inline is not None:
+            self._commit = commit and not self.stopped
+            if self._commit:
+                self._inline.__exit__(None, None, None)
+            else:
+                self._inline.__exit__(_RollBack, _RollBack(), None)
+        else:
+            for _ in self._threads:
+                self._put(None)
+            try:
+                self._barrier.wait()  # every writer has written and checked its batches
+                self._commit = commit and not self.stopped
+                self._barrier.wait()  # the decision is made
+            except threading.BrokenBarrierError:  # a writer died: all roll back
+                self._commit = False
+            for thread in self._threads:
+                thread.join()
         if self.outcome.crash is not None:
             raise self.outcome.crash
         return self.outcome
@@ -657,16 +700,37 @@ class _Writers:
     def _loop(self) -> None:
         written = 0
         try:
-            while (batch := self._queue.get()) is not None:
+            with transaction.atomic():
+                while (batch := self._queue.get()) is not None:
+                    if not self.stopped:
+                        written += 1
+                        self._write(batch, written)
                 if not self.stopped:
-                    written += 1
-                    self._write(batch, written)
+                    self._check_deferred()
+                self._barrier.wait()
+                self._barrier.wait()
+                if not self._commit:
+                    raise _RollBack
+        except _RollBack:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the job's thread by close()
+            with self._lock:
+                self.outcome.crash = self.outcome.crash or exc
+            self._barrier.abort()
         finally:
             connection.close()  # this thread's own connection
 
+    def _check_deferred(self) -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        except _BATCH_ERRORS as exc:
+            with self._lock:
+                self.outcome.failure = self.outcome.failure or f"The rows could not be written ({_reason(exc)})"
+
     def _write(self, batch: _Batch, written: int) -> None:
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # a savepoint: a failed batch leaves the transaction usable
                 if written > 1 and written & (written - 1) == 0:  # this connection's batches 2, 4, 8, ...
                     _discard_cached_plans()
                 if batch.new and connection.vendor == "postgresql":
@@ -675,11 +739,6 @@ class _Writers:
                     _create_new_products_orm(batch.new, self.job, self.user, self.warehouses)
                 if batch.existing:
                     _update_existing_products(batch.existing, self.job, self.user, self.warehouses)
-            ImportJob.objects.filter(pk=self.job.pk).update(
-                processed_rows=F("processed_rows") + batch.size,
-                created_count=F("created_count") + len(batch.new),
-                updated_count=F("updated_count") + len(batch.existing),
-            )
         except _BATCH_ERRORS as exc:
             with self._lock:
                 if self.outcome.failure is None:
@@ -709,53 +768,75 @@ def _writer_count() -> int:
     return WRITERS
 
 
-def run_import_job(*, job: ImportJob) -> ImportJob:
-    """Runs in the job's tenant context, outside a transaction (it commits per batch).
+def _estimated_rows(job: ImportJob) -> int:
+    """Lines after the header: the total shown while the job runs (exact at the end; a
+    quoted cell with line breaks makes it an over-estimate until then)."""
+    lines = 0
+    with default_storage.open(job.storage_key, "rb") as raw:
+        while chunk := raw.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk
+    if lines and not last.endswith(b"\n"):
+        lines += 1
+    return max(lines - 1, 0)
 
-    Pass 1 reads the file and validates every row; the line numbers of invalid rows
-    are kept (nothing else). Pass 2 reads it again and writes the valid rows."""
-    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, started_at=timezone.now())
+
+def run_import_job(*, job: ImportJob) -> ImportJob:
+    """Runs in the job's tenant context, outside a transaction.
+
+    One pass over the file: the job's thread parses and validates each batch and hands
+    the valid rows to the writers, which write them in transactions held open until the
+    end. If any row is invalid (and ``skip_invalid_rows`` is off) or a batch cannot be
+    written, every writer rolls back: nothing is imported. Otherwise all commit."""
+    started = timezone.now()
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, started_at=started, total_rows=_estimated_rows(job)
+    )
     warehouses = {w.code.lower(): w for w in Warehouse.objects.all()}
     errors: list[dict[str, Any]] = []
     invalid: set[int] = set()
     error_count = total = 0
+    user = User.objects.filter(pk=job.created_by_id).first() if job.created_by_id else None
+    cache: dict[str, Category] = {}  # by normalized path
+    by_path: dict[str, Category | None] = {}  # by the path as written
     try:
         raw, reader = _open_rows(job)
         with raw:
             layout = _header(reader, warehouses)
             seen: set[str] = set()
             seen_barcodes: set[str] = set()
-            for batch in _batches(reader, layout):
-                total += len(batch)
-                batch_errors = _validate_batch(batch, layout, seen, seen_barcodes, invalid)
-                error_count += len(batch_errors)
-                errors.extend(e.as_dict() for e in batch_errors[: MAX_STORED_ERRORS - len(errors)])
-        del seen, seen_barcodes
-        ImportJob.objects.filter(pk=job.pk).update(total_rows=total, error_count=error_count, errors=errors)
-        if error_count and not job.skip_invalid_rows:
-            return _finish(job, JobStatus.FAILED, f"{error_count} invalid rows: nothing was imported.")
-        user = User.objects.filter(pk=job.created_by_id).first() if job.created_by_id else None
-        cache: dict[str, Category] = {}  # by normalized path
-        by_path: dict[str, Category | None] = {}  # by the path as written
-        raw, reader = _open_rows(job)
-        with raw:
-            layout = _header(reader, warehouses)
             writers = _Writers(job, user, warehouses, _writer_count())
+            valid = False
             try:
                 for batch in _batches(reader, layout):
-                    if writers.stopped:
-                        break
+                    total += len(batch)
+                    batch_errors = _validate_batch(batch, layout, seen, seen_barcodes, invalid)
+                    error_count += len(batch_errors)
+                    errors.extend(e.as_dict() for e in batch_errors[: MAX_STORED_ERRORS - len(errors)])
+                    if (error_count and not job.skip_invalid_rows) or writers.stopped:
+                        continue  # nothing more is written; the rest is still validated
                     writers.submit(_prepare_batch(batch, invalid, cache, by_path))
+                    ImportJob.objects.filter(pk=job.pk).update(
+                        processed_rows=writers.processed, error_count=error_count
+                    )
+                valid = not (error_count and not job.skip_invalid_rows)
             finally:
-                outcome = writers.close()
+                outcome = writers.close(commit=valid)
     except ImportFileError as exc:
         return _finish(job, JobStatus.FAILED, str(exc))
+    ImportJob.objects.filter(pk=job.pk).update(
+        total_rows=total,
+        error_count=error_count,
+        errors=errors,
+        processed_rows=outcome.processed if writers.committed else 0,
+        created_count=outcome.created if writers.committed else 0,
+        updated_count=outcome.updated if writers.committed else 0,
+    )
+    if error_count and not job.skip_invalid_rows:
+        return _finish(job, JobStatus.FAILED, f"{error_count} invalid rows: nothing was imported.")
     if outcome.failure is not None:
         return _finish(
-            job,
-            JobStatus.FAILED,
-            f"{outcome.failure}; {outcome.processed} rows were imported. "
-            "Re-run the file to finish (it is safe to repeat).",
+            job, JobStatus.FAILED, f"{outcome.failure}; nothing was imported. Re-run the file (it is safe to repeat)."
         )
     skipped = f" {error_count} invalid rows skipped." if error_count else ""
     return _finish(job, JobStatus.SUCCEEDED, f"{outcome.created} products created, {outcome.updated} updated.{skipped}")
