@@ -622,7 +622,8 @@ class _Writers:
     holds ONE transaction for all its batches: nothing is visible before the end, and
     ``close(commit=...)`` decides for all of them at once. Before deciding, every writer
     runs its deferred foreign-key checks (``SET CONSTRAINTS ALL IMMEDIATE``), so the
-    COMMITs that follow have nothing left that can fail but the server itself. Batches
+    COMMITs that follow have nothing left that can fail but the server itself (they run
+    the checks statement by statement from the start). Batches
     hold distinct products (a SKU appears once in a valid file), so the writers never
     wait on each other. With ``count`` 0 (tests inside a transaction, SQLite) the batches
     are written in the calling thread, in one atomic block."""
@@ -701,6 +702,9 @@ class _Writers:
         written = 0
         try:
             with transaction.atomic():
+                # Foreign keys checked at the end of each statement rather than all at the
+                # end: the same work, but it overlaps with the reading of later batches.
+                self._check_deferred()
                 while (batch := self._queue.get()) is not None:
                     if not self.stopped:
                         written += 1
