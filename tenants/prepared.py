@@ -102,17 +102,16 @@ class PreparedSelect:
         return obj
 
 
-def insert_rows(model: type[models.Model], objs: list[Any], *, using: str = "default") -> None:
-    """``model.objects.bulk_create(objs)`` for rows whose primary key is set in Python,
-    without building a query: one ``INSERT ... VALUES`` from the model's ``_meta``,
-    with the values prepared exactly as Django's insert compiler prepares them
-    (``pre_save``, then ``get_db_prep_save``). Tenant rows take the current tenant."""
-    if not objs:
-        return
+def insert_rows_sql(model: type[models.Model], objs: list[Any], *, using: str = "default") -> tuple[str, list[Any]]:
+    """``model.objects.bulk_create(objs)`` as one ``INSERT ... VALUES`` for rows whose
+    primary key is set in Python, written from the model's ``_meta`` with the values
+    prepared as Django's insert compiler prepares them (``pre_save``, then
+    ``get_db_prep_save``). Tenant rows take the current tenant (another tenant's row
+    raises CrossTenantWrite)."""
     connection = connections[using]
     qn = connection.ops.quote_name
     fields = list(model._meta.concrete_fields)
-    assert all(obj.pk is not None for obj in objs), "primary keys must be set"
+    assert objs and all(obj.pk is not None for obj in objs), "rows with primary keys set"
     tenant = get_current_tenant() if hasattr(model, "_assign_current_tenant") else None
     params: list[Any] = []
     for obj in objs:
@@ -120,11 +119,24 @@ def insert_rows(model: type[models.Model], objs: list[Any], *, using: str = "def
             obj._assign_current_tenant(tenant)
         params += [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
     row = f"({', '.join(['%s'] * len(fields))})"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(str(f.column)) for f in fields)}) "  # noqa: S608
-            f"VALUES {', '.join([row] * len(objs))}",
-            params,
-        )
+    sql = (
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(str(f.column)) for f in fields)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * len(objs))}"
+    )
+    return sql, params
+
+
+def mark_inserted(objs: list[Any], using: str = "default") -> None:
+    """What bulk_create does to saved instances."""
     for obj in objs:
         obj._state.adding, obj._state.db = False, using
+
+
+def insert_rows(model: type[models.Model], objs: list[Any], *, using: str = "default") -> None:
+    """Runs ``insert_rows_sql``: one round trip for any number of rows."""
+    if not objs:
+        return
+    sql, params = insert_rows_sql(model, objs, using=using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+    mark_inserted(objs, using)

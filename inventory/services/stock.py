@@ -37,7 +37,7 @@ from inventory.models import (
     Warehouse,
 )
 from tenants.models import User
-from tenants.prepared import PreparedSelect, insert_rows
+from tenants.prepared import PreparedSelect, insert_rows, insert_rows_sql, mark_inserted
 
 ZERO = Decimal("0")
 QUANTUM = Decimal("0.0001")
@@ -117,24 +117,36 @@ def _select_levels(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> list[StockLev
     )
 
 
-def _update_levels(rows: Sequence[StockLevel]) -> None:
-    """Writes on_hand and reserved of locked levels: one statement on PostgreSQL."""
-    if connection.vendor == "postgresql":
-        table = StockLevel._meta.db_table
-        values = ", ".join(["(%s::uuid, %s::numeric, %s::numeric, %s::timestamptz)"] * len(rows))
-        params: list[Any] = []
-        for row in rows:
-            params += [str(row.pk), row.on_hand, row.reserved, row.updated_at]
+def _update_levels_sql(rows: Sequence[StockLevel]) -> tuple[str, list[Any]]:
+    """PostgreSQL: one UPDATE of on_hand and reserved of locked levels."""
+    table = StockLevel._meta.db_table
+    values = ", ".join(["(%s::uuid, %s::numeric, %s::numeric, %s::timestamptz)"] * len(rows))
+    params: list[Any] = []
+    for row in rows:
+        params += [str(row.pk), row.on_hand, row.reserved, row.updated_at]
+    # only placeholders are interpolated; values are parameters
+    sql = (
+        f'UPDATE "{table}" AS level SET on_hand = v.on_hand, reserved = v.reserved, '  # noqa: S608
+        f"updated_at = v.updated_at FROM (VALUES {values}) AS v(id, on_hand, reserved, updated_at) "
+        "WHERE level.id = v.id"
+    )
+    return sql, params
+
+
+def _write(movements: list[StockMovement], rows: Sequence[StockLevel]) -> None:
+    """The ledger rows and the levels they change. On PostgreSQL one statement (the
+    UPDATE in a WITH clause of the INSERT): one round trip on every stock operation."""
+    if connection.vendor == "postgresql" and rows:
+        update_sql, update_params = _update_levels_sql(rows)
+        insert_sql, insert_params = insert_rows_sql(StockMovement, movements)
         with connection.cursor() as cursor:
-            cursor.execute(  # only placeholders are interpolated; values are parameters
-                f'UPDATE "{table}" AS level SET on_hand = v.on_hand, reserved = v.reserved, '  # noqa: S608
-                f"updated_at = v.updated_at FROM (VALUES {values}) AS v(id, on_hand, reserved, updated_at) "
-                "WHERE level.id = v.id",
-                params,
-            )
-    elif len(rows) == 1:
+            cursor.execute(f"WITH levels AS ({update_sql}) {insert_sql}", update_params + insert_params)
+        mark_inserted(movements)
+        return
+    insert_rows(StockMovement, movements)
+    if len(rows) == 1:
         rows[0].save(update_fields=["on_hand", "reserved", "updated_at"])
-    else:
+    elif rows:
         StockLevel.objects.bulk_update(rows, ["on_hand", "reserved", "updated_at"], batch_size=100)
 
 
@@ -251,11 +263,10 @@ def apply_changes(
                 if product.average_cost != average:
                     product.average_cost = average
                     product.save(update_fields=["average_cost", "updated_at"])
-        insert_rows(StockMovement, movements)
         touched = [level for level in levels.values() if level.touched]
         for level in touched:
             level.row.on_hand, level.row.reserved, level.row.updated_at = level.on_hand, level.reserved, now
-        _update_levels([level.row for level in touched])
+        _write(movements, [level.row for level in touched])
         return movements
 
 

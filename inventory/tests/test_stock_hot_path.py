@@ -28,7 +28,7 @@ def _post(client, operation, **body):
     return client.post(f"/api/v1/stock/{operation}/", {k: str(v) for k, v in body.items()})
 
 
-def test_issue_costs_four_statements_with_the_level_locked_in_the_first(client_a, bolt, wh):
+def test_issue_costs_three_statements_with_the_level_locked_in_the_first(client_a, bolt, wh):
     receive(bolt, wh, 10)
     with CaptureQueriesContext(connection) as queries:
         response = _post(client_a, "issue", product=bolt.id, warehouse=wh.id, quantity=1)
@@ -38,10 +38,12 @@ def test_issue_costs_four_statements_with_the_level_locked_in_the_first(client_a
     # The view's transaction is a savepoint here only because the test runs in one.
     savepoints = [sql for sql in captured if "SAVEPOINT" in sql]
     statements = [sql for sql in captured if "SAVEPOINT" not in sql]
-    # membership, level+product+warehouse (locked), movement insert, level update;
+    # membership, level+product+warehouse (locked), level update + movement insert in one;
     # set_config runs on its own cursor, pipelined with the level's select
-    assert len(statements) == 4, statements
+    assert len(statements) == 3, statements
     assert "FOR NO KEY UPDATE OF" in statements[1] and "inventory_product" in statements[1]
+    assert statements[2].startswith('WITH levels AS (UPDATE "inventory_stocklevel"')
+    assert 'INSERT INTO "inventory_stockmovement"' in statements[2]
     assert len(savepoints) == 2, savepoints  # the view's own block: the service opens none
 
 
