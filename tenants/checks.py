@@ -6,24 +6,16 @@ from django.core import checks
 from django.db import models
 
 from tenants.fields import TenantForeignKey
-from tenants.rls import tenant_foreign_keys, tenant_models
+from tenants.rls import tenant_foreign_keys, tenant_led_indexes, tenant_models
 
 
 def _starts_with_tenant(fields: list[str] | tuple[str, ...]) -> bool:
     return bool(fields) and fields[0] in {"tenant", "tenant_id"}
 
 
-def _tenant_led_prefixes(model: type[models.Model]) -> set[str]:
-    """Fields that come right after ``tenant`` in one of the model's indexes or unique constraints."""
-    groups = [list(index.fields) for index in model._meta.indexes]
-    groups += [list(c.fields) for c in model._meta.constraints if isinstance(c, models.UniqueConstraint)]
-    groups += [list(together) for together in model._meta.unique_together]
-    return {group[1].lstrip("-") for group in groups if len(group) > 1 and _starts_with_tenant([group[0].lstrip("-")])}
-
-
 def _check_tenant_foreign_keys(model: type[models.Model]) -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
-    covered = _tenant_led_prefixes(model)
+    covered = {group[1] for group in tenant_led_indexes(model) if len(group) > 1}
     for field in tenant_foreign_keys(model):
         name = f"{model._meta.label}.{field.name}"
         if not isinstance(field, TenantForeignKey) or getattr(field, "db_constraint", True):

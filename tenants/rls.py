@@ -83,11 +83,12 @@ def tenant_foreign_keys(model: type[models.Model]) -> list[models.ForeignKey[Any
     ]
 
 
-def _has_tenant_led_index(model: type[models.Model]) -> bool:
-    groups = [list(index.fields) for index in model._meta.indexes]
+def tenant_led_indexes(model: type[models.Model]) -> list[list[str]]:
+    """The field lists of the model's indexes and unique constraints that start with the tenant."""
+    groups = [[name.lstrip("-") for name in index.fields] for index in model._meta.indexes]
     groups += [list(c.fields) for c in model._meta.constraints if isinstance(c, models.UniqueConstraint)]
     groups += [list(together) for together in model._meta.unique_together]
-    return any(group and group[0] in {"tenant", "tenant_id"} for group in groups)
+    return [group for group in groups if group and group[0] in {"tenant", "tenant_id"}]
 
 
 def needs_tenant_pk_unique(model: type[models.Model]) -> bool:
@@ -96,7 +97,7 @@ def needs_tenant_pk_unique(model: type[models.Model]) -> bool:
     tenant. A table that is neither (the ledger, say) does without: one index fewer
     to write per row."""
     referenced = {field.related_model for other in tenant_models() for field in tenant_foreign_keys(other)}
-    return model in referenced or not _has_tenant_led_index(model)
+    return model in referenced or not tenant_led_indexes(model)
 
 
 def apply_tenant_isolation(using: str, *, runtime_role: str | None, ops_role: str | None) -> None:

@@ -374,6 +374,16 @@ class _StockOperationView(APIView):
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
         raise NotImplementedError
 
+    @staticmethod
+    def _one_warehouse(data: dict[str, Any], *, lock: bool) -> dict[str, Any]:
+        """Takes ``product`` and ``warehouse`` out of ``data`` and resolves them (and, with
+        ``lock``, locks their level) for the service's keyword arguments."""
+        targets = stock.resolve_targets(
+            product_id=data.pop("product"), warehouse_ids={"warehouse": data.pop("warehouse")}, lock=lock
+        )
+        resolved = {"product": targets.product, "warehouse": targets.warehouses["warehouse"]}
+        return {**resolved, "locked": targets.locked} if lock else resolved
+
     def post(self, request: Request) -> Response:
         with transaction.atomic():
             data = self.input_serializer(data=request.data)
@@ -406,12 +416,7 @@ class ReceiveView(_StockOperationView):
 
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
         # Not locked here: a receipt with a cost locks the product first (stock.apply_changes).
-        targets = stock.resolve_targets(
-            product_id=data.pop("product"), warehouse_ids={"warehouse": data.pop("warehouse")}, lock=False
-        )
-        return stock.stock_receive(
-            product=targets.product, warehouse=targets.warehouses["warehouse"], **data, user=user
-        )
+        return stock.stock_receive(**self._one_warehouse(data, lock=False), **data, user=user)
 
 
 class IssueView(_StockOperationView):
@@ -422,16 +427,7 @@ class IssueView(_StockOperationView):
         return super().post(request)
 
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
-        targets = stock.resolve_targets(
-            product_id=data.pop("product"), warehouse_ids={"warehouse": data.pop("warehouse")}, lock=True
-        )
-        return stock.stock_issue(
-            product=targets.product,
-            warehouse=targets.warehouses["warehouse"],
-            locked=targets.locked,
-            **data,
-            user=user,
-        )
+        return stock.stock_issue(**self._one_warehouse(data, lock=True), **data, user=user)
 
 
 class AdjustView(_StockOperationView):
@@ -446,16 +442,7 @@ class AdjustView(_StockOperationView):
         return super().post(request)
 
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
-        targets = stock.resolve_targets(
-            product_id=data.pop("product"), warehouse_ids={"warehouse": data.pop("warehouse")}, lock=True
-        )
-        return stock.stock_adjust(
-            product=targets.product,
-            warehouse=targets.warehouses["warehouse"],
-            locked=targets.locked,
-            **data,
-            user=user,
-        )
+        return stock.stock_adjust(**self._one_warehouse(data, lock=True), **data, user=user)
 
 
 class TransferView(_StockOperationView):
