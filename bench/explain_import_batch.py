@@ -88,8 +88,9 @@ def one_batch(
                 with connection.execute_wrapper(sql_timer):
                     started = time.perf_counter()
                     invalid: set[int] = set()
-                    jobs._validate_batch(batch, layout, set(), set(), invalid)
-                    prepared = jobs._prepare_batch(batch, invalid, {}, {})
+                    found: dict[str, Any] = {}
+                    jobs._validate_batch(batch, layout, set(), set(), invalid, found)
+                    prepared = jobs._prepare_batch(batch, invalid, {}, {}, found)
                     jobs._insert_new_products(prepared.new, job, warehouses)
                     if prepared.existing:
                         jobs._update_existing_products(prepared.existing, job, user, warehouses)

@@ -355,12 +355,15 @@ def _validate_batch(
     seen: set[str],
     seen_barcodes: set[str],
     invalid: set[int],
+    found: dict[str, Product],
 ) -> list[RowError]:
     """Row-level checks that need the database or the rest of the file; adds the line
-    numbers of invalid rows to ``invalid`` and returns every error of the batch."""
+    numbers of invalid rows to ``invalid``, the batch's existing products (by lowercase
+    SKU) to ``found`` for ``_prepare_batch``, and returns every error of the batch."""
     errors: list[RowError] = []
     clean = [row for row, row_errors in batch if not row_errors]
-    units = dict(_skus_filter([values["sku"].lower() for _, values, _ in clean]).values_list("sku_ci", "unit"))
+    found.update({p.sku.lower(): p for p in _skus_filter([values["sku"].lower() for _, values, _ in clean])})
+    units = {sku: product.unit for sku, product in found.items()}
     barcodes = [values["barcode"] for _, values, _ in clean if "barcode" in values]
     barcode_owner = (
         dict(
@@ -441,9 +444,10 @@ def _prepare_batch(
     invalid: set[int],
     cache: dict[str, Category],
     by_path: dict[str, Category | None],
+    found: dict[str, Product],
 ) -> _Batch:
-    """Pass 2, in the job's thread: drops the rows pass 1 found invalid, resolves (and
-    creates) categories, and looks the SKUs up once to split new from existing products."""
+    """In the job's thread, after ``_validate_batch``: drops the invalid rows, resolves (and
+    creates) categories, and splits new from existing products (``found`` by validation)."""
     rows = [row for row, _ in batch if row[0] not in invalid]
     keys = {
         path: _category_key(path)
@@ -456,7 +460,6 @@ def _prepare_batch(
     for _, values, _ in rows:
         if "category" in values:
             values["category"] = by_path[values["category"]]
-    found = {p.sku.lower(): p for p in _skus_filter([values["sku"].lower() for _, values, _ in rows])} if rows else {}
     new: list[Row] = []
     existing: list[tuple[Row, Product]] = []
     for row in rows:
@@ -620,11 +623,10 @@ class _Writers:
     ``count`` writer threads, each with its own database connection (Django's are per
     thread) and a copy of the caller's context, so the tenant is the job's. Each writer
     holds ONE transaction for all its batches: nothing is visible before the end, and
-    ``close(commit=...)`` decides for all of them at once. Before deciding, every writer
-    runs its deferred foreign-key checks (``SET CONSTRAINTS ALL IMMEDIATE``), so the
-    COMMITs that follow have nothing left that can fail but the server itself (they run
-    the checks statement by statement from the start). Batches
-    hold distinct products (a SKU appears once in a valid file), so the writers never
+    ``close(commit=...)`` decides for all of them at once, after every writer has written
+    its batches. The writers check foreign keys statement by statement (``SET CONSTRAINTS
+    ALL IMMEDIATE``), so the COMMITs have nothing left that can fail but the server
+    itself. Batches hold distinct products (a SKU appears once in a valid file), so the writers never
     wait on each other. With ``count`` 0 (tests inside a transaction, SQLite) the batches
     are written in the calling thread, in one atomic block."""
 
@@ -703,14 +705,14 @@ class _Writers:
         try:
             with transaction.atomic():
                 # Foreign keys checked at the end of each statement rather than all at the
-                # end: the same work, but it overlaps with the reading of later batches.
-                self._check_deferred()
+                # COMMIT: the same work, but it overlaps with the reading of later batches,
+                # and a refused row fails its own batch (see _write).
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 while (batch := self._queue.get()) is not None:
                     if not self.stopped:
                         written += 1
                         self._write(batch, written)
-                if not self.stopped:
-                    self._check_deferred()
                 self._barrier.wait()
                 self._barrier.wait()
                 if not self._commit:
@@ -723,14 +725,6 @@ class _Writers:
             self._barrier.abort()
         finally:
             connection.close()  # this thread's own connection
-
-    def _check_deferred(self) -> None:
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        except _BATCH_ERRORS as exc:
-            with self._lock:
-                self.outcome.failure = self.outcome.failure or f"The rows could not be written ({_reason(exc)})"
 
     def _write(self, batch: _Batch, written: int) -> None:
         try:
@@ -814,12 +808,13 @@ def run_import_job(*, job: ImportJob) -> ImportJob:
             try:
                 for batch in _batches(reader, layout):
                     total += len(batch)
-                    batch_errors = _validate_batch(batch, layout, seen, seen_barcodes, invalid)
+                    found: dict[str, Product] = {}
+                    batch_errors = _validate_batch(batch, layout, seen, seen_barcodes, invalid, found)
                     error_count += len(batch_errors)
                     errors.extend(e.as_dict() for e in batch_errors[: MAX_STORED_ERRORS - len(errors)])
                     if (error_count and not job.skip_invalid_rows) or writers.stopped:
                         continue  # nothing more is written; the rest is still validated
-                    writers.submit(_prepare_batch(batch, invalid, cache, by_path))
+                    writers.submit(_prepare_batch(batch, invalid, cache, by_path, found))
                     ImportJob.objects.filter(pk=job.pk).update(
                         processed_rows=writers.processed, error_count=error_count
                     )
