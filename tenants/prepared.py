@@ -36,7 +36,7 @@ class PreparedSelect:
     ) -> None:
         connection = connections[using]
         qn = connection.ops.quote_name
-        self.model, self.using, self.tenant_scoped = model, using, tenant_scoped
+        self.model, self.using = model, using
         table = qn(model._meta.db_table)
         self.parts: list[tuple[type[models.Model], str | None, list[Any]]] = [
             (model, None, list(model._meta.concrete_fields))
@@ -59,6 +59,7 @@ class PreparedSelect:
                     (column, connection.ops.get_db_converters(column) + column.get_db_converters(connection))
                 )
         self.where_fields = [model._meta.get_field(name) for name in where]
+        self.tenant_field: Any = model._meta.get_field("tenant") if tenant_scoped else None
         conditions = [f"{table}.{qn(str(getattr(field, 'column', '')))} = %s" for field in self.where_fields]
         if tenant_scoped:
             conditions.insert(0, f"{table}.{qn('tenant_id')} = %s")
@@ -75,10 +76,8 @@ class PreparedSelect:
             field.get_db_prep_value(value, connection)  # type: ignore[union-attr]
             for field, value in zip(self.where_fields, values, strict=True)
         ]
-        if self.tenant_scoped:
-            params.insert(0, get_current_tenant().id)
-            tenant_pk = self.model._meta.get_field("tenant").target_field  # type: ignore[union-attr]
-            params[0] = tenant_pk.get_db_prep_value(params[0], connection)
+        if self.tenant_field is not None:
+            params.insert(0, self.tenant_field.get_db_prep_value(get_current_tenant().id, connection))
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             row = cursor.fetchone()
