@@ -96,7 +96,8 @@ def instrument() -> None:
     from django.db.backends.postgresql.base import DatabaseWrapper
     from django.db.backends.utils import CursorWrapper
 
-    from inventory.services import bulk, jobs, stock
+    from core import sql
+    from inventory.services import jobs, stock
 
     for module, names in (
         (
@@ -110,7 +111,7 @@ def instrument() -> None:
                 "_update_existing_products",
             ],
         ),
-        (bulk, ["insert_rows"]),
+        (sql, ["insert_columns"]),
         (stock, ["apply_changes", "_lock_levels", "_select_levels"]),
     ):
         for name in names:

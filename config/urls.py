@@ -1,7 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from config import health
+from core import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -14,7 +14,7 @@ urlpatterns = [
     path("api/v1/", include("orders.api.urls")),
 ]
 
-handler400 = "config.api.errors.json_400"
-handler403 = "config.api.errors.json_403"
-handler404 = "config.api.errors.json_404"
-handler500 = "config.api.errors.json_500"
+handler400 = "core.api.exception_handler.json_400"
+handler403 = "core.api.exception_handler.json_403"
+handler404 = "core.api.exception_handler.json_404"
+handler500 = "core.api.exception_handler.json_500"

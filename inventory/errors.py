@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 
 def _fmt(quantity: Decimal) -> str:

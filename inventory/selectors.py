@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from config.errors import NotFound
+from core.errors import NotFound
 from inventory.models import (
     Category,
     Customer,

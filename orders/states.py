@@ -8,7 +8,7 @@ Purchase: draft -> ordered -> partially_received -> received
 
 from __future__ import annotations
 
-from config.errors import DomainError
+from core.errors import DomainError
 from orders.models import PurchaseStatus, SalesStatus
 
 S, P = SalesStatus, PurchaseStatus

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING
 
-from config.errors import TenantRequired
+from core.errors import TenantRequired
 
 if TYPE_CHECKING:
     from tenants.models import Tenant

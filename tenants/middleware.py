@@ -17,8 +17,8 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from config.errors import AuthenticationError, DomainError
-from config.logging import user_id_var
+from core.errors import AuthenticationError, DomainError
+from core.logging import user_id_var
 from tenants.context import reset_current_tenant, set_current_tenant
 from tenants.models import Membership, Tenant, User
 from tenants.selectors import active_membership

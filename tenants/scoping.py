@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from django.db import models
 from django.db.models import Expression
 
-from config.errors import CrossTenantWrite
+from core.errors import CrossTenantWrite
 from tenants.context import get_current_tenant
 
 

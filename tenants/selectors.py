@@ -6,12 +6,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from config.errors import AuthenticationError, NotFound, PermissionDenied
+from core.errors import AuthenticationError, NotFound, PermissionDenied
+from core.sql import PreparedSelect
 from tenants.context import get_current_tenant
 from tenants.models import Invitation, Membership, User
-from tenants.prepared import PreparedSelect
 
-# Runs on every authenticated request: prepared once (tenants/prepared.py).
+# Runs on every authenticated request: prepared once (core/sql.py).
 _membership_query: PreparedSelect | None = None
 
 

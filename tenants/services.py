@@ -27,7 +27,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from config.errors import (
+from core.errors import (
     AuthenticationError,
     Conflict,
     NotFound,

@@ -20,7 +20,7 @@ from typing import Any
 from celery import Task
 from django.db import transaction
 
-from config.errors import TenantRequired
+from core.errors import TenantRequired
 from tenants.context import current_tenant_id, reset_current_tenant, set_current_tenant
 
 logger = logging.getLogger(__name__)

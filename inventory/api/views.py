@@ -11,13 +11,14 @@ from django.utils.decorators import method_decorator
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.pagination import NewestFirstCursorPagination
 from inventory import selectors
 from inventory.api import serializers as s
 from inventory.models import (
@@ -37,18 +38,10 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.services import catalog, jobs, stock
-from tenants.api.base import NewestFirstCursorPagination, ScopedQuerysetMixin
+from tenants.api.base import TenantViewSet
 from tenants.context import get_current_tenant
 from tenants.models import Role
 from tenants.permissions import request_membership
-
-UUID_LOOKUP = "[0-9a-fA-F-]{36}"
-
-
-class TenantViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet[Any]):
-    lookup_value_regex = UUID_LOOKUP
-    write_role = Role.MANAGER
-
 
 # --- Categories -------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from django.db.models import ProtectedError, Value
 from django.db.models.functions import Concat, Lower, Substr
 from django.utils import timezone
 
-from config.errors import Conflict, ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from inventory.models import (
     Category,
     Customer,

@@ -6,7 +6,7 @@ writing, and keeps only the line numbers of invalid rows. If a row is invalid an
 ``skip_invalid_rows`` is off, nothing is imported. Pass 2 upserts by SKU
 (case-insensitive) in batches of ``BATCH`` rows, one transaction each, followed by
 the job's progress. New products, their levels and opening movements are written
-with set-based INSERTs (inventory.services.bulk); existing products go through the
+with set-based INSERTs (core.sql.insert_columns); existing products go through the
 ORM and inventory.services.stock. Opening stock (``stock:<WAREHOUSE>`` columns) is
 a count: the level is adjusted to it, so re-running a file is safe. In the Celery
 task, ``WRITERS`` threads with their own connections write batches while the task's
@@ -37,7 +37,8 @@ from django.db.models.functions import Lower
 from django.http import FileResponse
 from django.utils import timezone
 
-from config.errors import Conflict, ValidationFailed
+from core.errors import Conflict, ValidationFailed
+from core.sql import insert_columns
 from inventory.errors import InsufficientStock
 from inventory.models import (
     WHOLE_UNITS,
@@ -54,7 +55,6 @@ from inventory.models import (
     Unit,
     Warehouse,
 )
-from inventory.services import bulk
 from inventory.services.stock import Change, _lock_levels, apply_changes
 from tenants.context import get_current_tenant
 from tenants.models import User
@@ -473,7 +473,7 @@ def _prepare_batch(
 
 def _insert_new_products(rows: list[Row], job: ImportJob, warehouses: dict[str, Warehouse]) -> None:
     """New products, their levels (at the counted quantity) and one movement per non-zero
-    count: three set-based INSERTs (inventory.services.bulk). The rows are new, so there is
+    count: three set-based INSERTs (core.sql.insert_columns). The rows are new, so there is
     nothing to lock; a concurrent insert of the same SKU or barcode fails the batch."""
     if any("name" not in values for _, values, _ in rows):
         raise _ChangedDuringImport("a product was deleted during the import")
@@ -495,7 +495,7 @@ def _insert_new_products(rows: list[Row], job: ImportJob, warehouses: dict[str, 
         else:
             constants[name] = default
     columns["average_cost"] = columns["cost_price"]  # a new product's average cost is its cost price
-    bulk.insert_rows(Product, columns=columns, constants=constants)
+    insert_columns(Product, tenant_id=get_current_tenant().id, columns=columns, constants=constants)
     cells = [
         (product_id, warehouses[code].id, quantity, cost)
         for product_id, cost, (_, _, stock) in zip(ids, columns["cost_price"], rows, strict=True)
@@ -504,8 +504,9 @@ def _insert_new_products(rows: list[Row], job: ImportJob, warehouses: dict[str, 
     if not cells:
         return
     # A level for every stock cell given, as apply_changes would leave it (a zero count too).
-    bulk.insert_rows(
+    insert_columns(
         StockLevel,
+        tenant_id=get_current_tenant().id,
         columns={
             "product": [c[0] for c in cells],
             "warehouse": [c[1] for c in cells],
@@ -515,8 +516,9 @@ def _insert_new_products(rows: list[Row], job: ImportJob, warehouses: dict[str, 
     )
     moved = [c for c in cells if c[2]]
     quantities = [c[2] for c in moved]
-    bulk.insert_rows(
+    insert_columns(
         StockMovement,
+        tenant_id=get_current_tenant().id,
         columns={
             "product": [c[0] for c in moved],
             "warehouse": [c[1] for c in moved],

@@ -25,7 +25,8 @@ from django.db.models import BooleanField, Q, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from config.errors import Conflict, ValidationFailed
+from core.errors import Conflict, ValidationFailed
+from core.sql import PreparedSelect, insert_objects, insert_objects_sql, mark_inserted
 from inventory.errors import InsufficientStock, Shortage
 from inventory.models import (
     MovementKind,
@@ -36,8 +37,8 @@ from inventory.models import (
     StockMovement,
     Warehouse,
 )
+from tenants.context import get_current_tenant
 from tenants.models import User
-from tenants.prepared import PreparedSelect, insert_rows, insert_rows_sql, mark_inserted
 
 ZERO = Decimal("0")
 QUANTUM = Decimal("0.0001")
@@ -138,12 +139,12 @@ def _write(movements: list[StockMovement], rows: Sequence[StockLevel]) -> None:
     UPDATE in a WITH clause of the INSERT): one round trip on every stock operation."""
     if connection.vendor == "postgresql" and rows:
         update_sql, update_params = _update_levels_sql(rows)
-        insert_sql, insert_params = insert_rows_sql(StockMovement, movements)
+        insert_sql, insert_params = insert_objects_sql(StockMovement, movements, tenant_id=get_current_tenant().id)
         with connection.cursor() as cursor:
             cursor.execute(f"WITH levels AS ({update_sql}) {insert_sql}", update_params + insert_params)
         mark_inserted(movements)
         return
-    insert_rows(StockMovement, movements)
+    insert_objects(StockMovement, movements, tenant_id=get_current_tenant().id)
     if len(rows) == 1:
         rows[0].save(update_fields=["on_hand", "reserved", "updated_at"])
     elif rows:
@@ -315,9 +316,9 @@ def resolve_targets(
     ``lock`` must be off when the operation locks products first (receipts with a cost):
     the global lock order is products, then levels."""
     levels: list[StockLevel]
-    if len(set(warehouse_ids.values())) == 1:  # the common case, prepared (tenants/prepared.py)
+    if len(set(warehouse_ids.values())) == 1:  # the common case, prepared (core/sql.py)
         query = _level_queries["lock" if lock else "read"]
-        level = query.first(product_id, next(iter(warehouse_ids.values())))
+        level = query.first(product_id, next(iter(warehouse_ids.values())), tenant_id=get_current_tenant().id)
         levels = [level] if level is not None else []
     else:
         rows = StockLevel.objects.select_related("product", "warehouse").filter(

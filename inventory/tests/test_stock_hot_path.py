@@ -8,7 +8,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from config.errors import CrossTenantWrite, TenantRequired
+from core.errors import CrossTenantWrite, TenantRequired
+from core.sql import PreparedSelect, insert_objects
 from inventory.api.serializers import MovementsSerializer, movements_payload
 from inventory.models import Product, StockLevel, StockMovement
 from inventory.services import stock
@@ -16,7 +17,6 @@ from inventory.services.integrity import stock_discrepancies
 from inventory.tests.factories import make_product, make_warehouse, receive
 from tenants.context import tenant_context
 from tenants.models import Membership
-from tenants.prepared import PreparedSelect, insert_rows
 from tenants.selectors import active_membership
 
 pytestmark = pytest.mark.django_db
@@ -100,13 +100,13 @@ def test_prepared_select_matches_the_orm(in_a, bolt, wh, owner_a):
         StockLevel, related=("product", "warehouse"), where=("product", "warehouse"), tenant_scoped=True
     )
 
-    level = query.first(bolt.id, wh.id)
+    level = query.first(bolt.id, wh.id, tenant_id=in_a.id)
     orm = StockLevel.objects.select_related("product", "warehouse").get(product=bolt, warehouse=wh)
 
     assert level == orm and level.on_hand == orm.on_hand == Decimal("4")
     assert level.product.sku == "BOLT-1" and level.warehouse.code == "MAIN"
     assert level.updated_at == orm.updated_at and level._state.adding is False
-    assert query.first(bolt.id, MISSING) is None
+    assert query.first(bolt.id, MISSING, tenant_id=in_a.id) is None
     membership = active_membership(user_id=owner_a.user_id, tenant_id=owner_a.tenant_id)
     assert membership == Membership.objects.get(pk=owner_a.pk)
     assert membership.user.email == owner_a.user.email and membership.tenant.slug == owner_a.tenant.slug
@@ -114,7 +114,7 @@ def test_prepared_select_matches_the_orm(in_a, bolt, wh, owner_a):
 
 def test_prepared_select_fails_closed_without_a_tenant(bolt, wh):
     query = PreparedSelect(StockLevel, related=("product",), where=("product", "warehouse"), tenant_scoped=True)
-    with tenant_context(None), pytest.raises(TenantRequired):
+    with pytest.raises(TenantRequired):
         query.first(bolt.id, wh.id)
 
 
@@ -122,10 +122,10 @@ def test_prepared_select_sees_only_the_current_tenant(in_a, tenant_b, bolt, wh):
     receive(bolt, wh, 1)
     query = PreparedSelect(StockLevel, related=("product",), where=("product", "warehouse"), tenant_scoped=True)
     with tenant_context(tenant_b):
-        assert query.first(bolt.id, wh.id) is None
+        assert query.first(bolt.id, wh.id, tenant_id=tenant_b.id) is None
 
 
-def test_insert_rows_writes_what_bulk_create_writes(in_a, bolt, wh, tenant_b):
+def test_insert_objects_writes_what_bulk_create_writes(in_a, bolt, wh, tenant_b):
     receive(bolt, wh, 2)
     movement = StockMovement(
         kind="issue",
@@ -136,13 +136,15 @@ def test_insert_rows_writes_what_bulk_create_writes(in_a, bolt, wh, tenant_b):
         reserved_after=Decimal("0"),
     )
     with transaction.atomic():
-        insert_rows(StockMovement, [movement])
+        insert_objects(StockMovement, [movement], tenant_id=in_a.id)
 
     stored = StockMovement.objects.get(pk=movement.pk)
     assert stored.tenant_id == in_a.id and stored.created_at is not None and stored.quantity == Decimal("-1")
     assert movement._state.adding is False
     with tenant_context(tenant_b), pytest.raises(CrossTenantWrite):
-        insert_rows(StockMovement, [movement])
+        insert_objects(StockMovement, [movement], tenant_id=tenant_b.id)
+    with pytest.raises(TenantRequired):
+        insert_objects(StockMovement, [StockMovement(kind="issue", product=bolt, warehouse=wh)])
 
 
 def test_errors_of_a_pipelined_first_statement_are_djangos(in_a, tenant_b):

@@ -14,10 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inventory.api.views import TenantViewSet
 from orders import selectors, services
 from orders.api import serializers as s
 from orders.models import PurchaseOrder, PurchaseStatus, SalesOrder, SalesStatus, SequenceKind
+from tenants.api.base import TenantViewSet
 from tenants.context import get_current_tenant
 from tenants.models import Role
 from tenants.permissions import request_membership

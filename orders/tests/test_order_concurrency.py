@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 
-from config.errors import DomainError
+from core.errors import DomainError
 from inventory.errors import InsufficientStock
 from inventory.models import MovementKind, Reservation, StockLevel, StockMovement
 from inventory.services.integrity import stock_discrepancies

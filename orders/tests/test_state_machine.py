@@ -7,7 +7,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.errors import DomainError
+from core.errors import DomainError
 from inventory.models import StockLevel
 from inventory.services.integrity import stock_discrepancies
 from inventory.tests.factories import make_product, make_warehouse, receive

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Model, QuerySet
-from rest_framework import pagination
+from rest_framework import viewsets
+
+from tenants.models import Role
 
 
 def is_schema_generation(view: Any) -> bool:
@@ -28,10 +30,12 @@ class ScopedQuerysetMixin:
         return self.scoped_queryset()
 
 
-class NewestFirstCursorPagination(pagination.CursorPagination):
-    """For ledgers: stable under inserts, constant cost at any depth."""
+UUID_LOOKUP = "[0-9a-fA-F-]{36}"
 
-    ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
+
+class TenantViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet[Any]):
+    """The base of every tenant resource's viewset: a scoped queryset from a selector,
+    uuid lookups, and writes for managers and up (``tenants.permissions``)."""
+
+    lookup_value_regex = UUID_LOOKUP
+    write_role = Role.MANAGER

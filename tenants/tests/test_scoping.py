@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import cache
 
-from config.errors import CrossTenantWrite, TenantRequired
+from core.errors import CrossTenantWrite, TenantRequired
 from tenants.context import get_current_tenant, tenant_context
 from tenants.models import Tenant
 from tenants.tests.isolation_app.models import Widget, WidgetPart

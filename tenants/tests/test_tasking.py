@@ -9,7 +9,7 @@ from celery.contrib.testing.worker import start_worker
 from django.db import connection
 
 from config.celery import app
-from config.errors import TenantRequired
+from core.errors import TenantRequired
 from tenants.context import get_current_tenant, get_current_tenant_or_none, tenant_context
 from tenants.tasking import TenantTask
 from tenants.tests.factories import make_tenant

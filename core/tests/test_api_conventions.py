@@ -157,7 +157,7 @@ def test_readyz_is_503_when_redis_is_unreachable(api):
 
 @pytest.mark.django_db
 def test_log_lines_are_json_with_request_tenant_and_user_ids(client_a, owner_a, caplog):
-    from config.logging import ContextFilter, JsonFormatter
+    from core.logging import ContextFilter, JsonFormatter
 
     with caplog.at_level(logging.INFO, logger="stockroom.access"):
         response = client_a.get("/api/v1/auth/me/", HTTP_X_REQUEST_ID="req-123")
@@ -242,7 +242,7 @@ def test_production_settings_refuse_unsafe_configuration(change, message):
 
 @pytest.mark.django_db
 def test_user_rate_limit_is_a_fixed_window_counter(client_a, monkeypatch):
-    from config.api.throttling import UserRateThrottle
+    from core.api.throttling import UserRateThrottle
 
     monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/min"})
     statuses = [client_a.get("/api/v1/auth/me/").status_code for _ in range(4)]
@@ -257,7 +257,7 @@ def test_user_rate_limit_is_a_fixed_window_counter(client_a, monkeypatch):
 def test_rate_limit_counter_is_one_redis_key_that_expires(client_a, owner_a):
     from django.core.cache import caches
 
-    from config.api.throttling import _increment
+    from core.api.throttling import _increment
 
     backend = caches["default"]
     client_a.get("/api/v1/auth/me/")

@@ -1,5 +1,5 @@
 """Domain errors: raised by services, turned into the one error shape by
-``config.api.errors.exception_handler``. Each has a stable ``code``."""
+``core.api.exception_handler.exception_handler``. Each has a stable ``code``."""
 
 from typing import Any
 

@@ -22,8 +22,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from config.errors import DomainError
-from config.logging import request_id_var
+from core.errors import DomainError
+from core.logging import request_id_var
 
 logger = logging.getLogger("stockroom.errors")
 

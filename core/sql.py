@@ -1,0 +1,250 @@
+"""The raw SQL of the few hot paths, in one place. Everything else uses the ORM.
+
+Each helper writes its SQL from the models' ``_meta`` (table and column names,
+types, converters), never from input, and passes every value as a parameter. The
+tenant is an explicit argument (this module sits below the tenancy layer and reads
+no context); a tenant row without one raises ``TenantRequired``. The database layer
+has set ``app.tenant_id`` for the transaction, so Row Level Security checks every
+row as for any ORM statement.
+
+- ``PreparedSelect``: ``Model.objects.select_related(...).filter(...)`` compiled
+  once, for the selects on every request (the token's membership, the stock level
+  to lock); the ORM compiles a queryset on every evaluation, which cost more than
+  running these (docs/performance.md). Rows become the same instances the ORM
+  would build.
+- ``insert_objects`` / ``insert_objects_sql``: ``bulk_create`` of instances whose
+  primary keys are set, as one ``INSERT ... VALUES`` (the stock ledger's rows).
+- ``insert_columns``: a set-based ``INSERT ... SELECT FROM unnest(arrays)`` of
+  column lists, skipping model instances altogether (the CSV import's writers).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import connection, connections, models
+
+from core.errors import CrossTenantWrite, TenantRequired
+
+
+class PreparedSelect:
+    """``model.objects.select_related(*related).filter(<field>=%s, ...)``, prepared.
+
+    ``tenant_scoped``: adds ``tenant_id = %s`` like the scoped manager; ``first`` then
+    needs the ``tenant_id`` and raises TenantRequired without one (PostgreSQL's RLS
+    applies as well).
+    ``lock``: a row-lock clause for the model's own rows, e.g. ``"NO KEY UPDATE"``."""
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        *,
+        related: tuple[str, ...],
+        where: tuple[str, ...],
+        tenant_scoped: bool,
+        lock: str = "",
+        using: str = "default",
+    ) -> None:
+        connection = connections[using]
+        qn = connection.ops.quote_name
+        self.model, self.using = model, using
+        table = qn(model._meta.db_table)
+        self.parts: list[tuple[type[models.Model], str | None, list[Any]]] = [
+            (model, None, list(model._meta.concrete_fields))
+        ]
+        joins = []
+        for name in related:
+            field = model._meta.get_field(name)
+            assert isinstance(field, models.ForeignKey) and not field.null, name
+            target: Any = field.related_model
+            target_table = qn(target._meta.db_table)
+            target_column = qn(str(field.target_field.column))
+            joins.append(f"JOIN {target_table} ON {target_table}.{target_column} = {table}.{qn(field.column)}")
+            self.parts.append((target, name, list(target._meta.concrete_fields)))
+        columns, self.converters = [], []
+        for part_model, _, fields in self.parts:
+            for field in fields:
+                column = field.get_col(part_model._meta.db_table)
+                columns.append(f"{qn(part_model._meta.db_table)}.{qn(str(field.column))}")
+                self.converters.append(
+                    (column, connection.ops.get_db_converters(column) + column.get_db_converters(connection))
+                )
+        self.where_fields = [model._meta.get_field(name) for name in where]
+        self.tenant_field: Any = model._meta.get_field("tenant") if tenant_scoped else None
+        conditions = [f"{table}.{qn(str(getattr(field, 'column', '')))} = %s" for field in self.where_fields]
+        if tenant_scoped:
+            conditions.insert(0, f"{table}.{qn('tenant_id')} = %s")
+        lock_clause = f" FOR {lock} OF {table}" if lock else ""
+        self.sql = (
+            f"SELECT {', '.join(columns)} FROM {table} {' '.join(joins)} "  # noqa: S608 - names from _meta only
+            f"WHERE {' AND '.join(conditions)}{lock_clause}"
+        )
+
+    def first(self, *values: Any, tenant_id: Any = None) -> Any:
+        """The instance (with its related instances set) or None."""
+        connection = connections[self.using]
+        params = [
+            field.get_db_prep_value(value, connection)  # type: ignore[union-attr]
+            for field, value in zip(self.where_fields, values, strict=True)
+        ]
+        if self.tenant_field is not None:
+            if tenant_id is None:
+                raise TenantRequired()
+            params.insert(0, self.tenant_field.get_db_prep_value(tenant_id, connection))
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        values_out = []
+        for value, (column, converters) in zip(row, self.converters, strict=True):
+            for converter in converters:
+                value = converter(value, column, connection)
+            values_out.append(value)
+        start = 0
+        instances: list[models.Model] = []
+        for part_model, _, fields in self.parts:
+            instances.append(
+                part_model.from_db(self.using, [f.attname for f in fields], values_out[start : start + len(fields)])
+            )
+            start += len(fields)
+        obj = instances[0]
+        for (_, name, _), instance in zip(self.parts[1:], instances[1:], strict=True):
+            setattr(obj, name, instance)  # type: ignore[arg-type]
+        return obj
+
+
+def insert_objects_sql(
+    model: type[models.Model], objs: list[Any], *, tenant_id: Any = None, using: str = "default"
+) -> tuple[str, list[Any]]:
+    """``model.objects.bulk_create(objs)`` as one ``INSERT ... VALUES`` for rows whose
+    primary key is set in Python, written from the model's ``_meta`` with the values
+    prepared as Django's insert compiler prepares them (``pre_save``, then
+    ``get_db_prep_save``). Rows of a tenant model take ``tenant_id`` (required for
+    them; a row already of another tenant raises CrossTenantWrite)."""
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    fields = list(model._meta.concrete_fields)
+    assert objs and all(obj.pk is not None for obj in objs), "rows with primary keys set"
+    tenant_scoped = any(field.name == "tenant" for field in fields)
+    if tenant_scoped and tenant_id is None:
+        raise TenantRequired()
+    params: list[Any] = []
+    for obj in objs:
+        if tenant_scoped:
+            if obj.tenant_id is None:
+                obj.tenant_id = tenant_id
+            elif obj.tenant_id != tenant_id:
+                raise CrossTenantWrite()
+        params += [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    row = f"({', '.join(['%s'] * len(fields))})"
+    sql = (
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(str(f.column)) for f in fields)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * len(objs))}"
+    )
+    return sql, params
+
+
+def mark_inserted(objs: list[Any], using: str = "default") -> None:
+    """What bulk_create does to saved instances."""
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, using
+
+
+def insert_objects(
+    model: type[models.Model], objs: list[Any], *, tenant_id: Any = None, using: str = "default"
+) -> None:
+    """Runs ``insert_objects_sql``: one round trip for any number of rows."""
+    if not objs:
+        return
+    sql, params = insert_objects_sql(model, objs, tenant_id=tenant_id, using=using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+    mark_inserted(objs, using)
+
+
+_TYPMOD = re.compile(r"\(.*\)")
+
+
+def _array_type(field: models.Field[Any, Any]) -> str:
+    """The column's type without its modifier: ``varchar(64)`` -> ``varchar``. An explicit
+    cast to ``varchar(n)`` or ``numeric(p, s)`` would silently truncate or round; the
+    assignment to the column checks length and precision instead (and raises)."""
+    db_type = field.db_type(connection)
+    assert db_type, f"{field} has no column type"
+    return _TYPMOD.sub("", db_type).strip()
+
+
+def _column(field: Any) -> str:
+    assert isinstance(field, models.Field) and field.column, f"{field} is not a column"
+    return field.column
+
+
+def insert_columns(
+    model: type[models.Model],
+    *,
+    tenant_id: Any,
+    columns: Mapping[str, Sequence[Any]],
+    constants: Mapping[str, Any] | None = None,
+) -> int:
+    """Inserts one row per position of the ``columns`` lists (field name -> values) into
+    ``model``'s table (a tenant model) for ``tenant_id``; ``constants`` (field name -> value) are the
+    same in every row. A UUID primary key that is not given is made by the database.
+    Values must be ready for the database: ids rather than model instances; a JSON field
+    takes Python objects (dumped here). Returns the number of rows inserted."""
+    if tenant_id is None:
+        raise TenantRequired()
+    constants = constants or {}
+    lengths = {len(values) for values in columns.values()}
+    assert len(lengths) <= 1, "every column needs one value per row"
+    count = lengths.pop() if lengths else 0
+    if count == 0:
+        return 0
+    meta = model._meta
+    quote = connection.ops.quote_name
+    names: list[str] = [quote(_column(meta.get_field("tenant")))]
+    selects: list[str] = ["%s::uuid"]
+    select_params: list[Any] = [tenant_id]
+    pk = meta.pk
+    assert pk is not None
+    if pk.name not in columns and pk.name not in constants:
+        assert isinstance(pk, models.UUIDField), f"{meta.label}: give the primary key"
+        names.append(quote(_column(pk)))
+        selects.append("gen_random_uuid()")
+    for name, value in constants.items():
+        field = meta.get_field(name)
+        assert isinstance(field, models.Field) and field.concrete and name != "tenant"
+        names.append(quote(_column(field)))
+        if isinstance(field, models.JSONField):
+            selects.append("%s::jsonb")
+            select_params.append(None if value is None else json.dumps(value))
+        else:
+            selects.append(f"%s::{_array_type(field)}")
+            select_params.append(value)
+    arrays: list[str] = []
+    aliases: list[str] = []
+    array_params: list[Any] = []
+    for index, (name, values) in enumerate(columns.items()):
+        field = meta.get_field(name)
+        assert isinstance(field, models.Field) and field.concrete and name != "tenant"
+        alias = f"c{index}"
+        names.append(quote(_column(field)))
+        aliases.append(alias)
+        if isinstance(field, models.JSONField):
+            arrays.append("%s::text[]")
+            array_params.append([None if value is None else json.dumps(value) for value in values])
+            selects.append(f"u.{alias}::jsonb")
+        else:
+            arrays.append(f"%s::{_array_type(field)}[]")
+            array_params.append(list(values))
+            selects.append(f"u.{alias}")
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(names)}) "  # noqa: S608 - names from _meta; values are parameters
+        f"SELECT {', '.join(selects)} FROM unnest({', '.join(arrays)}) AS u({', '.join(aliases)})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*select_params, *array_params])
+        return int(cursor.rowcount)
