@@ -14,7 +14,7 @@ import logging
 import math
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError
 from django.http import Http404, HttpRequest, JsonResponse
@@ -22,6 +22,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from core.api.errors import RequestTooLarge
 from core.errors import DomainError
 from core.logging import request_id_var
 
@@ -35,6 +36,7 @@ _STATUS_CODES = {
     status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
     status.HTTP_406_NOT_ACCEPTABLE: "not_acceptable",
     status.HTTP_409_CONFLICT: "conflict",
+    status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "request_too_large",
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
     status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
     status.HTTP_500_INTERNAL_SERVER_ERROR: "server_error",
@@ -57,12 +59,12 @@ def error_body(
     }
 
 
-def _flatten(detail: Any, path: str = "") -> dict[str, list[dict[str, str]]]:
+def flatten_errors(detail: Any, path: str = "") -> dict[str, list[dict[str, str]]]:
     """Turn DRF's nested ValidationError detail into {"a.0.b": [{"code", "message"}]}."""
     out: dict[str, list[dict[str, str]]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            for sub, errors in _flatten(value, f"{path}.{key}" if path else str(key)).items():
+            for sub, errors in flatten_errors(value, f"{path}.{key}" if path else str(key)).items():
                 out.setdefault(sub, []).extend(errors)
     elif isinstance(detail, list):
         if all(isinstance(item, exceptions.ErrorDetail) for item in detail):
@@ -71,7 +73,7 @@ def _flatten(detail: Any, path: str = "") -> dict[str, list[dict[str, str]]]:
         else:
             for index, value in enumerate(detail):
                 if value:
-                    for sub, errors in _flatten(value, f"{path}.{index}" if path else str(index)).items():
+                    for sub, errors in flatten_errors(value, f"{path}.{index}" if path else str(index)).items():
                         out.setdefault(sub, []).extend(errors)
     elif isinstance(detail, exceptions.ErrorDetail):
         out[path or "non_field_errors"] = [{"code": str(detail.code), "message": str(detail)}]
@@ -83,7 +85,7 @@ def _flatten(detail: Any, path: str = "") -> dict[str, list[dict[str, str]]]:
 def _api_exception_body(exc: exceptions.APIException) -> tuple[dict[str, Any], int]:
     status_code = exc.status_code
     if isinstance(exc, exceptions.ValidationError):
-        fields = _flatten(exc.detail)
+        fields = flatten_errors(exc.detail)
         first = next(iter(fields.values()))[0]["message"] if fields else "Invalid input."
         message = first if list(fields) == ["non_field_errors"] else "Invalid input."
         return error_body("validation_error", message, fields=fields), status_code
@@ -118,6 +120,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     headers: dict[str, str] = {}
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        # Django's own limits (DATA_UPLOAD_MAX_MEMORY_SIZE, DATA_UPLOAD_MAX_NUMBER_FIELDS/FILES).
+        exc = RequestTooLarge(str(exc))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
@@ -162,6 +167,9 @@ def json_500(request: HttpRequest) -> JsonResponse:
 
 
 def json_400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    if isinstance(exception, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        # Raised where Django reads the body outside DRF (request.body, request.POST).
+        return JsonResponse(error_body("request_too_large", str(exception)), status=413)
     return JsonResponse(error_body("bad_request", "Bad request."), status=400)
 
 
