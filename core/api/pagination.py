@@ -1,6 +1,48 @@
-"""The two paginations every list uses: page numbers, and a cursor for ledgers."""
+"""The two paginations every list uses: page numbers, and a cursor for ledgers.
 
+Both refuse what they cannot honour instead of guessing: ``page`` and ``page_size``
+must be whole numbers of at least 1 (400 ``invalid_parameter``; a page size over the
+maximum counts as the maximum), a page past the end is 404 ``page_not_found``, and a
+cursor this API did not hand out is 400 ``invalid_cursor``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+
+from core.api.errors import InvalidCursor, InvalidParameter, PageNotFound
+
+MAX_PAGE_SIZE = 200
+
+
+def _whole_number(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":  # an empty query parameter counts as absent (docs/api.md)
+        return None
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        raise InvalidParameter.for_parameter(name, "Must be a whole number of at least 1.")
+    return int(raw)
+
+
+def _page_size(request: Request, default: int) -> int:
+    return min(_whole_number(request, "page_size") or default, MAX_PAGE_SIZE)
+
+
+def _size_parameter(name: str, default: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "required": False,
+        "in": "query",
+        "description": f"Results per page (default {default}; a larger number than {MAX_PAGE_SIZE} "
+        f"counts as {MAX_PAGE_SIZE}).",
+        "schema": {"type": "integer", "minimum": 1},
+    }
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -8,7 +50,31 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     page_size = 50
     page_size_query_param = "page_size"
-    max_page_size = 200
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request: Request) -> int:
+        return _page_size(request, self.page_size)
+
+    def get_page_number(self, request: Request, paginator: Any) -> int:
+        return _whole_number(request, self.page_query_param) or 1
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound as exc:  # only raised for InvalidPage: the number is valid, the page does not exist
+            raise PageNotFound() from exc
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number (1 is the first page; past the last page: 404 `page_not_found`).",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            _size_parameter(self.page_size_query_param, self.page_size),
+        ]
 
 
 class NewestFirstCursorPagination(pagination.CursorPagination):
@@ -17,4 +83,44 @@ class NewestFirstCursorPagination(pagination.CursorPagination):
     ordering = ("-created_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
-    max_page_size = 200
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request: Request) -> int:
+        return _page_size(request, self.page_size)
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
+        self._model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request: Request) -> pagination.Cursor | None:
+        try:
+            cursor = super().decode_cursor(request)
+        except (NotFound, UnicodeError) as exc:
+            raise InvalidCursor() from exc
+        if cursor is not None and cursor.position is not None:
+            self._check_position(str(cursor.position))
+        return cursor
+
+    def _check_position(self, position: str) -> None:
+        """The position is the value of the first ordering field of the last row seen: a
+        value that field cannot hold would fail in the query (a 500), so it is refused here."""
+        model: type[Model] = self._model
+        field = model._meta.get_field(self.ordering[0].lstrip("-"))
+        try:
+            value = field.to_python(position)  # type: ignore[union-attr]
+        except (ValidationError, ValueError, OverflowError) as exc:
+            raise InvalidCursor() from exc
+        if getattr(value, "tzinfo", False) is None:  # a naive datetime: never one this API handed out
+            raise InvalidCursor()
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Opaque position from `next` or `previous` (anything else: 400 `invalid_cursor`).",
+                "schema": {"type": "string"},
+            },
+            _size_parameter(self.page_size_query_param, self.page_size),
+        ]

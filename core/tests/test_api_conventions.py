@@ -73,12 +73,13 @@ def test_unknown_route_and_wrong_method_use_the_error_shape(api, client_a):
     _assert_error_shape(api.get("/api/v1/no-such-thing/"), 404, "not_found")
     _assert_error_shape(client_a.put("/api/v1/auth/me/", {}), 405, "method_not_allowed")
     _assert_error_shape(client_a.get("/api/v1/members/not-a-uuid/"), 404, "not_found")
-    _assert_error_shape(client_a.get("/api/v1/members/", {"page": 999}), 404, "not_found")
+    _assert_error_shape(client_a.get("/api/v1/members/", {"page": 999}), 404, "page_not_found")
 
 
 @pytest.mark.django_db
 def test_bad_filter_value_is_400(client_a):
-    _assert_error_shape(client_a.get("/api/v1/members/", {"role": "emperor"}), 400, "validation_error")
+    body = _assert_error_shape(client_a.get("/api/v1/members/", {"role": "emperor"}), 400, "invalid_parameter")
+    assert list(body["fields"]) == ["role"]
 
 
 @pytest.mark.django_db

@@ -280,6 +280,10 @@ class TransferInput(_StockInput):
     quantity = serializers.DecimalField(**QUANTITY, min_value=POSITIVE)
 
 
+class WarehouseQuerySerializer(serializers.Serializer[Any]):
+    warehouse = serializers.UUIDField(required=False, help_text="Only this warehouse.")
+
+
 class ValuationWarehouseSerializer(serializers.Serializer[Any]):
     warehouse = serializers.UUIDField()
     code = serializers.CharField()

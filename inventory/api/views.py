@@ -10,15 +10,16 @@ from django.http import FileResponse
 from django.utils.decorators import method_decorator
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.filters import FilterBackend, parse_query
 from core.api.pagination import NewestFirstCursorPagination
+from core.api.parsers import MultiPartParser
 from inventory import selectors
 from inventory.api import serializers as s
 from inventory.models import (
@@ -173,15 +174,15 @@ class ProductViewSet(
 
     @extend_schema(
         responses=s.StockMovementSerializer(many=True),
-        parameters=[OpenApiParameter("warehouse", OpenApiTypes.UUID, description="Only this warehouse")],
+        parameters=[s.WarehouseQuerySerializer],
         summary="The product's ledger, newest first (cursor-paginated)",
     )
     @action(detail=True, methods=["get"], pagination_class=NewestFirstCursorPagination, filter_backends=[])
     def history(self, request: Request, pk: Any = None) -> Response:
         movements = selectors.product_history(product=self.get_object())
-        warehouse = request.query_params.get("warehouse")
+        warehouse = parse_query(s.WarehouseQuerySerializer, request).get("warehouse")
         if warehouse:
-            movements = movements.filter(warehouse_id=s.serializers.UUIDField().run_validation(warehouse))
+            movements = movements.filter(warehouse_id=warehouse)
         page = self.paginate_queryset(movements)
         return self.get_paginated_response(s.StockMovementSerializer(page, many=True).data)
 
@@ -350,7 +351,7 @@ class StockMovementViewSet(TenantViewSet, mixins.ListModelMixin, mixins.Retrieve
     serializer_class = s.StockMovementSerializer
     filterset_class = MovementFilter
     pagination_class = NewestFirstCursorPagination
-    filter_backends = [filters.DjangoFilterBackend]
+    filter_backends = [FilterBackend]
 
     def scoped_queryset(self) -> QuerySet[StockMovement]:
         return selectors.movement_list()
@@ -486,14 +487,14 @@ class LowStockViewSet(TenantViewSet, mixins.ListModelMixin):
 class ValuationView(APIView):
     @extend_schema(
         responses=s.ValuationSerializer,
-        parameters=[OpenApiParameter("warehouse", OpenApiTypes.UUID, description="Only this warehouse")],
+        parameters=[s.WarehouseQuerySerializer],
         summary="Inventory value: on hand x weighted average cost, per warehouse and in total",
         tags=["stock"],
     )
     def get(self, request: Request) -> Response:
         warehouse = None
-        if request.query_params.get("warehouse"):
-            warehouse_id = s.serializers.UUIDField().run_validation(request.query_params["warehouse"])
+        warehouse_id = parse_query(s.WarehouseQuerySerializer, request).get("warehouse")
+        if warehouse_id:
             warehouse = selectors.get_or_404(selectors.warehouse_list(), id=warehouse_id, what="warehouse")
         data = {"currency": get_current_tenant().currency, **selectors.valuation(warehouse=warehouse)}
         return Response(s.ValuationSerializer(data).data)

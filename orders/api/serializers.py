@@ -277,7 +277,12 @@ class CancelInput(serializers.Serializer[Any]):
 class StatsQuerySerializer(serializers.Serializer[Any]):
     type = serializers.ChoiceField(choices=["sales", "purchase"], default="sales")
     date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False, help_text="Not before `date_from`.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "date_from" in attrs and "date_to" in attrs and attrs["date_from"] > attrs["date_to"]:
+            raise serializers.ValidationError({"date_from": ["Must not be after `date_to`."]}, code="invalid_range")
+        return attrs
 
 
 class StatusStatSerializer(serializers.Serializer[Any]):

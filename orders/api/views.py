@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.filters import parse_query
 from orders import selectors, services
 from orders.api import serializers as s
 from orders.models import PurchaseOrder, PurchaseStatus, SalesOrder, SalesStatus, SequenceKind
@@ -329,12 +330,9 @@ class OrderStatsView(APIView):
         tags=["sales orders"],
     )
     def get(self, request: Request) -> Response:
-        query = s.StatsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = parse_query(s.StatsQuerySerializer, request)
         stats = selectors.order_stats(
-            kind=query.validated_data["type"],
-            date_from=query.validated_data.get("date_from"),
-            date_to=query.validated_data.get("date_to"),
+            kind=query["type"], date_from=query.get("date_from"), date_to=query.get("date_to")
         )
         return Response(s.StatsSerializer({**stats, "currency": get_current_tenant().currency}).data)
 
