@@ -48,7 +48,10 @@ def user_memberships(*, user: User) -> QuerySet[Membership]:
 
 
 def invitation_list() -> QuerySet[Invitation]:
-    return Invitation.objects.select_related("invited_by").all()
+    """Invitations that were not revoked. Revoking (DELETE, or inviting the address again)
+    removes an invitation from the API; its row stays so that the emailed link answers
+    409 ``invitation_revoked`` instead of a bare "invalid token"."""
+    return Invitation.objects.select_related("invited_by").filter(revoked_at__isnull=True)
 
 
 def invitation_get(*, id: Any) -> Invitation:

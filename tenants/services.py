@@ -394,7 +394,8 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation
 
 @transaction.atomic
 def invitation_revoke(*, invitation_id: Any) -> Invitation:
-    invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
+    # A revoked invitation is gone from the API (selectors.invitation_list): revoking it again is 404.
+    invitation = Invitation.objects.select_for_update().filter(pk=invitation_id, revoked_at__isnull=True).first()
     if invitation is None:
         raise NotFound("No such invitation in this workspace.")
     if invitation_status(invitation, timezone.now()) != InvitationStatus.PENDING:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django_filters import rest_framework as django_filters
 from rest_framework import filters
 from rest_framework.request import Request
 
 from core.api.errors import InvalidParameter
+from core.api.strict import UUID_PATTERN
 
 # Pairs of range filters: the lower bound may not be after the upper one.
 RANGE_PAIRS = (("created_after", "created_before"), ("expected_after", "expected_before"))
@@ -28,21 +31,58 @@ def _errors_of(form: Any) -> dict[str, list[dict[str, str]]]:
     }
 
 
+class FilterSet(django_filters.FilterSet):
+    """The base of every filter set: a reference is filtered by its id (a well-formed id that
+    matches nothing gives an empty list, not ``invalid_choice``)."""
+
+    FILTER_DEFAULTS = {
+        **django_filters.FilterSet.FILTER_DEFAULTS,
+        models.ForeignKey: {"filter_class": django_filters.UUIDFilter},
+        models.OneToOneField: {"filter_class": django_filters.UUIDFilter},
+    }
+
+
+def _given(query: QueryDict) -> QueryDict:
+    """The query parameters with a value: an empty one counts as absent (docs/api.md)."""
+    given = QueryDict(mutable=True)
+    for name, values in query.lists():
+        given.setlist(name, [value for value in values if value != ""])
+    return given
+
+
+def _strictness_errors(filterset: Any, query: QueryDict) -> dict[str, list[dict[str, str]]]:
+    """What django-filter reads leniently: a boolean other than true/false (it reads ``1``, ``0``
+    and anything else as "no filter"), a uuid in another spelling than 8-4-4-4-12."""
+    fields: dict[str, list[dict[str, str]]] = {}
+    for name, declared in filterset.filters.items():
+        for value in query.getlist(name):
+            if isinstance(declared, django_filters.BooleanFilter) and value not in ("true", "false"):
+                fields[name] = [{"code": "invalid", "message": f"{value!r} is not true or false."}]
+            elif isinstance(declared, django_filters.UUIDFilter) and not UUID_PATTERN.fullmatch(value):
+                fields[name] = [{"code": "invalid", "message": "Must be a valid UUID (8-4-4-4-12 hex digits)."}]
+    return fields
+
+
 class FilterBackend(django_filters.DjangoFilterBackend):
-    """DjangoFilterBackend, plus: a value the filter reads as "no value" (a boolean
-    that is not true/false/1/0) is an error, and so is a range whose lower bound is
-    after its upper bound."""
+    """DjangoFilterBackend, plus: a value the filter would read as "no filter" is an error, a
+    NUL character in any parameter is an error, and so is a range whose lower bound is after
+    its upper bound. Empty parameters count as absent."""
+
+    filterset_base = FilterSet
+
+    def get_filterset_kwargs(self, request: Request, queryset: QuerySet[Any], view: Any) -> dict[str, Any]:
+        return {**super().get_filterset_kwargs(request, queryset, view), "data": _given(request.query_params)}
 
     def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
+        for name, values in request.query_params.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                raise InvalidParameter.for_parameter(name.replace("\x00", ""), "NUL characters are not allowed.")
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
         form = filterset.form
         fields = _errors_of(form) if not filterset.is_valid() else {}
-        for name in form.fields:
-            raw = request.query_params.get(name)
-            if name not in fields and raw not in (None, "") and form.cleaned_data.get(name) in (None, "", []):
-                fields[name] = [{"code": "invalid", "message": f"{raw!r} is not one of the accepted values."}]
+        fields = {**_strictness_errors(filterset, filterset.data), **fields}
         for low, high in RANGE_PAIRS:
             start, end = form.cleaned_data.get(low), form.cleaned_data.get(high)
             if low not in fields and high not in fields and start is not None and end is not None and start > end:

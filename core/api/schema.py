@@ -1,5 +1,6 @@
 """OpenAPI generation: every operation documents the one error shape."""
 
+from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -45,8 +46,39 @@ _DESCRIPTIONS = {
     "415": "`unsupported_media_type`: the body is not of a media type this operation reads.",
     "429": "Too many requests; see `details.retry_after`.",
 }
+# Text the API refuses although it is a JSON string: NUL characters (PostgreSQL cannot store
+# them) and, where a value is required, nothing but whitespace (it is trimmed to blank).
+NO_NUL = "^[^\\x00]*$"
+NOT_BLANK = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+# URLs Django's URLValidator takes for sure: http(s), a host name of plain labels, a simple path.
+URL_PATTERN = "^https?://(?:[a-z0-9]{1,63}\\.){1,4}[a-z]{2,63}(?:/[A-Za-z0-9._~/-]*)?$"
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 _BODIES = {"POST", "PUT", "PATCH"}
+
+
+def decimal_pattern(field: serializers.DecimalField) -> str:
+    """The decimal strings ``field`` accepts, as a regex: digits within max_digits/decimal_places,
+    a sign only where negatives are allowed, and, where the bounds allow it, min_value > 0 (at
+    least one non-zero digit) and a max_value that is a power of ten (e.g. 100 for percents)."""
+    whole_digits, places = field.max_whole_digits, field.decimal_places
+    whole = r"\d+" if whole_digits is None else rf"\d{{1,{whole_digits}}}" if whole_digits else "0"
+    fraction = r"\d*" if places is None else rf"\d{{0,{places}}}"
+    number = rf"{whole}(?:\.{fraction})?"
+    if places != 0:
+        number += r"|\.\d+" if places is None else rf"|\.\d{{1,{places}}}"
+    low, high = field.min_value, field.max_value
+    power = len(str(int(high))) - 1 if high is not None and high >= 1 else -1
+    if whole_digits and 0 <= power < whole_digits and high == 10**power:
+        number = rf"1{'0' * power}(?:\.0{{0,{places}}})?|\d{{1,{power}}}(?:\.{fraction})?|\.\d{{1,{places}}}"
+    sign = "-?" if low is None or low < 0 else ""
+    positive = "(?=[^1-9]*[1-9])" if low is not None and low > 0 and places and low <= Decimal(10) ** -places else ""
+    return rf"^{positive}{sign}(?:{number})$"
+
+
+def _constrain_text(schema: dict[str, Any], pattern: str) -> None:
+    """Plain text (no format, enum or pattern of its own) gets the pattern of what is refused."""
+    if schema.get("type") == "string" and not {"format", "enum", "pattern", "oneOf"} & set(schema):
+        schema["pattern"] = pattern
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -59,7 +91,40 @@ class AutoSchema(SpectacularAutoSchema):
         for parameter in (operation or {}).get("parameters", []):
             if parameter.get("in") == "query":
                 parameter["allowEmptyValue"] = True
+                _constrain_text(parameter.get("schema", {}), NO_NUL)
         return operation
+
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request" and isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
+            schema["pattern"] = decimal_pattern(field)
+        if direction == "request" and isinstance(field, serializers.URLField):
+            schema["pattern"] = URL_PATTERN
+        if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
+            for key, limit in (("minItems", "min_length"), ("maxItems", "max_length")):
+                if getattr(field, limit, None) is not None:
+                    schema[key] = getattr(field, limit)
+        if direction == "request" and isinstance(field, serializers.CharField) and isinstance(schema, dict):
+            blank_allowed = field.allow_blank or not getattr(field, "trim_whitespace", False)
+            # Applied after drf-spectacular's own validators (which would wrap a pattern in a oneOf).
+            self._text_patterns = {
+                **getattr(self, "_text_patterns", {}),
+                id(schema): NO_NUL if blank_allowed else NOT_BLANK,
+            }
+        return schema
+
+    def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        super()._insert_field_validators(field, schema)
+        pattern = getattr(self, "_text_patterns", {}).pop(id(schema), None)
+        if pattern:
+            _constrain_text(schema, pattern)
+
+    def _refers_by_query(self) -> bool:
+        """An operation that looks an object up by an id in its query (``?warehouse=``) answers 404."""
+        return not self._is_list_view() and any(
+            parameter.get("in") == "query" and parameter.get("schema", {}).get("format") == "uuid"
+            for parameter in self._get_parameters()
+        )
 
     def _is_paginated_list(self) -> bool:
         if self.method != "GET":
@@ -74,7 +139,7 @@ class AutoSchema(SpectacularAutoSchema):
         responses: dict[str, Any] = super()._get_response_bodies(direction=direction)
         error = self.resolve_serializer(ErrorSerializer, "response").ref
         codes = ["400", "401", "403", "429"]
-        if "{" in self.path or self._is_paginated_list():
+        if "{" in self.path or self._is_paginated_list() or self._refers_by_query():
             codes.append("404")
         if self.method in _WRITES:
             codes.append("409")

@@ -66,6 +66,9 @@ def test_list_movements_cursors_handed_out_still_work(client_a, ledger):
         ("/api/v1/warehouses/", {"is_active": "yes please"}, "is_active"),
         ("/api/v1/stock-levels/", {"below_reorder_point": "sometimes"}, "below_reorder_point"),
         ("/api/v1/categories/", {"root": "2"}, "root"),
+        ("/api/v1/categories/", {"root": "1"}, "root"),
+        ("/api/v1/products/", {"category": "0b5c843651f64233b181d8962ddd64c5"}, "category"),
+        ("/api/v1/products/", {"search": "a\x00b"}, "search"),
         ("/api/v1/products/", {"unit": "furlong"}, "unit"),
         ("/api/v1/products/", {"category": "not-a-uuid"}, "category"),
         ("/api/v1/products/", {"ordering": "nope"}, "ordering"),
@@ -108,7 +111,7 @@ def test_list_with_good_parameters_filters_and_sorts(client_a, in_a):
     make_product(sku="A-1", name="alpha", is_active=False)
 
     active = client_a.get("/api/v1/products/", {"is_active": "true"}).json()
-    inactive = client_a.get("/api/v1/products/", {"is_active": "0"}).json()
+    inactive = client_a.get("/api/v1/products/", {"is_active": "false"}).json()
     by_name_desc = client_a.get("/api/v1/products/", {"ordering": "-name,sku"}).json()
     empty_values = client_a.get("/api/v1/products/", {"is_active": "", "ordering": "", "page": ""})
 
@@ -135,3 +138,28 @@ def test_list_first_page_of_an_empty_list_is_200(client_a, in_a):
 def test_order_stats_with_an_equal_date_range_is_200(client_a):
     response = client_a.get("/api/v1/orders/stats/", {"date_from": "2026-01-01", "date_to": "2026-01-01"})
     assert response.status_code == 200, response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/v1/supplier-products/", "product"),
+        ("/api/v1/inventory/low-stock/", "warehouse"),
+        ("/api/v1/inventory/low-stock-alerts/", "product"),
+        ("/api/v1/categories/", "subtree_of"),
+        ("/api/v1/products/", "category_tree"),
+    ],
+)
+def test_list_filtered_by_a_well_formed_unknown_id_is_empty(client_a, path, parameter):
+    response = client_a.get(path, {parameter: "0b5c8436-51f6-4233-b181-d8962ddd64c5"})
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == 0
+
+
+@pytest.mark.django_db
+def test_list_with_empty_parameters_counts_them_as_absent(client_a, in_a):
+    make_product(sku="E-1")
+    response = client_a.get("/api/v1/products/?unit=&category=&page_size=&ordering=&search=")
+    assert response.status_code == 200 and response.json()["count"] == 1
+    assert client_a.get("/api/v1/sales-orders/?status=&status=draft").status_code == 200

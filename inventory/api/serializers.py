@@ -3,7 +3,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -189,7 +188,7 @@ class LowStockSerializer(StockLevelSerializer):
         fields = [*StockLevelSerializer.Meta.fields, "suggested_order_quantity"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field({"type": "string", "format": "decimal"})
     def get_suggested_order_quantity(self, level: Any) -> str:
         """The product's reorder quantity, or enough to reach the reorder point."""
         shortfall: Decimal = level.product.reorder_point - level.available

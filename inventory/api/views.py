@@ -10,14 +10,14 @@ from django.http import FileResponse
 from django.utils.decorators import method_decorator
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.filters import FilterBackend, parse_query
+from core.api.filters import FilterBackend, FilterSet, parse_query
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.parsers import MultiPartParser
 from inventory import selectors
@@ -47,7 +47,7 @@ from tenants.permissions import request_membership
 # --- Categories -------------------------------------------------------------------------
 
 
-class CategoryFilter(filters.FilterSet):
+class CategoryFilter(FilterSet):
     parent = filters.UUIDFilter(field_name="parent_id")
     root = filters.BooleanFilter(field_name="parent", lookup_expr="isnull", label="Only top-level categories")
     subtree_of = filters.UUIDFilter(method="filter_subtree", label="A category and all its descendants")
@@ -56,6 +56,7 @@ class CategoryFilter(filters.FilterSet):
         model = Category
         fields = ["parent", "root"]
 
+    @extend_schema_field(OpenApiTypes.UUID)
     def filter_subtree(self, queryset: QuerySet[Category], name: str, value: Any) -> QuerySet[Category]:
         path = Category.objects.filter(pk=value).values("path")[:1]
         return queryset.filter(path__startswith=Subquery(path))
@@ -96,7 +97,7 @@ class CategoryViewSet(
 # --- Products ---------------------------------------------------------------------------
 
 
-class ProductFilter(filters.FilterSet):
+class ProductFilter(FilterSet):
     category = filters.UUIDFilter(field_name="category_id")
     category_tree = filters.UUIDFilter(method="filter_category_tree", label="In this category or its descendants")
     unit = filters.ChoiceFilter(choices=Unit.choices)
@@ -107,6 +108,7 @@ class ProductFilter(filters.FilterSet):
         model = Product
         fields = ["category", "is_active", "unit", "sku", "barcode"]
 
+    @extend_schema_field(OpenApiTypes.UUID)
     def filter_category_tree(self, queryset: QuerySet[Product], name: str, value: Any) -> QuerySet[Product]:
         path = Category.objects.filter(pk=value).values("path")[:1]
         return queryset.filter(category__path__startswith=Subquery(path))
@@ -297,7 +299,7 @@ class SupplierProductViewSet(
 # --- Stock: levels, ledger, operations -----------------------------------------------------
 
 
-class StockLevelFilter(filters.FilterSet):
+class StockLevelFilter(FilterSet):
     product = filters.UUIDFilter(field_name="product_id")
     warehouse = filters.UUIDFilter(field_name="warehouse_id")
     below_reorder_point = filters.BooleanFilter(
@@ -329,7 +331,7 @@ class StockLevelViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMod
         return selectors.stock_level_list()
 
 
-class MovementFilter(filters.FilterSet):
+class MovementFilter(FilterSet):
     product = filters.UUIDFilter(field_name="product_id")
     warehouse = filters.UUIDFilter(field_name="warehouse_id")
     kind = filters.MultipleChoiceFilter(choices=MovementKind.choices)
@@ -500,7 +502,7 @@ class ValuationView(APIView):
         return Response(s.ValuationSerializer(data).data)
 
 
-class AlertFilter(filters.FilterSet):
+class AlertFilter(FilterSet):
     open = filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull", label="Only open alerts")
 
     class Meta:

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.filters import parse_query
+from core.api.filters import FilterSet, parse_query
 from orders import selectors, services
 from orders.api import serializers as s
 from orders.models import PurchaseOrder, PurchaseStatus, SalesOrder, SalesStatus, SequenceKind
@@ -42,7 +42,7 @@ def _quantity_inputs(lines: list[dict[str, Any]]) -> list[services.QuantityInput
     return [services.QuantityInput(**line) for line in lines]
 
 
-class OrderFilter(filters.FilterSet):
+class OrderFilter(FilterSet):
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     expected_after = filters.DateFilter(field_name="expected_date", lookup_expr="gte")

@@ -14,12 +14,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.strict import UUID_PATTERN
+
 
 @extend_schema_field(OpenApiTypes.UUID)
 class TenantRelatedField(serializers.PrimaryKeyRelatedField[Any]):
     default_error_messages = {
         "does_not_exist": "No such object in this workspace.",
         "incorrect_type": "Incorrect type. Expected an id, received {data_type}.",
+        "invalid_id": "Must be a valid UUID (8-4-4-4-12 hex digits).",
     }
 
     def __init__(self, model: type[Model], **kwargs: Any) -> None:
@@ -29,7 +32,14 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField[Any]):
     def get_queryset(self) -> QuerySet[Any]:
         return self.model._default_manager.all()
 
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if data == "":  # DRF reads "" as null; the schema says an id (or null)
+            self.fail("invalid_id")
+        return super().run_validation(data)
+
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, bool) or not isinstance(data, str | int):
+        if not isinstance(data, str):
             self.fail("incorrect_type", data_type=type(data).__name__)
+        if not UUID_PATTERN.fullmatch(data):
+            self.fail("invalid_id")
         return super().to_internal_value(data)

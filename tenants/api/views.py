@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from core.api.filters import FilterSet
 from tenants import selectors, services
 from tenants.api import serializers as s
 from tenants.api.base import ScopedQuerysetMixin, is_schema_generation
@@ -208,7 +209,7 @@ class TenantView(APIView):
         return Response(s.TenantSerializer(services.tenant_update(**data.validated_data)).data)
 
 
-class MemberFilter(filters.FilterSet):
+class MemberFilter(FilterSet):
     role = filters.ChoiceFilter(choices=Role.choices)
 
     class Meta:
@@ -245,8 +246,10 @@ class MemberDetailView(APIView):
         summary="Change a member's role (admin; never above your own)",
     )
     def patch(self, request: Request, id: Any) -> Response:
-        data = s.MemberUpdateSerializer(data=request.data)
+        data = s.MemberUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
+        if "role" not in data.validated_data:  # a PATCH without a change (the schema's fields are optional)
+            return Response(s.MemberSerializer(selectors.membership_get(id=id)).data)
         membership = services.membership_change_role(
             actor=request_membership(request), membership_id=id, role=data.validated_data["role"]
         )
@@ -258,7 +261,7 @@ class MemberDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InvitationFilter(filters.FilterSet):
+class InvitationFilter(FilterSet):
     role = filters.ChoiceFilter(choices=Role.choices)
     pending = filters.BooleanFilter(method="filter_pending", help_text="Only pending (or only not pending).")
 
@@ -312,7 +315,12 @@ class InvitationDetailView(APIView):
     def get(self, request: Request, id: Any) -> Response:
         return Response(s.InvitationSerializer(selectors.invitation_get(id=id)).data)
 
-    @extend_schema(responses={204: None}, summary="Revoke a pending invitation")
+    @extend_schema(
+        responses={204: None},
+        summary="Revoke a pending invitation",
+        description="The invitation is gone from the API afterwards (404, not listed); its emailed link "
+        "answers 409 `invitation_revoked`.",
+    )
     def delete(self, request: Request, id: Any) -> Response:
         services.invitation_revoke(invitation_id=id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -242,6 +242,16 @@ def test_clerk_cannot_invite_or_list_invitations(owner_a):
     assert api.post(INVITATIONS, {"email": "x@example.com", "role": "viewer"}).status_code == 403
 
 
+def test_revoke_invitation_removes_it_from_the_api(api, client_a, django_capture_on_commit_callbacks):
+    invitation, token = _invite(client_a, django_capture_on_commit_callbacks)
+    assert client_a.delete(f"{INVITATIONS}{invitation['id']}/").status_code == 204
+
+    assert client_a.get(f"{INVITATIONS}{invitation['id']}/").status_code == 404
+    assert client_a.get(INVITATIONS).json()["count"] == 0
+    assert client_a.delete(f"{INVITATIONS}{invitation['id']}/").status_code == 404
+    assert api.post(ACCEPT, {"token": token, "password": PASSWORD}).json()["code"] == "invitation_revoked"
+
+
 def test_invitation_list_filters_pending(client_a, owner_a, django_capture_on_commit_callbacks):
     pending, _ = _invite(client_a, django_capture_on_commit_callbacks, email="one@example.com")
     revoked, _ = _invite(client_a, django_capture_on_commit_callbacks, email="two@example.com")
