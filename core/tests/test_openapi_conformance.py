@@ -2,7 +2,7 @@
 
 Schema-valid requests are accepted (or refused by a business rule with its own code),
 schema-violating ones are refused, every status and body is documented. The same
-checks as the full run (`make schemathesis`, 20 examples per operation against a
+checks as the full run (docs/api.md: 20 examples per operation against a
 server); here a few examples per operation with a fixed seed so the suite stays fast.
 """
 

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from core.api.filters import FilterBackend, FilterSet, parse_query
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.parsers import MultiPartParser
+from core.api.schema import ErrorSerializer
 from inventory import selectors
 from inventory.api import serializers as s
 from inventory.models import (
@@ -595,8 +596,9 @@ class ExportJobViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         return Response(s.ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
-        responses={(200, "text/csv"): OpenApiTypes.BINARY},
+        responses={(200, "text/csv"): OpenApiTypes.BINARY, 409: ErrorSerializer},
         summary="The CSV of a finished export",
+        description="409 `export_not_ready` until the export has succeeded.",
     )
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: Any = None) -> FileResponse:
