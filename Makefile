@@ -26,13 +26,14 @@ run: $(STAMP)
 test: $(STAMP) lint
 	scripts/with-test-services.sh $(PY) -m pytest -q
 
-## lint: ruff, ruff format --check, mypy, makemigrations --check, stale OpenAPI file
+## lint: ruff, ruff format --check, mypy, import-linter (dependency rules), makemigrations --check, stale OpenAPI file
 # Lint commands read no database: the suite's DATABASE_URL is a server to provision, not the app's.
 lint: export DATABASE_URL :=
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py spectacular --fail-on-warn --validate --file /tmp/stockroom-openapi.yaml
 	@diff -q docs/openapi.yaml /tmp/stockroom-openapi.yaml >/dev/null || { \
