@@ -9,6 +9,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum, 
 from django.db.models.functions import Coalesce
 
 from core.errors import NotFound
+from core.numbers import AMOUNT, QUANTITY, exact_sum
 from inventory.models import (
     Category,
     Customer,
@@ -23,8 +24,9 @@ from inventory.models import (
     Warehouse,
 )
 
-_QUANTITY = DecimalField(max_digits=18, decimal_places=4)
-_VALUE = DecimalField(max_digits=30, decimal_places=8)
+_QUANTITY = DecimalField(**QUANTITY.column)
+# Sums have no column: PostgreSQL's numeric computes them exactly, at any size.
+_SUM = DecimalField()
 
 
 def get_or_404(queryset: QuerySet[Any], *, id: Any, what: str) -> Any:
@@ -94,30 +96,26 @@ def valuation(*, warehouse: Warehouse | None = None) -> dict[str, Any]:
     rows = list(
         levels.values("warehouse_id", "warehouse__code", "warehouse__name")
         .annotate(
-            quantity=Coalesce(Sum("on_hand"), Value(Decimal("0")), output_field=_QUANTITY),
+            quantity=Coalesce(Sum("on_hand"), Value(Decimal("0")), output_field=_SUM),
             value=Coalesce(
-                Sum(ExpressionWrapper(F("on_hand") * F("product__average_cost"), output_field=_VALUE)),
+                Sum(ExpressionWrapper(F("on_hand") * F("product__average_cost"), output_field=_SUM)),
                 Value(Decimal("0")),
-                output_field=_VALUE,
+                output_field=_SUM,
             ),
         )
         .order_by("warehouse__code")
     )
-    cent = Decimal("0.01")
     warehouses = [
         {
             "warehouse": row["warehouse_id"],
             "code": row["warehouse__code"],
             "name": row["warehouse__name"],
             "quantity": row["quantity"],
-            "value": row["value"].quantize(cent),
+            "value": AMOUNT.quantize(row["value"]),
         }
         for row in rows
     ]
-    return {
-        "total_value": sum((w["value"] for w in warehouses), Decimal("0")).quantize(cent),
-        "warehouses": warehouses,
-    }
+    return {"total_value": exact_sum(w["value"] for w in warehouses), "warehouses": warehouses}
 
 
 def low_stock_alert_list() -> QuerySet[LowStockAlert]:

@@ -10,6 +10,7 @@ from django.db.models import Count, DecimalField, Prefetch, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from core.numbers import exact_sum
 from orders.models import (
     OrderReturn,
     PurchaseOrder,
@@ -21,7 +22,7 @@ from orders.models import (
     StatusChange,
 )
 
-_AMOUNT = DecimalField(max_digits=24, decimal_places=2)
+_SUM = DecimalField()  # a sum of amounts has no column: exact in PostgreSQL's numeric, at any size
 
 
 def _history() -> Prefetch[Any]:
@@ -60,7 +61,7 @@ def order_stats(*, kind: str, date_from: date | None, date_to: date | None) -> d
     date_from = date_from or date_to - timedelta(days=29)
     model: Any = SalesOrder if kind == "sales" else PurchaseOrder
     orders = model.objects.filter(created_at__date__gte=date_from, created_at__date__lte=date_to)
-    total = Coalesce(Sum("total"), Value(Decimal("0")), output_field=_AMOUNT)
+    total = Coalesce(Sum("total"), Value(Decimal("0")), output_field=_SUM)
     by_status = list(orders.values("status").annotate(count=Count("id"), total=total).order_by("status"))
     by_day = list(
         orders.annotate(date=TruncDate("created_at"))
@@ -73,7 +74,7 @@ def order_stats(*, kind: str, date_from: date | None, date_to: date | None) -> d
         "date_from": date_from,
         "date_to": date_to,
         "count": sum(row["count"] for row in by_status),
-        "total": sum((row["total"] for row in by_status), Decimal("0")),
+        "total": exact_sum(row["total"] for row in by_status),
         "by_status": by_status,
         "by_day": by_day,
     }

@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.numbers import AMOUNT, PRICE, QUANTITY
 from inventory.models import (
     Category,
     Customer,
@@ -25,9 +26,7 @@ from inventory.models import (
 )
 from tenants.api.fields import TenantRelatedField
 
-QUANTITY: dict[str, Any] = {"max_digits": 14, "decimal_places": 4}
-MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 4, "min_value": Decimal("0")}
-POSITIVE = Decimal("0.0001")
+POSITIVE = QUANTITY.quantum
 
 
 class CategorySerializer(serializers.ModelSerializer[Category]):
@@ -49,10 +48,10 @@ class CategoryBriefSerializer(serializers.ModelSerializer[Category]):
 class ProductSerializer(serializers.ModelSerializer[Product]):
     category = TenantRelatedField(Category, allow_null=True, required=False)
     category_name = serializers.CharField(source="category.name", read_only=True, allow_null=True)
-    cost_price = serializers.DecimalField(**MONEY, required=False)
-    selling_price = serializers.DecimalField(**MONEY, required=False)
-    reorder_point = serializers.DecimalField(**QUANTITY, min_value=Decimal("0"), required=False)
-    reorder_quantity = serializers.DecimalField(**QUANTITY, min_value=Decimal("0"), required=False)
+    cost_price = PRICE.serializer_field(required=False)
+    selling_price = PRICE.serializer_field(required=False)
+    reorder_point = QUANTITY.serializer_field(required=False)
+    reorder_quantity = QUANTITY.serializer_field(required=False)
     lead_time_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
     attributes = serializers.DictField(required=False, help_text="Free-form attributes (JSON object).")
     unit = serializers.ChoiceField(choices=Unit.choices, required=False)
@@ -126,7 +125,7 @@ class SupplierProductSerializer(serializers.ModelSerializer[SupplierProduct]):
     product = TenantRelatedField(Product)
     supplier_name = serializers.CharField(source="supplier.name", read_only=True)
     product_sku = serializers.CharField(source="product.sku", read_only=True)
-    price = serializers.DecimalField(**MONEY, required=False)
+    price = PRICE.serializer_field(required=False)
     lead_time_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
 
     class Meta:
@@ -249,21 +248,21 @@ class _StockInput(serializers.Serializer[Any]):
 
 class ReceiveInput(_StockInput):
     warehouse = serializers.UUIDField(help_text="A warehouse of this workspace.")
-    quantity = serializers.DecimalField(**QUANTITY, min_value=POSITIVE)
-    unit_cost = serializers.DecimalField(
-        **MONEY, required=False, allow_null=True, help_text="Defaults to the product's cost price."
+    quantity = QUANTITY.serializer_field(min_value=POSITIVE)
+    unit_cost = PRICE.serializer_field(
+        required=False, allow_null=True, help_text="Defaults to the product's cost price."
     )
 
 
 class IssueInput(_StockInput):
     warehouse = serializers.UUIDField(help_text="A warehouse of this workspace.")
-    quantity = serializers.DecimalField(**QUANTITY, min_value=POSITIVE)
+    quantity = QUANTITY.serializer_field(min_value=POSITIVE)
 
 
 class AdjustInput(_StockInput):
     warehouse = serializers.UUIDField(help_text="A warehouse of this workspace.")
-    counted_quantity = serializers.DecimalField(**QUANTITY, min_value=Decimal("0"), required=False)
-    delta = serializers.DecimalField(**QUANTITY, required=False)
+    counted_quantity = QUANTITY.serializer_field(required=False)
+    delta = QUANTITY.serializer_field(min_value=-QUANTITY.max_value, required=False)
     reason = serializers.CharField(max_length=32, help_text="A short reason code: count, damage, loss, found, ...")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -277,20 +276,20 @@ class AdjustInput(_StockInput):
 class TransferInput(_StockInput):
     from_warehouse = serializers.UUIDField(help_text="A warehouse of this workspace.")
     to_warehouse = serializers.UUIDField(help_text="A warehouse of this workspace.")
-    quantity = serializers.DecimalField(**QUANTITY, min_value=POSITIVE)
+    quantity = QUANTITY.serializer_field(min_value=POSITIVE)
 
 
 class ValuationWarehouseSerializer(serializers.Serializer[Any]):
     warehouse = serializers.UUIDField()
     code = serializers.CharField()
     name = serializers.CharField()
-    quantity = serializers.DecimalField(max_digits=18, decimal_places=4)
-    value = serializers.DecimalField(max_digits=24, decimal_places=2)
+    quantity = QUANTITY.sum_field()
+    value = AMOUNT.sum_field()
 
 
 class ValuationSerializer(serializers.Serializer[Any]):
     currency = serializers.CharField()
-    total_value = serializers.DecimalField(max_digits=24, decimal_places=2)
+    total_value = AMOUNT.sum_field()
     warehouses = ValuationWarehouseSerializer(many=True)
 
 

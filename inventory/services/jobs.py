@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import csv
+import functools
 import io
 import json
 import queue
@@ -38,6 +39,7 @@ from django.http import FileResponse
 from django.utils import timezone
 
 from core.errors import Conflict, ValidationFailed
+from core.numbers import PRICE, QUANTITY, NumberKind
 from core.sql import insert_columns
 from inventory.errors import InsufficientStock
 from inventory.models import (
@@ -64,8 +66,6 @@ BATCH = 5000  # rows per transaction
 WRITERS = 2  # writer threads (connections) in the Celery task
 MAX_STORED_ERRORS = 1000
 STOCK_PREFIX = "stock:"
-MAX_DECIMAL = Decimal("99999999999999.9999")
-QUANTUM = Decimal("0.0001")
 ZERO = Decimal("0")
 UNITS = frozenset(Unit.values)
 
@@ -87,7 +87,8 @@ PRODUCT_COLUMNS = [
 ]
 # Read-only columns of a products export, accepted and ignored so an export imports as it is.
 IGNORED_COLUMNS = {"average_cost"}
-DECIMAL_COLUMNS = {"cost_price", "selling_price", "reorder_point", "reorder_quantity"}
+# The kind of number of each decimal column, with its limits (core.numbers); stock:<CODE> are quantities.
+DECIMAL_COLUMNS = {"cost_price": PRICE, "selling_price": PRICE, "reorder_point": QUANTITY, "reorder_quantity": QUANTITY}
 MAX_LENGTHS = {"sku": 64, "name": 200, "barcode": 64, "image_url": 500, "category": 1000}
 TRUE = {"1", "true", "yes", "y", "t"}
 FALSE = {"0", "false", "no", "n", "f"}
@@ -187,15 +188,15 @@ def _open_rows(job: ImportJob) -> tuple[IO[bytes], Any]:
     return raw, csv.reader(text)
 
 
-def _decimal(value: str) -> Decimal:
+def _decimal(value: str, kind: NumberKind = QUANTITY) -> Decimal:
     try:
         number = Decimal(value)
     except InvalidOperation:
         raise _CellError("Not a number.") from None
-    if not number.is_finite() or number < 0 or number > MAX_DECIMAL:
-        raise _CellError("Must be a number from 0 to 99,999,999,999,999.")
-    if number != number.quantize(QUANTUM):
-        raise _CellError("Use at most 4 decimal places.")
+    if not number.is_finite() or number < 0 or number > kind.max_value:
+        raise _CellError(f"Must be a number from 0 to {kind.max_value:,f}.")
+    if number != number.quantize(kind.quantum):
+        raise _CellError(f"Use at most {kind.decimal_places} decimal places.")
     return number
 
 
@@ -232,7 +233,7 @@ def _attributes(value: str) -> dict[str, Any]:
 
 
 CONVERTERS: dict[str, Callable[[str], Any]] = {
-    **dict.fromkeys(DECIMAL_COLUMNS, _decimal),
+    **{column: functools.partial(_decimal, kind=kind) for column, kind in DECIMAL_COLUMNS.items()},
     "lead_time_days": _days,
     "unit": _unit,
     "is_active": _boolean,
