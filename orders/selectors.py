@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,13 +13,16 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from core.numbers import exact_sum
+from inventory.services.units import FractionHolder, has_fraction
 from orders.models import (
     OrderReturn,
     PurchaseOrder,
     PurchaseOrderLine,
+    PurchaseStatus,
     Receipt,
     SalesOrder,
     SalesOrderLine,
+    SalesStatus,
     Shipment,
     StatusChange,
 )
@@ -78,3 +83,44 @@ def order_stats(*, kind: str, date_from: date | None, date_to: date | None) -> d
         "by_status": by_status,
         "by_day": by_day,
     }
+
+
+OPEN_SALES = (SalesStatus.DRAFT, SalesStatus.CONFIRMED, SalesStatus.PARTIALLY_FULFILLED)
+OPEN_PURCHASES = (PurchaseStatus.DRAFT, PurchaseStatus.ORDERED, PurchaseStatus.PARTIALLY_RECEIVED)
+
+
+def open_lines_with_fractions(product_ids: Collection[uuid.UUID]) -> list[FractionHolder]:
+    """Lines of open orders that order, ship or receive a fraction of one of the products
+    (registered with ``inventory.services.units``, which must not import orders)."""
+    found: list[FractionHolder] = []
+    sales = (
+        SalesOrderLine.objects.filter(product_id__in=product_ids, order__status__in=OPEN_SALES)
+        .filter(has_fraction("quantity") | has_fraction("shipped_quantity"))
+        .select_related("order")
+        .order_by("order__created_at", "position")
+    )
+    found += [
+        FractionHolder(
+            line.product_id,
+            "sales_order_line",
+            line.pk,
+            f"sales order {line.order.number or 'draft'} line {line.position}: {line.quantity}",
+        )
+        for line in sales
+    ]
+    purchases = (
+        PurchaseOrderLine.objects.filter(product_id__in=product_ids, order__status__in=OPEN_PURCHASES)
+        .filter(has_fraction("quantity") | has_fraction("received_quantity"))
+        .select_related("order")
+        .order_by("order__created_at", "position")
+    )
+    found += [
+        FractionHolder(
+            line.product_id,
+            "purchase_order_line",
+            line.pk,
+            f"purchase order {line.order.number or 'draft'} line {line.position}: {line.quantity}",
+        )
+        for line in purchases
+    ]
+    return found

@@ -14,11 +14,13 @@ from inventory.models import (
     Category,
     Customer,
     Product,
+    StockLevel,
     StockMovement,
     Supplier,
     SupplierProduct,
     Warehouse,
 )
+from inventory.services import units
 
 M = TypeVar("M", bound=models.Model)
 
@@ -135,10 +137,27 @@ def product_create(**data: Any) -> Product:
     return _save_unique(product, field="sku", message=SKU_TAKEN)
 
 
+@transaction.atomic
 def product_update(*, product: Product, data: dict[str, Any]) -> Product:
+    """Refuses a whole-number unit while fractions of the product are held (``units``)."""
+    if data.get("unit", product.unit) != product.unit:
+        _lock_stock(product)
+        units.check_unit_change(product=product, unit=data["unit"])
     fields = _apply(product, data)
     _check_product_unique(product)
     return _save_unique(product, field="sku", message=SKU_TAKEN, update_fields=[*fields, "updated_at"])
+
+
+def _lock_stock(product: Product) -> None:
+    """Locks the product, then its levels (the stock services' order): a stock change
+    under way finishes first, and is seen by the check."""
+    list(Product.objects.select_for_update().filter(pk=product.pk).values_list("pk", flat=True))
+    list(
+        StockLevel.objects.select_for_update(no_key=True)
+        .filter(product=product)
+        .order_by("product_id", "warehouse_id")
+        .values_list("pk", flat=True)
+    )
 
 
 @transaction.atomic

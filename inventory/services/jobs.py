@@ -58,6 +58,7 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.services.stock import Change, _lock_levels, apply_changes
+from inventory.services.units import fraction_holders
 from tenants.context import get_current_tenant
 from tenants.models import User
 from tenants.tasking import enqueue_on_commit
@@ -365,6 +366,15 @@ def _validate_batch(
     clean = [row for row, row_errors in batch if not row_errors]
     found.update({p.sku.lower(): p for p in _skus_filter([values["sku"].lower() for _, values, _ in clean])})
     units = {sku: product.unit for sku, product in found.items()}
+    # Existing products moving to a whole-number unit while fractions of them are held.
+    to_whole = [
+        product.pk
+        for _, values, _ in clean
+        if values.get("unit") in WHOLE_UNITS
+        and (product := found.get(values["sku"].lower())) is not None
+        and product.unit not in WHOLE_UNITS
+    ]
+    holding = {holder.product_id for holder in fraction_holders(product_ids=to_whole)}
     barcodes = [values["barcode"] for _, values, _ in clean if "barcode" in values]
     barcode_owner = (
         dict(
@@ -395,6 +405,10 @@ def _validate_batch(
             unit = values.get("unit") or units.get(sku, Unit.PIECE)
             if sku not in units and not values.get("name"):
                 error = RowError(line, "name", "A new product needs a name.")
+            elif sku in found and found[sku].pk in holding:
+                error = RowError(
+                    line, "unit", f"Fractions of this product are held (stock or open orders): it cannot be in {unit}."
+                )
             elif unit in WHOLE_UNITS:
                 fractions = [code for code, quantity in stock.items() if quantity != quantity.to_integral_value()]
                 if fractions:
