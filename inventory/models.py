@@ -185,8 +185,10 @@ class Warehouse(TenantScopedModel):
 
 
 class StockLevel(TenantScopedModel):
-    """On hand and reserved of one product in one warehouse. Written only by
-    inventory.services.stock, under a row lock, with its ledger movement."""
+    """On hand and reserved of one product in one warehouse. Quantities are written only
+    by inventory.services.stock, under a row lock, with their ledger movement. The
+    level's own reorder point and quantity (null: the product's) are settings, written
+    by ``catalog.stock_level_set_reorder``."""
 
     tenant = implied_tenant_key()  # implied by the composite keys to product and warehouse
 
@@ -201,6 +203,12 @@ class StockLevel(TenantScopedModel):
         db_persist=True,
         help_text="on_hand - reserved, computed by the database.",
     )
+    reorder_point = models.DecimalField(
+        **QUANTITY.column, null=True, blank=True, help_text="This warehouse's reorder point; null: the product's."
+    )
+    reorder_quantity = models.DecimalField(
+        **QUANTITY.column, null=True, blank=True, help_text="This warehouse's reorder quantity; null: the product's."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -210,6 +218,9 @@ class StockLevel(TenantScopedModel):
             models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_level_on_hand_not_negative"),
             models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_level_reserved_not_negative"),
             models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="stock_level_reserved_within_on_hand"),
+            models.CheckConstraint(
+                condition=Q(reorder_point__gte=0) & Q(reorder_quantity__gte=0), name="stock_level_reorder_not_negative"
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "warehouse"], name="stock_level_tenant_warehouse")]
 
@@ -315,7 +326,7 @@ class Reservation(TenantScopedModel):
 
 
 class LowStockAlert(TenantScopedModel):
-    """Open while a level is below its product's reorder point; one open alert per level."""
+    """Open while a level is below its reorder point (the level's, else the product's); one open alert per level."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     product = TenantForeignKey(Product, on_delete=models.CASCADE, related_name="low_stock_alerts", db_index=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 
 from core.errors import NotFound
 from core.numbers import AMOUNT, QUANTITY, exact_sum
@@ -66,18 +66,40 @@ def warehouse_list() -> QuerySet[Warehouse]:
 
 
 def stock_level_list() -> QuerySet[StockLevel]:
-    return StockLevel.objects.select_related("product", "warehouse")
+    """Levels with their effective ``reorder_point_in_effect`` and ``reorder_quantity_in_effect``:
+    the level's own values, else the product's."""
+    return StockLevel.objects.select_related("product", "warehouse").annotate(
+        reorder_point_in_effect=Coalesce("reorder_point", "product__reorder_point", output_field=_QUANTITY),
+        reorder_quantity_in_effect=Coalesce("reorder_quantity", "product__reorder_quantity", output_field=_QUANTITY),
+    )
+
+
+def stock_level_get(*, id: Any) -> StockLevel:
+    return get_or_404(stock_level_list(), id=id, what="stock level")
 
 
 def below_reorder_point(queryset: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
-    """Levels whose available quantity is under the product's reorder point (> 0), active products only."""
-    return queryset.filter(product__reorder_point__gt=0, product__is_active=True).filter(
-        available__lt=F("product__reorder_point")
+    """Levels of ``stock_level_list()`` whose available quantity is under their reorder
+    point in effect (> 0), active products only."""
+    return queryset.filter(
+        Q(reorder_point_in_effect__gt=0), Q(available__lt=F("reorder_point_in_effect")), product__is_active=True
     )
 
 
 def low_stock_list() -> QuerySet[StockLevel]:
-    return below_reorder_point(stock_level_list()).order_by("product__sku", "warehouse__code")
+    """Low levels with ``suggested_order_quantity``: the reorder quantity in effect, or
+    enough to reach the reorder point, whichever is more."""
+    return (
+        below_reorder_point(stock_level_list())
+        .annotate(
+            suggested_order_quantity=Greatest(
+                "reorder_quantity_in_effect",
+                ExpressionWrapper(F("reorder_point_in_effect") - F("available"), output_field=_QUANTITY),
+                output_field=_QUANTITY,
+            )
+        )
+        .order_by("product__sku", "warehouse__code")
+    )
 
 
 def movement_list() -> QuerySet[StockMovement]:
@@ -89,7 +111,9 @@ def product_history(*, product: Product) -> QuerySet[StockMovement]:
 
 
 def valuation(*, warehouse: Warehouse | None = None) -> dict[str, Any]:
-    """Quantity x weighted average cost, per warehouse and in total (one query)."""
+    """Quantity x weighted average cost, per warehouse and in total (one query). The sums
+    are exact at any size (numeric in PostgreSQL, ``exact_sum`` here); values are rounded
+    half-up to cents."""
     levels = StockLevel.objects.filter(on_hand__gt=0)
     if warehouse is not None:
         levels = levels.filter(warehouse=warehouse)

@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.numbers import AMOUNT, PRICE, QUANTITY
@@ -168,31 +165,61 @@ class WarehouseBriefSerializer(serializers.ModelSerializer[Warehouse]):
 
 
 class StockLevelSerializer(serializers.ModelSerializer[StockLevel]):
+    """A level of ``selectors.stock_level_list()`` (which adds the values in effect)."""
+
     product = ProductBriefSerializer(read_only=True)
     warehouse = WarehouseBriefSerializer(read_only=True)
-    available = serializers.DecimalField(max_digits=18, decimal_places=4, read_only=True)
-    reorder_point = serializers.DecimalField(
-        source="product.reorder_point", max_digits=18, decimal_places=4, read_only=True
+    available = QUANTITY.read_field()
+    reorder_point = QUANTITY.read_field(
+        source="reorder_point_in_effect", help_text="The level's reorder point, else the product's."
+    )
+    reorder_quantity = QUANTITY.read_field(
+        source="reorder_quantity_in_effect", help_text="The level's reorder quantity, else the product's."
+    )
+    level_reorder_point = QUANTITY.read_field(
+        source="reorder_point", allow_null=True, help_text="Set on this level; null: the product's applies."
+    )
+    level_reorder_quantity = QUANTITY.read_field(
+        source="reorder_quantity", allow_null=True, help_text="Set on this level; null: the product's applies."
     )
 
     class Meta:
         model = StockLevel
-        fields = ["id", "product", "warehouse", "on_hand", "reserved", "available", "reorder_point", "updated_at"]
+        fields = [
+            "id",
+            "product",
+            "warehouse",
+            "on_hand",
+            "reserved",
+            "available",
+            "reorder_point",
+            "reorder_quantity",
+            "level_reorder_point",
+            "level_reorder_quantity",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
+class StockLevelReorderInput(serializers.Serializer[Any]):
+    reorder_point = QUANTITY.serializer_field(
+        required=False, allow_null=True, help_text="This warehouse's reorder point; null: use the product's."
+    )
+    reorder_quantity = QUANTITY.serializer_field(
+        required=False, allow_null=True, help_text="This warehouse's reorder quantity; null: use the product's."
+    )
+
+
 class LowStockSerializer(StockLevelSerializer):
-    suggested_order_quantity = serializers.SerializerMethodField()
+    """A level of ``selectors.low_stock_list()``."""
+
+    suggested_order_quantity = QUANTITY.read_field(
+        help_text="The reorder quantity in effect, or enough to reach the reorder point, whichever is more."
+    )
 
     class Meta(StockLevelSerializer.Meta):
         fields = [*StockLevelSerializer.Meta.fields, "suggested_order_quantity"]
         read_only_fields = fields
-
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_suggested_order_quantity(self, level: Any) -> str:
-        """The product's reorder quantity, or enough to reach the reorder point."""
-        shortfall: Decimal = level.product.reorder_point - level.available
-        return str(max(level.product.reorder_quantity, shortfall).quantize(Decimal("0.0001")))
 
 
 class StockMovementSerializer(serializers.ModelSerializer[StockMovement]):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from enum import Enum
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
@@ -240,3 +242,32 @@ def supplier_product_save(*, item: SupplierProduct, data: dict[str, Any]) -> Sup
         message="This supplier already lists this product.",
         update_fields=fields if not item._state.adding else None,
     )
+
+
+# --- Stock level settings ------------------------------------------------------------------------
+
+
+class Keep(Enum):
+    """The value of an argument left out of a partial update."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+def stock_level_set_reorder(
+    *,
+    level: StockLevel,
+    reorder_point: Decimal | Keep | None = KEEP,
+    reorder_quantity: Decimal | Keep | None = KEEP,
+) -> None:
+    """Sets the level's own reorder point and quantity; ``None`` goes back to the product's.
+    One UPDATE of these columns only, so it never overwrites a concurrent stock change."""
+    changes = {
+        name: value
+        for name, value in (("reorder_point", reorder_point), ("reorder_quantity", reorder_quantity))
+        if value is not KEEP
+    }
+    if changes:
+        StockLevel.objects.filter(pk=level.pk).update(**changes, updated_at=timezone.now())
