@@ -67,7 +67,7 @@ class NumberKind:
         return {"max_digits": self.max_digits, "decimal_places": self.decimal_places}
 
     def fits(self, value: Decimal) -> bool:
-        """Whether the column can hold ``value`` (rounded to the kind's decimal places)."""
+        """Whether the column can hold ``value`` (already rounded to the kind's decimal places)."""
         return abs(value) <= self.column_max
 
     def serializer_field(
