@@ -6,8 +6,8 @@ import threading
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
+from inventory.imports import parse, validate, write, writers
 from inventory.models import ImportJob, Product, StockLevel, StockMovement
-from inventory.services import jobs
 from inventory.services.integrity import stock_discrepancies
 from inventory.tests.factories import make_product, make_warehouse, receive
 from tenants.context import tenant_context
@@ -18,16 +18,16 @@ from tenants.tests.factories import client_for, make_member, make_tenant
 def test_celery_task_writes_batches_on_two_connections(committed, monkeypatch):
     """Outside a transaction (as in the worker) the batches are written by writer
     threads with their own connections, in the job's tenant."""
-    monkeypatch.setattr(jobs, "BATCH", 4)
-    monkeypatch.setattr(jobs, "WRITERS", 2)
+    monkeypatch.setattr(parse, "BATCH", 4)
+    monkeypatch.setattr(writers, "WRITERS", 2)
     threads: set[str] = set()
-    insert = jobs._insert_new_products
+    insert = write.insert_new_products
 
     def spy(*args):
         threads.add(threading.current_thread().name)
         insert(*args)
 
-    monkeypatch.setattr(jobs, "_insert_new_products", spy)
+    monkeypatch.setattr(write, "insert_new_products", spy)
     other = make_tenant(slug="import-other")
     with tenant_context(other):
         make_warehouse("MAIN")
@@ -63,20 +63,20 @@ def test_celery_task_writes_batches_on_two_connections(committed, monkeypatch):
 
 
 def test_a_failed_batch_on_a_writer_thread_rolls_every_writer_back(committed, monkeypatch):
-    monkeypatch.setattr(jobs, "BATCH", 3)
-    monkeypatch.setattr(jobs, "WRITERS", 2)
+    monkeypatch.setattr(parse, "BATCH", 3)
+    monkeypatch.setattr(writers, "WRITERS", 2)
     member = make_member(make_tenant(slug="import-conflict"), Role.OWNER)
     with tenant_context(member.tenant):
         make_warehouse("MAIN")
-    validate = jobs._validate_batch
+    validate_batch = validate.validate_batch
 
     def validate_then_conflict(batch, *args):
-        errors = validate(batch, *args)
+        errors = validate_batch(batch, *args)
         if batch[0][0][0] == 5:  # lines 5-7 validated: another user takes barcode 555
             make_product(sku="OTHER", name="Other", barcode="555")
         return errors
 
-    monkeypatch.setattr(jobs, "_validate_batch", validate_then_conflict)
+    monkeypatch.setattr(validate, "validate_batch", validate_then_conflict)
     rows = "".join(f"C-{n},C {n},{'555' if n == 4 else ''},{n + 1}\n" for n in range(9))
 
     response = client_for(member).post(
