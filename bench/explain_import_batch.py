@@ -90,7 +90,7 @@ def one_batch(
                     invalid: set[int] = set()
                     found: dict[str, Any] = {}
                     validate.validate_batch(batch, layout, set(), set(), invalid, found)
-                    prepared = write.prepare_batch(batch, invalid, {}, {}, found)
+                    prepared = write.prepare_batch(batch, invalid, {}, [], found)
                     write.insert_new_products(prepared.new, job, warehouses)
                     if prepared.existing:
                         write.update_existing_products(prepared.existing, job, user, warehouses)

@@ -55,7 +55,8 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
     One pass over the file: the job's thread parses and validates each batch and hands
     the valid rows to the writers, which write them in transactions held open until the
     end. If any row is invalid (and ``skip_invalid_rows`` is off) or a batch cannot be
-    written, every writer rolls back: nothing is imported. Otherwise all commit."""
+    written, every writer rolls back and the categories the job made are removed again:
+    nothing is imported. Otherwise all commit."""
     started = timezone.now()
     ImportJob.objects.filter(pk=job.pk).update(
         status=JobStatus.RUNNING, started_at=started, total_rows=_estimated_rows(job)
@@ -65,39 +66,47 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
     invalid: set[int] = set()
     error_count = total = 0
     user = User.objects.filter(pk=job.created_by_id).first() if job.created_by_id else None
-    cache: dict[str, Category] = {}  # by normalized path
-    by_path: dict[str, Category | None] = {}  # by the path as written
+    cache: dict[tuple[str, ...], Category] = {}  # by the lowercase names of the path
+    created: list[Category] = []  # categories this job made (removed again if it fails)
+    committed = False
     try:
-        raw, reader = parse.open_rows(job)
-        with raw:
-            layout = parse.header(reader, warehouses)
-            seen: set[str] = set()
-            seen_barcodes: set[str] = set()
-            pool = writers.Writers(job, user, warehouses, writers.writer_count())
-            valid = False
-            try:
-                for batch in parse.batches(reader, layout):
-                    total += len(batch)
-                    found: dict[str, Product] = {}
-                    batch_errors = validate.validate_batch(batch, layout, seen, seen_barcodes, invalid, found)
-                    error_count += len(batch_errors)
-                    errors.extend(e.as_dict() for e in batch_errors[: MAX_STORED_ERRORS - len(errors)])
-                    if (error_count and not job.skip_invalid_rows) or pool.stopped:
-                        continue  # nothing more is written; the rest is still validated
-                    pool.submit(write.prepare_batch(batch, invalid, cache, by_path, found))
-                    ImportJob.objects.filter(pk=job.pk).update(processed_rows=pool.processed, error_count=error_count)
-                valid = not (error_count and not job.skip_invalid_rows)
-            finally:
-                outcome = pool.close(commit=valid)
-    except parse.ImportFileError as exc:
-        return _finish(job, JobStatus.FAILED, str(exc))
+        try:
+            raw, reader = parse.open_rows(job)
+            with raw:
+                layout = parse.header(reader, warehouses)
+                seen: set[str] = set()
+                seen_barcodes: set[str] = set()
+                pool = writers.Writers(job, user, warehouses, writers.writer_count())
+                valid = False
+                try:
+                    for batch in parse.batches(reader, layout):
+                        total += len(batch)
+                        found: dict[str, Product] = {}
+                        batch_errors = validate.validate_batch(batch, layout, seen, seen_barcodes, invalid, found)
+                        error_count += len(batch_errors)
+                        errors.extend(e.as_dict() for e in batch_errors[: MAX_STORED_ERRORS - len(errors)])
+                        if (error_count and not job.skip_invalid_rows) or pool.stopped:
+                            continue  # nothing more is written; the rest is still validated
+                        pool.submit(write.prepare_batch(batch, invalid, cache, created, found))
+                        ImportJob.objects.filter(pk=job.pk).update(
+                            processed_rows=pool.processed, error_count=error_count
+                        )
+                    valid = not (error_count and not job.skip_invalid_rows)
+                finally:
+                    outcome = pool.close(commit=valid)
+                    committed = pool.committed
+        except parse.ImportFileError as exc:
+            return _finish(job, JobStatus.FAILED, str(exc))
+    finally:
+        if not committed:
+            write.categories_remove(created)
     ImportJob.objects.filter(pk=job.pk).update(
         total_rows=total,
         error_count=error_count,
         errors=errors,
-        processed_rows=outcome.processed if pool.committed else 0,
-        created_count=outcome.created if pool.committed else 0,
-        updated_count=outcome.updated if pool.committed else 0,
+        processed_rows=outcome.processed if committed else 0,
+        created_count=outcome.created if committed else 0,
+        updated_count=outcome.updated if committed else 0,
     )
     if error_count and not job.skip_invalid_rows:
         return _finish(job, JobStatus.FAILED, f"{error_count} invalid rows: nothing was imported.")

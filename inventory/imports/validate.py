@@ -63,7 +63,7 @@ def validate_batch(
             elif unit in WHOLE_UNITS:
                 fractions = [code for code, quantity in stock.items() if quantity != quantity.to_integral_value()]
                 if fractions:
-                    error = RowError(line, layout.stock_headers[fractions[0]], f"{unit} takes whole numbers.")
+                    error = RowError(line, layout.stock_column(fractions[0]), f"{unit} takes whole numbers.")
         if error is not None:
             errors.append(error)
             invalid.add(line)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.errors import ValidationFailed
 from core.sql import insert_columns
 from inventory.imports.parse import PRODUCT_COLUMNS, Row, RowError
 from inventory.models import (
@@ -23,6 +24,7 @@ from inventory.models import (
     StockMovement,
     Warehouse,
 )
+from inventory.services.catalog import category_create
 from inventory.services.stock import Change, _lock_levels, apply_changes
 from tenants.context import get_current_tenant
 from tenants.models import User
@@ -44,53 +46,75 @@ class Batch:
     existing: list[tuple[Row, Product]]
 
 
-def categories(paths: dict[str, str], cache: dict[str, Category]) -> None:
-    """Resolves category paths like ``Hardware > Bolts`` (keyed by their normalized
-    form), creating what is missing with the names as written."""
-    from inventory.services.catalog import category_create
-
-    for key_path, path in sorted(paths.items()):
-        if key_path in cache:
-            continue
+def resolve_categories(
+    paths: set[tuple[str, ...]], cache: dict[tuple[str, ...], Category], created: list[Category]
+) -> None:
+    """Resolves category paths (names from the top, as written) into ``cache`` (keyed by
+    the lowercase names), creating what is missing with the names as written. Each
+    category made is committed at once (the writers' connections must see it) and
+    appended to ``created``, so that a job that fails can remove it again."""
+    for names in sorted(paths):
         parent: Category | None = None
-        walked: list[str] = []
-        for name in [part.strip() for part in path.replace("/", ">").split(">") if part.strip()]:
-            walked.append(name.lower())
-            key = " > ".join(walked)
+        for depth in range(1, len(names) + 1):
+            key = tuple(name.lower() for name in names[:depth])
             if key not in cache:
-                found = Category.objects.annotate(name_ci=Lower("name")).filter(parent=parent, name_ci=name.lower())
-                cache[key] = found.first() or category_create(name=name, parent=parent)
+                cache[key] = _category_get_or_create(names[depth - 1], parent, created)
             parent = cache[key]
-        if parent is not None:
-            cache[key_path] = parent
 
 
-def _category_key(path: str) -> str:
-    return " > ".join(part.strip().lower() for part in path.replace("/", ">").split(">") if part.strip())
+def _category_get_or_create(name: str, parent: Category | None, created: list[Category]) -> Category:
+    def existing() -> Category | None:
+        siblings = Category.objects.annotate(name_ci=Lower("name")).filter(parent=parent, name_ci=name.lower())
+        return siblings.first()
+
+    found = existing()
+    if found is not None:
+        return found
+    try:
+        category = category_create(name=name, parent=parent)
+    except ValidationFailed:  # a concurrent writer made the same sibling first
+        if (found := existing()) is None:
+            raise
+        return found
+    created.append(category)
+    return category
+
+
+def categories_remove(created: list[Category]) -> None:
+    """Removes the categories a failed job made, lowest first, unless something was put
+    in one of them meanwhile (their rows are locked first, so nothing can be)."""
+    if not created:
+        return
+    with transaction.atomic():
+        ids = [category.pk for category in created]
+        list(Category.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+        for category in sorted(created, key=lambda c: -c.depth):
+            if not (
+                Category.objects.filter(parent_id=category.pk).exists()
+                or Product.objects.filter(category_id=category.pk).exists()
+            ):
+                Category.objects.filter(pk=category.pk).delete()
 
 
 def prepare_batch(
     batch: list[tuple[Row, list[RowError]]],
     invalid: set[int],
-    cache: dict[str, Category],
-    by_path: dict[str, Category | None],
+    cache: dict[tuple[str, ...], Category],
+    created: list[Category],
     found: dict[str, Product],
 ) -> Batch:
     """In the job's thread, after ``validate.validate_batch``: drops the invalid rows,
     resolves (and creates) categories, and splits new from existing products (``found``
     by validation)."""
     rows = [row for row, _ in batch if row[0] not in invalid]
-    keys = {
-        path: _category_key(path)
-        for path in {values["category"] for _, values, _ in rows if "category" in values}
-        if path not in by_path
-    }
-    if keys:
-        categories({key: path for path, key in keys.items() if key}, cache)
-        by_path.update({path: cache.get(key) if key else None for path, key in keys.items()})
+    paths = {names for _, values, _ in rows if (names := values.get("category"))}
+    missing = {names for names in paths if tuple(name.lower() for name in names) not in cache}
+    if missing:
+        resolve_categories(missing, cache, created)
     for _, values, _ in rows:
         if "category" in values:
-            values["category"] = by_path[values["category"]]
+            names = values["category"]
+            values["category"] = cache[tuple(name.lower() for name in names)] if names else None
     new: list[Row] = []
     existing: list[tuple[Row, Product]] = []
     for row in rows:
@@ -174,18 +198,29 @@ def update_existing_products(
     rows: list[tuple[Row, Product]], job: ImportJob, user: User | None, warehouses: dict[str, Warehouse]
 ) -> None:
     """Products that exist: the ORM and inventory.services.stock (levels locked, counts
-    turned into deltas), so an update or a re-run writes only the movements it needs."""
+    turned into deltas), so an update or a re-run writes only what changed: a product
+    whose values are all as in the file keeps its ``updated_at``."""
+    now = timezone.now()
     updates: list[Product] = []
     update_fields: set[str] = set()
     for (_, values, _), product in rows:
-        changed = {name: value for name, value in values.items() if name != "sku"}
-        for name, value in changed.items():
-            setattr(product, name, value)
+        changed = [name for name, value in values.items() if name != "sku" and _differs(product, name, value)]
+        if not changed:
+            continue
+        for name in changed:
+            setattr(product, name, values[name])
+        product.updated_at = now  # bulk_update does not apply auto_now
         update_fields.update(changed)
         updates.append(product)
-    if update_fields:
+    if updates:
         Product.objects.bulk_update(updates, [*sorted(update_fields), "updated_at"], batch_size=200)
     apply_counts(rows, job, user, warehouses)
+
+
+def _differs(product: Product, name: str, value: Any) -> bool:
+    if name == "category":
+        return product.category_id != (value.pk if value is not None else None)
+    return bool(getattr(product, name) != value)
 
 
 def apply_counts(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict
-from inventory.models import ExportJob, ExportKind, JobStatus, Product, StockLevel, StockMovement, Warehouse
+from inventory.csvformat import boolean, category_path_join, neutralize
+from inventory.models import Category, ExportJob, ExportKind, JobStatus, Product, StockLevel, StockMovement, Warehouse
 from tenants.context import get_current_tenant
 from tenants.models import User
 
@@ -67,12 +69,14 @@ def export_file_open(*, job: ExportJob) -> ExportFile:
     )
 
 
+# (header, field path) per kind. The products export has the import's columns (plus the
+# read-only average_cost), the stock-levels export the import's stock-levels layout.
 EXPORT_COLUMNS: dict[str, list[tuple[str, str]]] = {
     ExportKind.PRODUCTS: [
         ("sku", "sku"),
         ("name", "name"),
         ("description", "description"),
-        ("category", "category__name"),
+        ("category", "category_id"),
         ("unit", "unit"),
         ("barcode", "barcode"),
         ("cost_price", "cost_price"),
@@ -83,6 +87,7 @@ EXPORT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("lead_time_days", "lead_time_days"),
         ("is_active", "is_active"),
         ("image_url", "image_url"),
+        ("attributes", "attributes"),
     ],
     ExportKind.STOCK_LEVELS: [
         ("sku", "product__sku"),
@@ -109,6 +114,39 @@ EXPORT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("user", "user__email"),
     ],
 }
+
+
+def _category_paths() -> dict[Any, str]:
+    """Every category's full path, as the import reads it (``Hardware > Bolts``)."""
+    rows = {pk: (name, parent) for pk, name, parent in Category.objects.values_list("id", "name", "parent_id")}
+    paths: dict[Any, str] = {}
+
+    def names(pk: Any) -> list[str]:
+        chain: list[str] = []
+        while pk is not None and len(chain) <= len(rows):  # the bound guards against a cycle
+            name, pk = rows[pk]
+            chain.append(name)
+        return chain[::-1]
+
+    for pk in rows:
+        paths[pk] = category_path_join(names(pk))
+    return paths
+
+
+def _cell(value: Any) -> Any:
+    """A value as a CSV cell: text neutralized (csvformat), numbers as numbers, booleans as
+    ``true``/``false``, timestamps in ISO 8601, JSON objects as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralize(value)
+    if isinstance(value, bool):
+        return boolean(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return neutralize(json.dumps(value, ensure_ascii=False))
+    return value  # Decimal, int, UUID
 
 
 def _export_queryset(job: ExportJob) -> Any:
@@ -138,13 +176,18 @@ def _export_queryset(job: ExportJob) -> Any:
 def export_job_run(*, job: ExportJob) -> ExportJob:
     columns = EXPORT_COLUMNS[job.kind]
     rows = _export_queryset(job).values_list(*[path for _, path in columns])
+    category = next((i for i, (_, path) in enumerate(columns) if path == "category_id"), None)
+    paths = _category_paths() if category is not None else {}
     count = 0
     with tempfile.TemporaryFile("w+b") as handle:
         text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
         writer = csv.writer(text)
         writer.writerow([name for name, _ in columns])
         for row in rows.iterator(chunk_size=2000):
-            writer.writerow(["" if value is None else value for value in row])
+            cells = [_cell(value) for value in row]
+            if category is not None:
+                cells[category] = neutralize(paths[row[category]]) if row[category] is not None else ""
+            writer.writerow(cells)
             count += 1
         text.flush()
         handle.seek(0)

@@ -7,7 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from inventory.imports import parse, validate, write, writers
-from inventory.models import ImportJob, Product, StockLevel, StockMovement
+from inventory.models import Category, ImportJob, Product, StockLevel, StockMovement
+from inventory.services.catalog import category_create
 from inventory.services.integrity import stock_discrepancies
 from inventory.tests.factories import make_product, make_warehouse, receive
 from tenants.context import tenant_context
@@ -95,3 +96,32 @@ def test_a_failed_batch_on_a_writer_thread_rolls_every_writer_back(committed, mo
         assert job.processed_rows == job.created_count == 0
         assert StockMovement.objects.count() == 0
         assert stock_discrepancies() == []
+
+
+def test_a_failed_import_removes_the_categories_it_committed(committed, monkeypatch):
+    """Categories are committed as the file is read (the writers' connections must see
+    them); a job that fails removes those it made, and keeps the ones it found."""
+    monkeypatch.setattr(parse, "BATCH", 2)
+    monkeypatch.setattr(writers, "WRITERS", 2)
+    member = make_member(make_tenant(slug="import-categories"), Role.OWNER)
+    with tenant_context(member.tenant):
+        make_warehouse("MAIN")
+        kept = category_create(name="Hardware")
+    content = (
+        "sku,name,category,stock:MAIN\n"
+        "A-1,A,Hardware > Bolts > Small,1\n"
+        "A-2,B,Garden > Hoses,2\n"
+        "A-3,C,Tools,3\n"
+        "A-4,,Tools,4\n"  # a new product without a name: the job fails
+    )
+
+    response = client_for(member).post(
+        "/api/v1/imports/", {"file": SimpleUploadedFile("c.csv", content.encode())}, format="multipart"
+    )
+
+    assert response.status_code == 202, response.content
+    with tenant_context(member.tenant), transaction.atomic():
+        job = ImportJob.objects.get()
+        assert job.status == "failed" and job.errors[0]["row"] == 5
+        assert list(Category.objects.values_list("pk", flat=True)) == [kept.pk]
+        assert Product.objects.count() == 0 and StockMovement.objects.count() == 0

@@ -311,3 +311,67 @@ def test_an_import_in_tenant_b_never_touches_tenant_a(
     assert (mine.name, mine.barcode) == ("Alpha's", "777")
     assert list(StockLevel.objects.values_list("on_hand", flat=True)) == [5]
     assert StockMovement.objects.count() == 1 and Product.objects.count() == 1
+
+
+# --- The import and the API follow the same rules -------------------------------------------
+
+
+def test_import_updates_updated_at_of_changed_products_only(client_a, in_a, wh, django_capture_on_commit_callbacks):
+    changed = make_product(sku="CHANGED-1", name="Old name")
+    same = make_product(sku="SAME-1", name="Same")
+    before = {p.sku: p.updated_at for p in Product.objects.all()}
+
+    job = upload(client_a, django_capture_on_commit_callbacks, "sku,name\nCHANGED-1,New name\nSAME-1,Same\n")
+
+    assert job["status"] == "succeeded" and job["updated_count"] == 2
+    changed.refresh_from_db()
+    same.refresh_from_db()
+    assert changed.name == "New name" and changed.updated_at > before["CHANGED-1"]
+    assert same.updated_at == before["SAME-1"]
+
+
+def test_api_and_import_start_average_cost_at_the_cost_price(client_a, in_a, wh, django_capture_on_commit_callbacks):
+    created = client_a.post("/api/v1/products/", {"sku": "API-1", "name": "By API", "cost_price": "4.5"}, format="json")
+    job = upload(client_a, django_capture_on_commit_callbacks, "sku,name,cost_price\nCSV-1,By import,4.5\n")
+
+    assert created.status_code == 201, created.json()
+    assert job["status"] == "succeeded"
+    assert created.json()["average_cost"] == "4.5000"
+    assert {p.sku: p.average_cost for p in Product.objects.all()} == {"API-1": Decimal("4.5"), "CSV-1": Decimal("4.5")}
+
+
+def test_counting_stock_of_a_new_api_product_values_it_at_the_cost_price(client_a, in_a, wh):
+    product = client_a.post("/api/v1/products/", {"sku": "API-1", "name": "By API", "cost_price": "3"}, format="json")
+
+    counted = client_a.post(
+        "/api/v1/stock/adjust/",
+        {"product": product.json()["id"], "warehouse": str(wh.id), "counted_quantity": "10", "reason": "count"},
+        format="json",
+    )
+
+    assert counted.status_code == 201, counted.json()
+    assert StockMovement.objects.get().unit_cost == Decimal("3")
+    valuation = client_a.get("/api/v1/inventory/valuation/").json()
+    assert valuation["total_value"] == "30.00"
+
+
+# --- Malformed files --------------------------------------------------------------------------------
+
+
+def test_unterminated_quote_names_the_line_where_the_cell_starts(
+    client_a, in_a, wh, django_capture_on_commit_callbacks
+):
+    content = 'sku,name\nA-1,Fine\nA-2,"Never closed\nA-3,Lost\nA-4,Lost too\n'
+
+    job = upload(client_a, django_capture_on_commit_callbacks, content)
+
+    assert job["status"] == "failed"
+    assert job["message"].startswith('Line 3: a quoted cell is never closed (a closing " is missing)')
+    assert Product.objects.count() == 0
+
+
+def test_stray_quote_after_a_quoted_cell_names_its_line(client_a, in_a, wh, django_capture_on_commit_callbacks):
+    job = upload(client_a, django_capture_on_commit_callbacks, 'sku,name\nA-1,"Bolt"s\n')
+
+    assert job["status"] == "failed" and job["message"].startswith("The CSV is malformed on line 2:")
+    assert Product.objects.count() == 0
