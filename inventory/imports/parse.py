@@ -85,9 +85,8 @@ class Layout:
     width: int
     # (column, index, converter or None for text); the last of duplicate headers wins.
     columns: list[tuple[str, int, Callable[[str], Any] | None]]
-    # (index, warehouse code) of each stock:<CODE> column.
-    stock: list[tuple[int, str]]
-    stock_names: dict[int, str]  # index -> the header as written, for errors
+    # (index, warehouse code, the header as written) of each stock:<CODE> column.
+    stock_cells: list[tuple[int, str, str]]
     stock_headers: dict[str, str]  # warehouse code -> the header as written, for errors
     # The stock-levels layout: (index of warehouse, index of on_hand, the known warehouse codes).
     level: tuple[int, int, frozenset[str]] | None = None
@@ -215,8 +214,7 @@ def header(reader: Any, warehouses: dict[str, Warehouse]) -> Layout:
     return Layout(
         width=len(names),
         columns=[(column, index, CONVERTERS.get(column)) for column, index in columns.items()],
-        stock=list(stock.values()),
-        stock_names={index: name for name, (index, _) in stock.items()},
+        stock_cells=[(index, code, name) for name, (index, code) in stock.items()],
         stock_headers={code: name for name, (_, code) in stock.items()},
         level=(level["warehouse"], level["on_hand"], frozenset(warehouses)) if level else None,
     )
@@ -230,9 +228,11 @@ def parse_row(line: int, raw: list[str], layout: Layout, errors: list[RowError])
     if size > layout.width:
         errors.append(RowError(line, "", "The row has more fields than the header."))
     for column, index, convert in layout.columns:
-        value = restore(raw[index].strip()) if index < size else ""
+        value = raw[index].strip() if index < size else ""
         if not value:
             continue
+        if value[0] == "'":
+            value = restore(value)
         if "\x00" in value:
             errors.append(RowError(line, column, "Contains a NUL character."))
             continue
@@ -251,14 +251,15 @@ def parse_row(line: int, raw: list[str], layout: Layout, errors: list[RowError])
         errors.append(RowError(line, "sku", "The SKU is required."))
     stock: dict[str, Decimal] = {}
     whole = values.get("unit") in WHOLE_UNITS
-    cells = [(index, code, layout.stock_names[index]) for index, code in layout.stock]
+    cells = layout.stock_cells
     if layout.level is not None:
         code = _level_warehouse(line, raw, layout.level, errors)
-        if code is not None:
-            cells.append((layout.level[1], code, "on_hand"))
+        cells = [(layout.level[1], code, "on_hand")] if code is not None else []
     for index, code, column in cells:
-        value = restore(raw[index].strip()) if index < size else ""
+        value = raw[index].strip() if index < size else ""
         if value:
+            if value[0] == "'":
+                value = restore(value)
             try:
                 quantity = decimal(value)
             except CellError as exc:
