@@ -96,6 +96,13 @@ class Layout:
         return self.stock_headers.get(code, "on_hand")
 
 
+class ParsedBatch(list[tuple[Row, list[RowError]]]):
+    """Parsed rows, each with its own errors, and ``lines``: the records of the file they
+    came from (more than the rows when stock-levels rows of one SKU were merged)."""
+
+    lines = 0
+
+
 def open_rows(job: ImportJob) -> tuple[IO[bytes], Any]:
     raw = default_storage.open(job.storage_key, "rb")
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
@@ -201,7 +208,8 @@ def header(reader: Any, warehouses: dict[str, Warehouse]) -> Layout:
             unknown.append(key)
     if unknown:
         raise ImportFileError(
-            f"Unknown columns: {', '.join(unknown)}. Known: {', '.join(PRODUCT_COLUMNS)}, stock:<WAREHOUSE CODE>."
+            f"Unknown columns: {', '.join(unknown)}. Known: {', '.join(PRODUCT_COLUMNS)}, "
+            "stock:<WAREHOUSE CODE> (or warehouse and on_hand, one row per product and warehouse)."
         )
     if "sku" not in columns:
         raise ImportFileError("The column 'sku' is required.")
@@ -294,7 +302,7 @@ def _merge(group: tuple[Row, list[RowError]], row: Row, errors: list[RowError]) 
     group_errors.extend(errors)
     if more_stock.keys() & stock.keys():
         group_errors.append(RowError(line, "warehouse", "This warehouse appears earlier for this SKU."))
-    values.update(more_values)
+    values.update((name, value) for name, value in more_values.items() if name != "sku")  # the first spelling
     stock.update(more_stock)
 
 
@@ -313,9 +321,9 @@ def _same_sku(first: Row, second: Row) -> bool:
     return sku is not None and sku.lower() == (second[1].get("sku") or "").lower()
 
 
-def batches(reader: Any, layout: Layout) -> Iterator[list[tuple[Row, list[RowError]]]]:
+def batches(reader: Any, layout: Layout) -> Iterator[ParsedBatch]:
     """The file's rows, parsed, ``BATCH`` at a time, each with its own errors."""
-    batch: list[tuple[Row, list[RowError]]] = []
+    batch = ParsedBatch()
     size = BATCH
     group = layout.level is not None  # consecutive rows of one SKU make one row
     ended = reader.line_num  # the line the last record ended on
@@ -328,11 +336,13 @@ def batches(reader: Any, layout: Layout) -> Iterator[list[tuple[Row, list[RowErr
             row = parse_row(reader.line_num, raw, layout, errors)
             if group and batch and _same_sku(batch[-1][0], row):
                 _merge(batch[-1], row, errors)
+                batch.lines += 1
                 continue
             if len(batch) >= size:  # a full batch goes once the next row is not of its last SKU
                 yield batch
-                batch = []
+                batch = ParsedBatch()
             batch.append((row, errors))
+            batch.lines += 1
     except UnicodeDecodeError as exc:
         raise ImportFileError(f"The file is not UTF-8 text (near line {reader.line_num + 1}).") from exc
     except csv.Error as exc:

@@ -66,7 +66,7 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
     invalid: set[int] = set()
     error_count = total = 0
     user = User.objects.filter(pk=job.created_by_id).first() if job.created_by_id else None
-    cache: dict[tuple[str, ...], Category] = {}  # by the lowercase names of the path
+    cache: dict[tuple[str, ...], Category] = {}  # by the names of the path (lowercase, and as written)
     created: list[Category] = []  # categories this job made (removed again if it fails)
     committed = False
     try:
@@ -80,7 +80,7 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
                 valid = False
                 try:
                     for batch in parse.batches(reader, layout):
-                        total += len(batch)
+                        total += batch.lines
                         found: dict[str, Product] = {}
                         batch_errors = validate.validate_batch(batch, layout, seen, seen_barcodes, invalid, found)
                         error_count += len(batch_errors)

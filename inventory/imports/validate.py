@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models.functions import Lower
 
-from inventory.imports.parse import Layout, Row, RowError
+from inventory.imports.parse import Layout, ParsedBatch, RowError
 from inventory.models import WHOLE_UNITS, Product, Unit
 
 
@@ -15,7 +15,7 @@ def _skus_filter(skus: list[str]) -> Any:
 
 
 def validate_batch(
-    batch: list[tuple[Row, list[RowError]]],
+    batch: ParsedBatch,
     layout: Layout,
     seen: set[str],
     seen_barcodes: set[str],

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.errors import ValidationFailed
 from core.sql import insert_columns
-from inventory.imports.parse import PRODUCT_COLUMNS, Row, RowError
+from inventory.imports.parse import PRODUCT_COLUMNS, ParsedBatch, Row
 from inventory.models import (
     Category,
     ImportJob,
@@ -49,8 +49,9 @@ class Batch:
 def resolve_categories(
     paths: set[tuple[str, ...]], cache: dict[tuple[str, ...], Category], created: list[Category]
 ) -> None:
-    """Resolves category paths (names from the top, as written) into ``cache`` (keyed by
-    the lowercase names), creating what is missing with the names as written. Each
+    """Resolves category paths (names from the top, as written) into ``cache``, creating
+    what is missing with the names as written. Names match case-insensitively, so the cache
+    holds each path under its lowercase names and under the spelling of the file. Each
     category made is committed at once (the writers' connections must see it) and
     appended to ``created``, so that a job that fails can remove it again."""
     for names in sorted(paths):
@@ -60,6 +61,8 @@ def resolve_categories(
             if key not in cache:
                 cache[key] = _category_get_or_create(names[depth - 1], parent, created)
             parent = cache[key]
+        if parent is not None:
+            cache[names] = parent
 
 
 def _category_get_or_create(name: str, parent: Category | None, created: list[Category]) -> Category:
@@ -97,7 +100,7 @@ def categories_remove(created: list[Category]) -> None:
 
 
 def prepare_batch(
-    batch: list[tuple[Row, list[RowError]]],
+    batch: ParsedBatch,
     invalid: set[int],
     cache: dict[tuple[str, ...], Category],
     created: list[Category],
@@ -107,14 +110,13 @@ def prepare_batch(
     resolves (and creates) categories, and splits new from existing products (``found``
     by validation)."""
     rows = [row for row, _ in batch if row[0] not in invalid]
-    paths = {names for _, values, _ in rows if (names := values.get("category"))}
-    missing = {names for names in paths if tuple(name.lower() for name in names) not in cache}
+    missing = {names for _, values, _ in rows if (names := values.get("category")) and names not in cache}
     if missing:
         resolve_categories(missing, cache, created)
     for _, values, _ in rows:
         if "category" in values:
             names = values["category"]
-            values["category"] = cache[tuple(name.lower() for name in names)] if names else None
+            values["category"] = cache[names] if names else None
     new: list[Row] = []
     existing: list[tuple[Row, Product]] = []
     for row in rows:
@@ -123,7 +125,7 @@ def prepare_batch(
             new.append(row)
         else:
             existing.append((row, product))
-    return Batch(batch[0][0][0], len(batch), new, existing)
+    return Batch(batch[0][0][0], batch.lines, new, existing)
 
 
 def insert_new_products(rows: list[Row], job: ImportJob, warehouses: dict[str, Warehouse]) -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from inventory.imports import parse
 from inventory.models import Category, Product, StockLevel, StockMovement, Unit
 from inventory.services.catalog import category_create
 from inventory.services.integrity import stock_discrepancies
@@ -198,3 +199,20 @@ def test_stock_levels_export_timestamps_are_iso_8601(client_a, in_a, wh, django_
     row = next(csv.DictReader(io.StringIO(levels)))
     assert datetime.fromisoformat(row["updated_at"]) == StockLevel.objects.get().updated_at
     assert "T" in row["updated_at"]
+
+
+def test_stock_levels_rows_of_one_sku_stay_together_across_batches(
+    client_a, in_a, wh, wh2, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(parse, "BATCH", 1)
+    content = "sku,name,warehouse,on_hand\nNEW-1,New,MAIN,1\nnew-1,New,EAST,2\nNEW-2,Two,MAIN,3\n"
+
+    job = upload(client_a, django_capture_on_commit_callbacks, content)
+
+    assert job["status"] == "succeeded", job
+    assert (job["created_count"], job["total_rows"], job["processed_rows"]) == (2, 3, 3)
+    assert sorted((lv.product.sku, lv.warehouse.code, lv.on_hand) for lv in StockLevel.objects.all()) == [
+        ("NEW-1", "EAST", 2),
+        ("NEW-1", "MAIN", 1),
+        ("NEW-2", "MAIN", 3),
+    ]
