@@ -103,7 +103,7 @@ def instrument() -> None:
     for module, names in (
         (parse, ["parse_row"]),
         (validate, ["validate_batch"]),
-        (write, ["prepare_batch", "categories", "insert_new_products", "update_existing_products"]),
+        (write, ["prepare_batch", "resolve_categories", "insert_new_products", "update_existing_products"]),
         (sql, ["insert_columns"]),
         (stock, ["apply_changes", "_lock_levels", "_select_levels"]),
     ):
