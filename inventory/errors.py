@@ -8,6 +8,9 @@ from typing import Any
 
 from core.errors import Conflict, DomainError
 
+# Field codes of 400 validation errors.
+CATEGORY_TOO_DEEP = "category_too_deep"
+
 
 def _fmt(quantity: Decimal) -> str:
     """Quantities in error details look like quantities in responses: 4 decimals."""

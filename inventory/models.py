@@ -37,13 +37,19 @@ class Unit(models.TextChoices):
 
 WHOLE_UNITS = frozenset({Unit.PIECE, Unit.BOX, Unit.PACK, Unit.PAIR})
 
+# Category trees: at most this many levels (a top-level category and nine below it), and
+# names of at most this many characters. Enforced by inventory.services.catalog for the API
+# and by the CSV import (docs/inventory.md).
+CATEGORY_MAX_LEVELS = 10
+CATEGORY_NAME_MAX_LENGTH = 120
+
 
 class Category(TenantScopedModel):
     """A tree. ``path`` is the materialized path of ids from the root
     (``<root-id>/<child-id>/``), so a subtree is one ``path LIKE 'prefix%'`` query."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=CATEGORY_NAME_MAX_LENGTH)
     description = models.TextField(blank=True)
     parent = TenantForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     path = models.TextField(editable=False)

@@ -6,8 +6,10 @@ import logging
 
 from celery import shared_task
 
+from inventory.imports.services import import_job_run
 from inventory.models import ExportJob, ImportJob, JobStatus
-from inventory.services import alerts, jobs
+from inventory.services import alerts
+from inventory.services.exports import export_job_run
 from tenants.models import Tenant, TenantStatus
 from tenants.tasking import TenantTask
 
@@ -20,7 +22,7 @@ def run_import(*, tenant_id: str, job_id: str) -> None:
     if job is None:  # already run (a redelivered message) or deleted
         return
     try:
-        jobs.run_import_job(job=job)
+        import_job_run(job=job)
     except Exception:
         logger.exception("import job %s crashed", job_id)
         ImportJob.objects.filter(pk=job_id).update(
@@ -33,7 +35,7 @@ def run_import(*, tenant_id: str, job_id: str) -> None:
 def run_export(*, tenant_id: str, job_id: str) -> None:
     job = ExportJob.objects.filter(pk=job_id, status=JobStatus.PENDING).first()
     if job is not None:
-        jobs.run_export_job(job=job)
+        export_job_run(job=job)
 
 
 @shared_task(base=TenantTask)

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from core.api.pagination import NewestFirstCursorPagination
 from inventory import selectors
 from inventory.api import serializers as s
+from inventory.imports.services import import_job_create
 from inventory.models import (
     Category,
     Customer,
@@ -37,11 +38,14 @@ from inventory.models import (
     Unit,
     Warehouse,
 )
-from inventory.services import catalog, jobs, stock
+from inventory.services import catalog, stock
+from inventory.services.exports import export_file_open, export_job_create
+from inventory.tasks import run_export, run_import
 from tenants.api.base import TenantViewSet
 from tenants.context import get_current_tenant
 from tenants.models import Role
 from tenants.permissions import request_membership
+from tenants.tasking import enqueue_on_commit
 
 # --- Categories -------------------------------------------------------------------------
 
@@ -560,11 +564,12 @@ class ImportJobViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     def create(self, request: Request) -> Response:
         data = s.ImportInput(data=request.data)
         data.is_valid(raise_exception=True)
-        job = jobs.import_job_create(
+        job = import_job_create(
             upload=data.validated_data["file"],
             skip_invalid_rows=data.validated_data["skip_invalid_rows"],
             user=request_membership(request).user,
         )
+        enqueue_on_commit(run_import, job_id=str(job.id))
         return Response(s.ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -602,7 +607,8 @@ class ExportJobViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     def create(self, request: Request) -> Response:
         data = s.ExportInput(data=request.data)
         data.is_valid(raise_exception=True)
-        job = jobs.export_job_create(**data.validated_data, user=request_membership(request).user)
+        job = export_job_create(**data.validated_data, user=request_membership(request).user)
+        enqueue_on_commit(run_export, job_id=str(job.id))
         return Response(s.ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -611,5 +617,5 @@ class ExportJobViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     )
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: Any = None) -> FileResponse:
-        job = self.get_object()
-        return jobs.export_file_response(job=job)
+        export = export_file_open(job=self.get_object())
+        return FileResponse(export.file, as_attachment=True, filename=export.name, content_type="text/csv")

@@ -7,12 +7,14 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import ProtectedError, Value
+from django.db.models import Max, ProtectedError, Value
 from django.db.models.functions import Concat, Lower, Substr
 from django.utils import timezone
 
 from core.errors import Conflict, ValidationFailed
+from inventory.errors import CATEGORY_TOO_DEEP
 from inventory.models import (
+    CATEGORY_MAX_LEVELS,
     Category,
     Customer,
     Product,
@@ -53,6 +55,13 @@ def _path_of(category: Category, parent: Category | None) -> tuple[str, int]:
 
 
 SIBLING_TAKEN = "A sibling category already has this name."
+TOO_DEEP = f"Categories nest at most {CATEGORY_MAX_LEVELS} levels deep."
+
+
+def _check_depth(deepest: int) -> None:
+    """``deepest``: the depth (0 for a top-level category) the lowest category would have."""
+    if deepest >= CATEGORY_MAX_LEVELS:
+        raise ValidationFailed.for_field("parent", CATEGORY_TOO_DEEP, TOO_DEEP)
 
 
 def _check_sibling_name(category: Category) -> None:
@@ -68,6 +77,7 @@ def category_create(*, name: str, parent: Category | None = None, description: s
         parent = Category.objects.select_for_update().get(pk=parent.pk)
     category = Category(name=name, parent=parent, description=description)
     category.path, category.depth = _path_of(category, parent)
+    _check_depth(category.depth)
     _check_sibling_name(category)
     return _save_unique(category, field="name", message=SIBLING_TAKEN)
 
@@ -93,6 +103,9 @@ def category_update(*, category: Category, data: dict[str, Any]) -> Category:
         category.parent = parent
         category.path, new_depth = _path_of(category, parent)
         depth_shift = new_depth - category.depth
+        if depth_shift > 0:  # the subtree's lowest category moves down as much
+            lowest = Category.objects.filter(path__startswith=old_path).aggregate(lowest=Max("depth"))["lowest"]
+            _check_depth(lowest + depth_shift)
         category.depth = new_depth
         fields += ["parent", "path", "depth"]
         if old_path != category.path:
@@ -134,7 +147,10 @@ def _check_product_unique(product: Product) -> None:
 
 
 def product_create(**data: Any) -> Product:
+    """A new product's average cost is its cost price (the import does the same): stock
+    counted in before any receipt is valued at it, and the first receipt replaces it."""
     product = Product(**data)
+    product.average_cost = product.cost_price
     _check_product_unique(product)
     return _save_unique(product, field="sku", message=SKU_TAKEN)
 

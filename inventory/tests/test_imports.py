@@ -1,29 +1,21 @@
-"""CSV import and export through the API and Celery (eager in tests, on commit)."""
+"""CSV import through the API and Celery (eager in tests, on commit)."""
 
 from decimal import Decimal
 
 import pytest
-from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from inventory.models import Category, ImportJob, LowStockAlert, Product, StockLevel, StockMovement, Unit
-from inventory.services import alerts, jobs
+from inventory.imports import parse, validate, writers
+from inventory.models import Category, ImportJob, Product, StockLevel, StockMovement, Unit
 from inventory.services.integrity import stock_discrepancies
+from inventory.tests.csvjobs import upload
 from inventory.tests.factories import make_product, make_warehouse, receive
 from tenants.context import tenant_context
 from tenants.models import Role
 from tenants.tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
-
-
-def _upload(client, capture, content, name="products.csv", **fields):
-    data = {"file": SimpleUploadedFile(name, content.encode() if isinstance(content, str) else content), **fields}
-    with capture(execute=True):
-        response = client.post("/api/v1/imports/", data, format="multipart")
-    assert response.status_code == 202, response.content
-    return client.get(f"/api/v1/imports/{response.json()['id']}/").json()
 
 
 GOOD = (
@@ -37,7 +29,7 @@ GOOD = (
 def test_import_creates_products_categories_and_opening_stock(
     client_a, in_a, wh, wh2, django_capture_on_commit_callbacks
 ):
-    job = _upload(client_a, django_capture_on_commit_callbacks, GOOD)
+    job = upload(client_a, django_capture_on_commit_callbacks, GOOD)
 
     assert job["status"] == "succeeded", job
     assert (job["total_rows"], job["processed_rows"], job["created_count"], job["error_count"]) == (3, 3, 3, 0)
@@ -54,10 +46,10 @@ def test_import_creates_products_categories_and_opening_stock(
 def test_reimport_updates_by_sku_and_opening_stock_is_a_count(
     client_a, in_a, wh, wh2, django_capture_on_commit_callbacks
 ):
-    _upload(client_a, django_capture_on_commit_callbacks, GOOD)
+    upload(client_a, django_capture_on_commit_callbacks, GOOD)
     movements = StockMovement.objects.count()
 
-    job = _upload(client_a, django_capture_on_commit_callbacks, "sku,selling_price,stock:main\nbolt-1,0.35,500\n")
+    job = upload(client_a, django_capture_on_commit_callbacks, "sku,selling_price,stock:main\nbolt-1,0.35,500\n")
 
     assert job["status"] == "succeeded" and (job["created_count"], job["updated_count"]) == (0, 1)
     bolt = Product.objects.get(sku="BOLT-1")
@@ -76,7 +68,7 @@ def test_invalid_rows_are_reported_and_nothing_is_imported(client_a, in_a, wh, d
         "OK-1,Twice,pcs,1,\n"  # duplicate SKU in the file
     )
 
-    job = _upload(client_a, django_capture_on_commit_callbacks, content)
+    job = upload(client_a, django_capture_on_commit_callbacks, content)
 
     assert job["status"] == "failed" and "nothing was imported" in job["message"]
     assert {(e["row"], e["column"]) for e in job["errors"]} == {
@@ -92,7 +84,7 @@ def test_invalid_rows_are_reported_and_nothing_is_imported(client_a, in_a, wh, d
 def test_skip_invalid_rows_imports_the_rest(client_a, in_a, wh, django_capture_on_commit_callbacks):
     content = "sku,name,cost_price\nOK-1,Fine,1\nBAD,Bad,abc\nOK-2,Also fine,2\n"
 
-    job = _upload(client_a, django_capture_on_commit_callbacks, content, skip_invalid_rows="true")
+    job = upload(client_a, django_capture_on_commit_callbacks, content, skip_invalid_rows="true")
 
     assert job["status"] == "succeeded" and job["created_count"] == 2 and job["error_count"] == 1
     assert job["errors"] == [{"row": 3, "column": "cost_price", "message": "Not a number."}]
@@ -110,7 +102,7 @@ def test_skip_invalid_rows_imports_the_rest(client_a, in_a, wh, django_capture_o
     ],
 )
 def test_unreadable_files_fail_with_a_message(client_a, in_a, wh, django_capture_on_commit_callbacks, content, message):
-    job = _upload(client_a, django_capture_on_commit_callbacks, content)
+    job = upload(client_a, django_capture_on_commit_callbacks, content)
     assert job["status"] == "failed" and message in job["message"]
 
 
@@ -125,7 +117,7 @@ def test_too_large_upload_is_refused(client_a, in_a):
 def test_import_in_several_batches_reports_progress(client_a, in_a, wh, django_capture_on_commit_callbacks):
     rows = "".join(f"SKU-{n:05d},Product {n},1.5,{n % 7}\n" for n in range(2500))
 
-    job = _upload(client_a, django_capture_on_commit_callbacks, "sku,name,cost_price,stock:MAIN\n" + rows)
+    job = upload(client_a, django_capture_on_commit_callbacks, "sku,name,cost_price,stock:MAIN\n" + rows)
 
     assert job["status"] == "succeeded"
     assert (job["total_rows"], job["processed_rows"], job["created_count"]) == (2500, 2500, 2500)
@@ -157,7 +149,7 @@ def test_mixed_file_creates_new_products_and_adjusts_existing_ones(
         "NEW-2,New two,kg,1.5,2.25,\n"
     )
 
-    job = _upload(client_a, django_capture_on_commit_callbacks, content)
+    job = upload(client_a, django_capture_on_commit_callbacks, content)
 
     assert job["status"] == "succeeded", job
     assert (job["created_count"], job["updated_count"], job["processed_rows"]) == (2, 1, 3)
@@ -190,11 +182,11 @@ def test_mixed_file_creates_new_products_and_adjusts_existing_ones(
 
 
 def test_rerunning_the_same_file_writes_no_movements(client_a, in_a, wh, wh2, django_capture_on_commit_callbacks):
-    first = _upload(client_a, django_capture_on_commit_callbacks, GOOD)
+    first = upload(client_a, django_capture_on_commit_callbacks, GOOD)
     movements = StockMovement.objects.count()
     levels = _levels()
 
-    again = _upload(client_a, django_capture_on_commit_callbacks, GOOD)
+    again = upload(client_a, django_capture_on_commit_callbacks, GOOD)
 
     assert first["status"] == again["status"] == "succeeded"
     assert (again["created_count"], again["updated_count"]) == (0, 3)
@@ -206,20 +198,20 @@ def test_rerunning_the_same_file_writes_no_movements(client_a, in_a, wh, wh2, dj
 def test_file_of_several_batches_reports_progress_and_keeps_the_ledger(
     client_a, in_a, wh, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(jobs, "BATCH", 3)
+    monkeypatch.setattr(parse, "BATCH", 3)
     existing = make_product(sku="P-04", name="Existing")
     receive(existing, wh, 50)
     seen_progress: list[int] = []
-    write = jobs._Writers._write
+    write = writers.Writers._write
 
     def spy(self, batch, written):
         write(self, batch, written)
         seen_progress.append(ImportJob.objects.get(pk=self.job.pk).processed_rows)
 
-    monkeypatch.setattr(jobs._Writers, "_write", spy)
+    monkeypatch.setattr(writers.Writers, "_write", spy)
     rows = "".join(f"P-{n:02d},Product {n},{n}\n" for n in range(10))
 
-    job = _upload(client_a, django_capture_on_commit_callbacks, "sku,name,stock:MAIN\n" + rows)
+    job = upload(client_a, django_capture_on_commit_callbacks, "sku,name,stock:MAIN\n" + rows)
 
     assert job["status"] == "succeeded", job
     # the job's thread records each batch's progress before it hands over the next one
@@ -233,10 +225,10 @@ def test_file_of_several_batches_reports_progress_and_keeps_the_ledger(
 def test_skip_invalid_rows_across_batches_reports_row_and_column(
     client_a, in_a, wh, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(jobs, "BATCH", 2)
+    monkeypatch.setattr(parse, "BATCH", 2)
     content = "sku,name,stock:MAIN\nA,a,1\nB,b,x\nC,c,3\nA,again,4\nD,,5\nE,e,1.5\nF,f,6\n"
 
-    job = _upload(client_a, django_capture_on_commit_callbacks, content, skip_invalid_rows="true")
+    job = upload(client_a, django_capture_on_commit_callbacks, content, skip_invalid_rows="true")
 
     assert job["status"] == "succeeded", job
     assert [(e["row"], e["column"]) for e in job["errors"]] == [
@@ -256,7 +248,7 @@ def test_whole_unit_products_take_whole_counts(client_a, in_a, wh, django_captur
     make_product(sku="WIRE-1", name="Wire", unit=Unit.METRE)
     content = "sku,name,unit,stock:MAIN\nBOX-1,,,2.5\nWIRE-1,,,2.5\nNEW-1,New,pack,0.5\nNEW-2,New,l,0.5\n"
 
-    job = _upload(client_a, django_capture_on_commit_callbacks, content)
+    job = upload(client_a, django_capture_on_commit_callbacks, content)
 
     assert job["status"] == "failed"
     assert [(e["row"], e["column"], e["message"]) for e in job["errors"]] == [
@@ -270,7 +262,7 @@ def test_barcodes_stay_unique_per_tenant(client_a, in_a, wh, django_capture_on_c
     make_product(sku="HAS-CODE", name="Has code", barcode="123")
     content = "sku,name,barcode\nNEW-1,New,123\nNEW-2,New,456\nNEW-3,New,456\nhas-code,,123\n"
 
-    job = _upload(client_a, django_capture_on_commit_callbacks, content)
+    job = upload(client_a, django_capture_on_commit_callbacks, content)
 
     assert [(e["row"], e["column"]) for e in job["errors"]] == [(2, "barcode"), (4, "barcode")]
     assert job["status"] == "failed" and Product.objects.count() == 1
@@ -279,19 +271,19 @@ def test_barcodes_stay_unique_per_tenant(client_a, in_a, wh, django_capture_on_c
 def test_a_batch_that_fails_to_write_fails_the_job_and_imports_nothing(
     client_a, in_a, wh, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr(jobs, "BATCH", 2)
-    validate = jobs._validate_batch
+    monkeypatch.setattr(parse, "BATCH", 2)
+    validate_batch = validate.validate_batch
 
     def validate_then_conflict(batch, *args):
-        errors = validate(batch, *args)
+        errors = validate_batch(batch, *args)
         if batch[0][0][0] == 4:  # after validating lines 4-5: someone else takes barcode 555
             make_product(sku="OTHER", name="Other", barcode="555")
         return errors
 
-    monkeypatch.setattr(jobs, "_validate_batch", validate_then_conflict)
+    monkeypatch.setattr(validate, "validate_batch", validate_then_conflict)
     content = "sku,name,barcode,stock:MAIN\nA,a,,1\nB,b,,2\nC,c,555,3\nD,d,,4\n"
 
-    job = _upload(client_a, django_capture_on_commit_callbacks, content)
+    job = upload(client_a, django_capture_on_commit_callbacks, content)
 
     assert job["status"] == "failed"
     assert job["message"].startswith("Rows from line 4 could not be written (IntegrityError); nothing was imported.")
@@ -309,9 +301,7 @@ def test_an_import_in_tenant_b_never_touches_tenant_a(
     receive(mine, wh, 5)
     with tenant_context(owner_b.tenant):
         make_warehouse("MAIN")
-        job = _upload(
-            client_b, django_capture_on_commit_callbacks, "sku,name,barcode,stock:MAIN\nsame-1,Beta's,777,9\n"
-        )
+        job = upload(client_b, django_capture_on_commit_callbacks, "sku,name,barcode,stock:MAIN\nsame-1,Beta's,777,9\n")
         assert job["status"] == "succeeded" and job["created_count"] == 1, job
         assert [(p.sku, p.name) for p in Product.objects.all()] == [("same-1", "Beta's")]
         assert StockLevel.objects.get().on_hand == 9
@@ -323,93 +313,65 @@ def test_an_import_in_tenant_b_never_touches_tenant_a(
     assert StockMovement.objects.count() == 1 and Product.objects.count() == 1
 
 
-# --- Export ---------------------------------------------------------------------------------------
+# --- The import and the API follow the same rules -------------------------------------------
 
 
-def _export(client, capture, body):
-    with capture(execute=True):
-        response = client.post("/api/v1/exports/", body)
-    assert response.status_code == 202, response.content
-    job = client.get(f"/api/v1/exports/{response.json()['id']}/").json()
-    assert job["status"] == "succeeded", job
-    download = client.get(job["download_url"])
-    assert download.status_code == 200 and download["Content-Type"] == "text/csv"
-    return job, b"".join(download.streaming_content).decode()
+def test_import_updates_updated_at_of_changed_products_only(client_a, in_a, wh, django_capture_on_commit_callbacks):
+    changed = make_product(sku="CHANGED-1", name="Old name")
+    same = make_product(sku="SAME-1", name="Same")
+    before = {p.sku: p.updated_at for p in Product.objects.all()}
+
+    job = upload(client_a, django_capture_on_commit_callbacks, "sku,name\nCHANGED-1,New name\nSAME-1,Same\n")
+
+    assert job["status"] == "succeeded" and job["updated_count"] == 2
+    changed.refresh_from_db()
+    same.refresh_from_db()
+    assert changed.name == "New name" and changed.updated_at > before["CHANGED-1"]
+    assert same.updated_at == before["SAME-1"]
 
 
-def test_export_products_and_filtered_movements(client_a, in_a, wh, wh2, django_capture_on_commit_callbacks):
-    bolt = make_product(sku="BOLT-1", name="Bolt")
-    receive(bolt, wh, 5)
-    receive(bolt, wh2, 3)
+def test_api_and_import_start_average_cost_at_the_cost_price(client_a, in_a, wh, django_capture_on_commit_callbacks):
+    created = client_a.post("/api/v1/products/", {"sku": "API-1", "name": "By API", "cost_price": "4.5"}, format="json")
+    job = upload(client_a, django_capture_on_commit_callbacks, "sku,name,cost_price\nCSV-1,By import,4.5\n")
 
-    _, products = _export(client_a, django_capture_on_commit_callbacks, {"kind": "products"})
-    job, movements = _export(
-        client_a, django_capture_on_commit_callbacks, {"kind": "movements", "warehouse": str(wh2.id)}
+    assert created.status_code == 201, created.json()
+    assert job["status"] == "succeeded"
+    assert created.json()["average_cost"] == "4.5000"
+    assert {p.sku: p.average_cost for p in Product.objects.all()} == {"API-1": Decimal("4.5"), "CSV-1": Decimal("4.5")}
+
+
+def test_counting_stock_of_a_new_api_product_values_it_at_the_cost_price(client_a, in_a, wh):
+    product = client_a.post("/api/v1/products/", {"sku": "API-1", "name": "By API", "cost_price": "3"}, format="json")
+
+    counted = client_a.post(
+        "/api/v1/stock/adjust/",
+        {"product": product.json()["id"], "warehouse": str(wh.id), "counted_quantity": "10", "reason": "count"},
+        format="json",
     )
 
-    assert products.splitlines()[0].startswith("sku,name,description,category")
-    assert "BOLT-1,Bolt" in products
-    assert job["row_count"] == 1 and ",EAST,3.0000," in movements
+    assert counted.status_code == 201, counted.json()
+    assert StockMovement.objects.get().unit_cost == Decimal("3")
+    valuation = client_a.get("/api/v1/inventory/valuation/").json()
+    assert valuation["total_value"] == "30.00"
 
 
-def test_export_round_trips_through_import(client_a, in_a, wh, django_capture_on_commit_callbacks):
-    make_product(sku="RT-1", name="Round trip", cost_price=Decimal("3"))
-    _, products = _export(client_a, django_capture_on_commit_callbacks, {"kind": "products"})
-
-    job = _upload(client_a, django_capture_on_commit_callbacks, products)
-
-    assert job["status"] == "succeeded", job
-    assert (job["created_count"], job["updated_count"]) == (0, 1)
+# --- Malformed files --------------------------------------------------------------------------------
 
 
-def test_export_with_another_tenants_product_is_refused(client_a, client_b, owner_b, in_a):
-    from tenants.context import tenant_context
+def test_unterminated_quote_names_the_line_where_the_cell_starts(
+    client_a, in_a, wh, django_capture_on_commit_callbacks
+):
+    content = 'sku,name\nA-1,Fine\nA-2,"Never closed\nA-3,Lost\nA-4,Lost too\n'
 
-    with tenant_context(owner_b.tenant):
-        theirs = make_product(sku="THEIRS")
-    response = client_a.post("/api/v1/exports/", {"kind": "products", "product": str(theirs.id)})
-    assert response.status_code == 400
+    job = upload(client_a, django_capture_on_commit_callbacks, content)
 
-
-# --- Low stock ---------------------------------------------------------------------------------------
-
-
-def test_low_stock_scan_opens_one_alert_per_level_and_closes_on_restock(in_a, wh):
-    product = make_product(sku="LOW", reorder_point=Decimal("10"))
-    receive(product, wh, 3)
-
-    assert alerts.low_stock_scan() == (1, 0)
-    assert alerts.low_stock_scan() == (0, 0)  # still open: no second alert
-    receive(product, wh, 20)
-    assert alerts.low_stock_scan() == (0, 1)
-    assert LowStockAlert.objects.filter(closed_at__isnull=True).count() == 0
+    assert job["status"] == "failed"
+    assert job["message"].startswith('Line 3: a quoted cell is never closed (a closing " is missing)')
+    assert Product.objects.count() == 0
 
 
-def test_daily_digest_goes_to_managers_and_up(owner_a, in_a, wh):
-    manager = make_member(owner_a.tenant, Role.MANAGER)
-    make_member(owner_a.tenant, Role.CLERK)
-    product = make_product(sku="LOW", name="Low thing", reorder_point=Decimal("10"))
-    receive(product, wh, 3)
-    alerts.low_stock_scan()
+def test_stray_quote_after_a_quoted_cell_names_its_line(client_a, in_a, wh, django_capture_on_commit_callbacks):
+    job = upload(client_a, django_capture_on_commit_callbacks, 'sku,name\nA-1,"Bolt"s\n')
 
-    sent = alerts.low_stock_digest()
-
-    assert sent == 2
-    assert sorted(m.to[0] for m in mail.outbox) == sorted([owner_a.user.email, manager.user.email])
-    assert "LOW Low thing in MAIN" in mail.outbox[0].body
-
-
-def test_beat_task_fans_out_to_every_active_tenant(owner_a, owner_b, in_a, wh):
-    from inventory.tasks import low_stock_scan
-    from tenants.context import tenant_context
-
-    receive(make_product(sku="A-LOW", reorder_point=Decimal("5")), wh, 1)
-    with tenant_context(owner_b.tenant):
-        receive(make_product(sku="B-LOW", reorder_point=Decimal("5")), make_warehouse("BW"), 1)
-
-    with tenant_context(None):
-        low_stock_scan.delay()
-
-    assert list(LowStockAlert.objects.values_list("product__sku", flat=True)) == ["A-LOW"]
-    with tenant_context(owner_b.tenant):
-        assert list(LowStockAlert.objects.values_list("product__sku", flat=True)) == ["B-LOW"]
+    assert job["status"] == "failed" and job["message"].startswith("The CSV is malformed on line 2:")
+    assert Product.objects.count() == 0
