@@ -197,9 +197,10 @@ def header(reader: Any, warehouses: dict[str, Warehouse]) -> Layout:
         elif levels and key.lower() in IGNORED_LEVEL_COLUMNS:
             continue
         elif key.lower().startswith(STOCK_PREFIX):
-            code = key[len(STOCK_PREFIX) :].strip().lower()
+            written = key[len(STOCK_PREFIX) :].strip()
+            code = written.lower()
             if code not in warehouses:
-                raise ImportFileError(f"Column {key!r}: there is no warehouse with code {code!r}.")
+                raise ImportFileError(f"Column {key!r}: there is no warehouse with code {written!r}.")
             stock[name] = (index, code)
         elif key.lower() in PRODUCT_COLUMNS:
             columns[key.lower()] = index

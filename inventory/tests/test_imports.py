@@ -375,3 +375,11 @@ def test_stray_quote_after_a_quoted_cell_names_its_line(client_a, in_a, wh, djan
 
     assert job["status"] == "failed" and job["message"].startswith("The CSV is malformed on line 2:")
     assert Product.objects.count() == 0
+
+
+def test_unknown_warehouse_column_is_named_as_written(client_a, in_a, wh, django_capture_on_commit_callbacks):
+    job = upload(client_a, django_capture_on_commit_callbacks, "sku,name,stock:EastSide\nBOLT-1,Bolt,5\n")
+
+    assert job["status"] == "failed"
+    assert "no warehouse with code 'EastSide'" in job["message"], job["message"]
+    assert Product.objects.count() == 0
