@@ -49,6 +49,29 @@ def _isolated_cache() -> Iterator[None]:
     cache.key_prefix = previous
 
 
+# --- A dependency that is down: a closed port, the real network boundary -----------------
+
+CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def redis_down(settings: pytest.FixtureRequest) -> Iterator[None]:
+    """The cache's Redis is unreachable (connection refused) for the test."""
+    from core import cache as counters
+
+    make_redis_unreachable(settings)
+    counters.reset()
+    yield
+    counters.reset()
+
+
+def make_redis_unreachable(settings: object) -> None:
+    """Points the cache at a closed port, keeping this test's key prefix (as a real outage would)."""
+    prefix = cache.key_prefix
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": CLOSED_PORT_REDIS}}  # type: ignore[attr-defined]
+    cache.key_prefix = prefix
+
+
 def truncate_all_tables() -> None:
     """Empties every table through the owner role (TRUNCATE ignores RLS; the runtime role may not)."""
     with connections["owner"].cursor() as cursor:

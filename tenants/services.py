@@ -17,7 +17,6 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -27,6 +26,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core.cache import counter_decr, counter_delete, counter_incr
 from core.errors import (
     AuthenticationError,
     Conflict,
@@ -133,8 +133,16 @@ def tenant_signup(
 
 
 class LoginGuard:
-    """Counts failed logins per account and per IP address in the cache; past the
-    limit, further attempts are refused for LOGIN_LOCKOUT_SECONDS."""
+    """Counts login attempts per account and per IP address; past the limit, further
+    attempts are refused until the first counted attempt is LOGIN_LOCKOUT_SECONDS old.
+
+    The counters are global: their keys are made with no tenant, whatever bearer token
+    the login request carries. Each attempt is counted (one atomic increment) *before*
+    the password is checked, so concurrent wrong passwords cannot get more than the limit
+    checked; a successful login clears the account's counter and gives its attempt back
+    to the IP address. While Redis is unreachable the counting goes on in each process
+    (core.cache), starting from the counts this process last read from Redis: an account
+    it saw locked stays locked, and the limit holds per process (docs/architecture.md)."""
 
     def __init__(self, *, email: str, ip: str | None) -> None:
         digest = hashlib.sha256(email.encode()).hexdigest()[:32]
@@ -143,12 +151,15 @@ class LoginGuard:
             self.keys["ip"] = f"login-failures:ip:{ip}"
         self.limits = {"account": settings.LOGIN_MAX_FAILURES_PER_ACCOUNT, "ip": settings.LOGIN_MAX_FAILURES_PER_IP}
 
-    def check(self) -> None:
-        now = timezone.now().timestamp()
-        for scope, key in self.keys.items():
-            state = cache.get(key)
-            if state and state["count"] >= self.limits[scope]:
-                retry_after = max(1, int(state["until"] - now))
+    def attempt(self) -> None:
+        """Counts this attempt; raises ``login_locked`` when it is past a limit."""
+        with tenant_context(None):  # global keys, never under the caller's tenant
+            counts = {
+                scope: counter_incr(key, timeout=settings.LOGIN_LOCKOUT_SECONDS, mirror=True)
+                for scope, key in self.keys.items()
+            }
+        for scope, (count, retry_after) in counts.items():
+            if count > self.limits[scope]:
                 what = "this account" if scope == "account" else "this network address"
                 raise TooManyAttempts(
                     f"Too many failed login attempts for {what}. Try again in {retry_after // 60 + 1} minutes "
@@ -157,15 +168,16 @@ class LoginGuard:
                     details={"scope": scope, "retry_after": retry_after},
                 )
 
-    def failed(self) -> None:
-        now = timezone.now().timestamp()
-        for key in self.keys.values():
-            state = cache.get(key) or {"count": 0, "until": now + settings.LOGIN_LOCKOUT_SECONDS}
-            state["count"] += 1
-            cache.set(key, state, timeout=max(1, int(state["until"] - now)))
-
     def succeeded(self) -> None:
-        cache.delete(self.keys["account"])
+        with tenant_context(None):
+            counter_delete(self.keys["account"])
+            if "ip" in self.keys:
+                counter_decr(self.keys["ip"])
+
+    def cleared(self) -> None:
+        """After a password reset: the account starts afresh."""
+        with tenant_context(None):
+            counter_delete(self.keys["account"])
 
 
 def _membership_for_login(user: User, tenant_slug: str | None) -> Membership:
@@ -193,10 +205,9 @@ def _membership_for_login(user: User, tenant_slug: str | None) -> Membership:
 def auth_login(*, email: str, password: str, tenant_slug: str | None = None, ip: str | None = None) -> Session:
     email = normalize_email(email)
     guard = LoginGuard(email=email, ip=ip)
-    guard.check()
+    guard.attempt()
     user = authenticate(username=email, password=password)
     if not isinstance(user, User):
-        guard.failed()
         raise AuthenticationError("The email or password is not correct.", code="invalid_credentials")
     guard.succeeded()
     return _session(_membership_for_login(user, tenant_slug))
@@ -285,7 +296,7 @@ def password_reset_confirm(*, token: str, new_password: str) -> None:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     _blacklist_all(user)  # every session of the account ends
-    LoginGuard(email=user.email, ip=None).succeeded()
+    LoginGuard(email=user.email, ip=None).cleared()
 
 
 # --- Tenant settings ----------------------------------------------------------------

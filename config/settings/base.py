@@ -104,6 +104,11 @@ AUTH_USER_MODEL = "tenants.User"
 # --- Cache and Celery -------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHE_KEY_FUNCTION = "tenants.cache.make_key"
+# Redis down (docs/architecture.md, "When a dependency is down"): a cache call gives up after
+# REDIS_TIMEOUT_SECONDS; the counters then stay in each process for CACHE_RETRY_SECONDS.
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=1.0)
+CACHE_RETRY_SECONDS = env.int("CACHE_RETRY_SECONDS", default=10)
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS}
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -111,6 +116,7 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "stockroom",
             "KEY_FUNCTION": CACHE_KEY_FUNCTION,
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
@@ -205,7 +211,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "core.api.throttling.AnonRateThrottle",
         "core.api.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "core.api.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),
