@@ -317,24 +317,26 @@ def tenant_update(*, name: str | None = None, currency: str | None = None) -> Te
 # --- Members ------------------------------------------------------------------------
 
 
-def _member(membership_id: Any) -> Membership:
+def _lock_member(membership_id: Any) -> tuple[Membership, list[Membership]]:
+    """Locks the tenant's owner memberships, then the member (one fixed order: owners by
+    primary key first), and returns the member and the owners still there once locked.
+
+    Every membership change takes its locks this way, so two owners removing each other
+    (or both leaving) queue up instead of deadlocking, and the second one sees the first
+    one's change when it counts the owners."""
+    tenant = get_current_tenant()
+    owners = list(Membership.objects.select_for_update().filter(tenant=tenant, role=Role.OWNER).order_by("pk"))
     membership = (
-        Membership.objects.select_for_update()
-        .select_related("user")
-        .filter(pk=membership_id, tenant=get_current_tenant())
-        .first()
+        Membership.objects.select_for_update().select_related("user").filter(pk=membership_id, tenant=tenant).first()
     )
     if membership is None:
         raise NotFound("No such member in this workspace.")
-    return membership
+    return membership, owners
 
 
-def _ensure_other_owner(membership: Membership) -> None:
-    """Every tenant keeps at least one owner. Locks the tenant's owners first."""
-    owners = list(
-        Membership.objects.select_for_update().filter(tenant_id=membership.tenant_id, role=Role.OWNER).order_by("pk")
-    )
-    if membership.role == Role.OWNER and len(owners) <= 1:
+def _ensure_other_owner(membership: Membership, owners: list[Membership]) -> None:
+    """Every tenant keeps at least one owner (``owners``: locked by ``_lock_member``)."""
+    if membership.role == Role.OWNER and not any(owner.pk != membership.pk for owner in owners):
         raise Conflict("A workspace must keep at least one owner. Make someone else owner first.", code="last_owner")
 
 
@@ -346,13 +348,12 @@ def membership_change_role(*, actor: Membership, membership_id: Any, role: str) 
         raise PermissionDenied("Only admins and owners change roles.", code="role_required")
     if new_role.rank > actor_role.rank:
         raise PermissionDenied("You cannot give anyone a role above your own.", code="role_above_own")
-    membership = _member(membership_id)
+    membership, owners = _lock_member(membership_id)
     if Role(membership.role).rank > actor_role.rank:
         raise PermissionDenied("You cannot change the role of someone above you.", code="role_above_own")
     if membership.role == new_role:
         return membership
-    if membership.role == Role.OWNER:
-        _ensure_other_owner(membership)
+    _ensure_other_owner(membership, owners)
     membership.role = new_role
     membership.save(update_fields=["role"])
     return membership
@@ -361,14 +362,14 @@ def membership_change_role(*, actor: Membership, membership_id: Any, role: str) 
 @transaction.atomic
 def membership_remove(*, actor: Membership, membership_id: Any) -> None:
     """Admins remove members up to their own role; anyone may leave."""
-    membership = _member(membership_id)
+    membership, owners = _lock_member(membership_id)
     actor_role = Role(actor.role)
     if membership.pk != actor.pk:
         if not actor_role.at_least(Role.ADMIN):
             raise PermissionDenied("Only admins and owners remove members.", code="role_required")
         if Role(membership.role).rank > actor_role.rank:
             raise PermissionDenied("You cannot remove someone above you.", code="role_above_own")
-    _ensure_other_owner(membership)
+    _ensure_other_owner(membership, owners)
     membership.delete()
 
 
