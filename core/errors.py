@@ -83,3 +83,11 @@ class CrossTenantWrite(DomainError):
     status_code = 403
     code = "cross_tenant_write"
     default_message = "This object belongs to another tenant."
+
+
+class DatabaseUnavailable(DomainError):
+    """The database could not be reached, or the connection died mid-request. Retry later."""
+
+    status_code = 503
+    code = "database_unavailable"
+    default_message = "The service is temporarily unavailable (database). Try again shortly."

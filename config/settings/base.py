@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.TenantMiddleware",
+    "core.api.exception_handler.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
