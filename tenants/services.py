@@ -20,7 +20,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.http import urlsafe_base64_decode
 from django.utils.text import slugify
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -36,10 +36,12 @@ from core.errors import (
     ValidationFailed,
 )
 from tenants.context import get_current_tenant, tenant_context
+from tenants.emails import INVITATION_SALT
 from tenants.models import (
     Invitation,
     InvitationStatus,
     Membership,
+    PasswordResetRequest,
     Role,
     Tenant,
     User,
@@ -48,11 +50,11 @@ from tenants.models import (
 )
 from tenants.selectors import active_membership
 from tenants.tasking import enqueue_on_commit
+from tenants.tasks import send_invitation_email, send_password_reset_email
 from tenants.tokens import TENANT_CLAIM, tokens_for_membership
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 RESERVED_SLUGS = {"api", "admin", "www", "static", "app", "auth", "signup", "login"}
-INVITATION_SALT = "stockroom.invitation"
 
 
 @dataclass
@@ -260,18 +262,14 @@ def _blacklist_all(user: User) -> None:
 # --- Password reset -------------------------------------------------------------
 
 
+@transaction.atomic
 def password_reset_request(*, email: str) -> None:
-    """Emails a single-use link when the account exists; says nothing either way."""
-    from tenants.tasks import send_password_reset_email
-
+    """Emails a single-use link when the account exists; says nothing either way. The
+    request is a row, so an email the broker could not take is sent by the dispatch sweep."""
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is not None:
-        enqueue_on_commit(send_password_reset_email, user_id=str(user.id))
-
-
-def password_reset_token(user: User) -> str:
-    """``<uid>.<token>``: Django's token is single-use (it hashes the password) and expires."""
-    return f"{urlsafe_base64_encode(user.pk.bytes)}.{default_token_generator.make_token(user)}"
+        request = PasswordResetRequest.objects.create(user=user)
+        enqueue_on_commit(send_password_reset_email, request_id=str(request.id))
 
 
 def _user_from_reset_token(token: str) -> User:
@@ -376,16 +374,8 @@ def membership_remove(*, actor: Membership, membership_id: Any) -> None:
 # --- Invitations ------------------------------------------------------------------
 
 
-def invitation_token(invitation: Invitation) -> str:
-    """Signed, so nothing secret is stored or sent through the broker; single use
-    because acceptance marks the invitation, expiry from ``expires_at``."""
-    return signing.dumps({"t": str(invitation.tenant_id), "i": str(invitation.id)}, salt=INVITATION_SALT)
-
-
 @transaction.atomic
 def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation:
-    from tenants.tasks import send_invitation_email
-
     tenant = get_current_tenant()
     email, new_role = normalize_email(email), Role(role)
     if not Role(actor.role).at_least(Role.ADMIN):

@@ -140,7 +140,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 
+# Broker down (docs/architecture.md, "When a dependency is down"): a task that could not be
+# queued is logged; its row stays pending and the dispatch sweeps (beat, every
+# DISPATCH_SWEEP_SECONDS, on the ops alias) queue it again once DISPATCH_GRACE_SECONDS have
+# passed since its last dispatch, up to DISPATCH_MAX_ATTEMPTS times.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
+DISPATCH_SWEEP_SECONDS = env.int("DISPATCH_SWEEP_SECONDS", default=60)
+DISPATCH_GRACE_SECONDS = env.int("DISPATCH_GRACE_SECONDS", default=300)
+DISPATCH_MAX_ATTEMPTS = env.int("DISPATCH_MAX_ATTEMPTS", default=5)
+
 CELERY_BEAT_SCHEDULE = {
+    "redispatch-pending-jobs": {"task": "inventory.tasks.redispatch_pending_jobs", "schedule": DISPATCH_SWEEP_SECONDS},
+    "redispatch-pending-emails": {
+        "task": "tenants.tasks.redispatch_pending_emails",
+        "schedule": DISPATCH_SWEEP_SECONDS,
+    },
     "low-stock-scan": {"task": "inventory.tasks.low_stock_scan", "schedule": 15 * 60},
     "low-stock-digest": {
         "task": "inventory.tasks.low_stock_digest",

@@ -90,6 +90,14 @@ def test_readyz_is_degraded_naming_redis_and_healthz_stays_ok(api, redis_down):
 
 
 @pytest.mark.django_db
+def test_readyz_is_degraded_naming_the_broker(api, broker_down):
+    ready = api.get("/readyz")
+
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "degraded", "checks": {"database": "ok", "redis": "ok", "broker": "failed"}}
+
+
+@pytest.mark.django_db
 def test_counters_go_back_to_redis_once_it_answers_again(client_a, settings, caplog):
     from conftest import make_redis_unreachable
 
