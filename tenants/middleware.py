@@ -9,6 +9,7 @@ DRF, so they get the one error shape.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from tenants.context import reset_current_tenant, set_current_tenant
 from tenants.models import Membership, Tenant, User
 from tenants.selectors import active_membership
 from tenants.tokens import TENANT_CLAIM
+
+logger = logging.getLogger("stockroom.errors")
 
 
 @dataclass
@@ -68,6 +71,7 @@ class TenantMiddleware:
                 except DatabaseError as exc:  # raised inside DRF like every auth error: the error shape
                     if not is_database_unavailable(exc):
                         raise
+                    logger.warning("database unavailable: answered 503", exc_info=exc, extra={"dependency": "database"})
                     auth = RequestAuth(error=DatabaseUnavailable())
             elif scheme.lower() == "bearer":
                 auth = RequestAuth(error=AuthenticationError("Empty bearer token.", code="token_not_valid"))
