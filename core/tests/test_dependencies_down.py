@@ -229,3 +229,24 @@ def test_connection_terminated_mid_request_is_503_and_writes_nothing(committed):
     _assert_database_unavailable(responses[0])
     with tenant_context(tenant):
         assert StockLevel.objects.get(product=product).on_hand == 5
+
+
+def test_handler500_answers_503_for_a_lost_database_and_500_otherwise(rf):
+    import json
+
+    from django.db import OperationalError
+
+    from core.api.exception_handler import json_500
+
+    request = rf.get("/api/v1/products/")
+    try:
+        raise OperationalError("server closed the connection unexpectedly")
+    except OperationalError:
+        lost = json_500(request)
+    try:
+        raise RuntimeError("a bug")
+    except RuntimeError:
+        bug = json_500(request)
+
+    assert (lost.status_code, json.loads(lost.content)["code"]) == (503, "database_unavailable")
+    assert (bug.status_code, json.loads(bug.content)["code"]) == (500, "server_error")
