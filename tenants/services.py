@@ -50,7 +50,6 @@ from tenants.models import (
 )
 from tenants.selectors import active_membership
 from tenants.tasking import enqueue_on_commit
-from tenants.tasks import send_invitation_email, send_password_reset_email
 from tenants.tokens import TENANT_CLAIM, tokens_for_membership
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -269,7 +268,7 @@ def password_reset_request(*, email: str) -> None:
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is not None:
         request = PasswordResetRequest.objects.create(user=user)
-        enqueue_on_commit(send_password_reset_email, request_id=str(request.id))
+        enqueue_on_commit("tenants.tasks.send_password_reset_email", request_id=str(request.id))
 
 
 def _user_from_reset_token(token: str) -> User:
@@ -390,7 +389,7 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation
     invitation = Invitation.objects.create(
         email=email, role=new_role, invited_by=actor.user, expires_at=now + settings.INVITATION_TTL
     )
-    enqueue_on_commit(send_invitation_email, invitation_id=str(invitation.id))
+    enqueue_on_commit("tenants.tasks.send_invitation_email", invitation_id=str(invitation.id))
     return invitation
 
 

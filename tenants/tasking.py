@@ -9,6 +9,10 @@ afterwards, so a worker never runs a task with the previous task's tenant.
     def send_digest(*, tenant_id: str, ...) -> None: ...
 
     enqueue_on_commit(send_digest, user_id=...)   # after the caller's transaction commits
+
+Services name their task (``enqueue_on_commit("tenants.tasks.send_digest", ...)``)
+instead of importing it: tasks are an interface that calls services, so a service
+never imports its app's tasks module (import-linter's layers).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from celery import Task
+from celery import Task, current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -90,8 +94,10 @@ def dispatch(task: Any, **kwargs: Any) -> bool:
 
 
 def enqueue_on_commit(task: Any, **kwargs: Any) -> None:
-    """Queue ``task`` once the current transaction commits, for the current tenant. A broker
-    that is down never fails the caller (``dispatch``)."""
+    """Queue ``task`` (the task, or its registered name) once the current transaction
+    commits, for the current tenant. A broker that is down never fails the caller (``dispatch``)."""
+    if isinstance(task, str):
+        task = current_app.tasks[task]
     if isinstance(task, TenantTask) and "tenant_id" not in kwargs:
         tenant_id = current_tenant_id()
         if tenant_id is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from enum import Enum
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
@@ -14,11 +16,13 @@ from inventory.models import (
     Category,
     Customer,
     Product,
+    StockLevel,
     StockMovement,
     Supplier,
     SupplierProduct,
     Warehouse,
 )
+from inventory.services import units
 
 M = TypeVar("M", bound=models.Model)
 
@@ -135,10 +139,27 @@ def product_create(**data: Any) -> Product:
     return _save_unique(product, field="sku", message=SKU_TAKEN)
 
 
+@transaction.atomic
 def product_update(*, product: Product, data: dict[str, Any]) -> Product:
+    """Refuses a whole-number unit while fractions of the product are held (``units``)."""
+    if data.get("unit", product.unit) != product.unit:
+        _lock_stock(product)
+        units.check_unit_change(product=product, unit=data["unit"])
     fields = _apply(product, data)
     _check_product_unique(product)
     return _save_unique(product, field="sku", message=SKU_TAKEN, update_fields=[*fields, "updated_at"])
+
+
+def _lock_stock(product: Product) -> None:
+    """Locks the product, then its levels (the stock services' order): a stock change
+    under way finishes first, and is seen by the check."""
+    list(Product.objects.select_for_update().filter(pk=product.pk).values_list("pk", flat=True))
+    list(
+        StockLevel.objects.select_for_update(no_key=True)
+        .filter(product=product)
+        .order_by("product_id", "warehouse_id")
+        .values_list("pk", flat=True)
+    )
 
 
 @transaction.atomic
@@ -221,3 +242,32 @@ def supplier_product_save(*, item: SupplierProduct, data: dict[str, Any]) -> Sup
         message="This supplier already lists this product.",
         update_fields=fields if not item._state.adding else None,
     )
+
+
+# --- Stock level settings ------------------------------------------------------------------------
+
+
+class Keep(Enum):
+    """The value of an argument left out of a partial update."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+def stock_level_set_reorder(
+    *,
+    level: StockLevel,
+    reorder_point: Decimal | Keep | None = KEEP,
+    reorder_quantity: Decimal | Keep | None = KEEP,
+) -> None:
+    """Sets the level's own reorder point and quantity; ``None`` goes back to the product's.
+    One UPDATE of these columns only, so it never overwrites a concurrent stock change."""
+    changes = {
+        name: value
+        for name, value in (("reorder_point", reorder_point), ("reorder_quantity", reorder_quantity))
+        if value is not KEEP
+    }
+    if changes:
+        StockLevel.objects.filter(pk=level.pk).update(**changes, updated_at=timezone.now())

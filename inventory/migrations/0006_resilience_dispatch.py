@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0004_ledger_tenant_key'),
+        ('inventory', '0005_numbers_level_reorder'),
         ('tenants', '0003_resilience_dispatch'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
