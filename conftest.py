@@ -60,6 +60,7 @@ def redis_down(settings: pytest.FixtureRequest) -> Iterator[None]:
     from core import cache as counters
 
     make_redis_unreachable(settings)
+    settings.CACHE_RETRY_SECONDS = 60  # type: ignore[attr-defined]  # one outage interval per test
     counters.reset()
     yield
     counters.reset()
