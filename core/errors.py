@@ -91,3 +91,11 @@ class AmountTooLarge(ValidationFailed):
 
     code = "amount_too_large"
     default_message = "An amount is larger than the largest amount that can be stored."
+
+
+class DatabaseUnavailable(DomainError):
+    """The database could not be reached, or the connection died mid-request. Retry later."""
+
+    status_code = 503
+    code = "database_unavailable"
+    default_message = "The service is temporarily unavailable (database). Try again shortly."

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from core.numbers import PRICE, QUANTITY
 from tenants.fields import TenantForeignKey, implied_tenant_key
@@ -378,9 +379,14 @@ class ImportJob(TenantScopedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Queued at creation; the dispatch sweep re-queues a job still pending after a grace period.
+    dispatched_at = models.DateTimeField(default=timezone.now)
+    dispatch_attempts = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         ordering = ["-created_at"]
+        # The dispatch sweep's look-up (across tenants, on the ops alias).
+        indexes = [models.Index(fields=["dispatched_at"], condition=Q(status="pending"), name="import_pending")]
 
 
 class ExportKind(models.TextChoices):
@@ -400,6 +406,10 @@ class ExportJob(TenantScopedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(default=timezone.now)
+    dispatch_attempts = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         ordering = ["-created_at"]
+        # The dispatch sweep's look-up (across tenants, on the ops alias).
+        indexes = [models.Index(fields=["dispatched_at"], condition=Q(status="pending"), name="export_pending")]

@@ -9,20 +9,25 @@ DRF, so they get the one error shape.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from core.errors import AuthenticationError, DomainError
+from core.db import is_database_unavailable
+from core.errors import AuthenticationError, DatabaseUnavailable, DomainError
 from core.logging import user_id_var
 from tenants.context import reset_current_tenant, set_current_tenant
 from tenants.models import Membership, Tenant, User
 from tenants.selectors import active_membership
 from tenants.tokens import TENANT_CLAIM
+
+logger = logging.getLogger("stockroom.errors")
 
 
 @dataclass
@@ -61,7 +66,13 @@ class TenantMiddleware:
         if header:
             scheme, _, raw = header.partition(" ")
             if scheme.lower() == "bearer" and raw.strip():
-                auth = authenticate_bearer(raw.strip())
+                try:
+                    auth = authenticate_bearer(raw.strip())
+                except DatabaseError as exc:  # raised inside DRF like every auth error: the error shape
+                    if not is_database_unavailable(exc):
+                        raise
+                    logger.warning("database unavailable: answered 503", exc_info=exc, extra={"dependency": "database"})
+                    auth = RequestAuth(error=DatabaseUnavailable())
             elif scheme.lower() == "bearer":
                 auth = RequestAuth(error=AuthenticationError("Empty bearer token.", code="token_not_valid"))
         request.stockroom_auth = auth  # type: ignore[attr-defined]

@@ -17,16 +17,16 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.http import urlsafe_base64_decode
 from django.utils.text import slugify
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core.cache import counter_decr, counter_delete, counter_incr
 from core.errors import (
     AuthenticationError,
     Conflict,
@@ -36,10 +36,12 @@ from core.errors import (
     ValidationFailed,
 )
 from tenants.context import get_current_tenant, tenant_context
+from tenants.emails import INVITATION_SALT
 from tenants.models import (
     Invitation,
     InvitationStatus,
     Membership,
+    PasswordResetRequest,
     Role,
     Tenant,
     User,
@@ -52,7 +54,6 @@ from tenants.tokens import TENANT_CLAIM, tokens_for_membership
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 RESERVED_SLUGS = {"api", "admin", "www", "static", "app", "auth", "signup", "login"}
-INVITATION_SALT = "stockroom.invitation"
 
 
 @dataclass
@@ -133,8 +134,16 @@ def tenant_signup(
 
 
 class LoginGuard:
-    """Counts failed logins per account and per IP address in the cache; past the
-    limit, further attempts are refused for LOGIN_LOCKOUT_SECONDS."""
+    """Counts login attempts per account and per IP address; past the limit, further
+    attempts are refused until the first counted attempt is LOGIN_LOCKOUT_SECONDS old.
+
+    The counters are global: their keys are made with no tenant, whatever bearer token
+    the login request carries. Each attempt is counted (one atomic increment) *before*
+    the password is checked, so concurrent wrong passwords cannot get more than the limit
+    checked; a successful login clears the account's counter and gives its attempt back
+    to the IP address. While Redis is unreachable the counting goes on in each process
+    (core.cache), starting from the counts this process last read from Redis: an account
+    it saw locked stays locked, and the limit holds per process (docs/architecture.md)."""
 
     def __init__(self, *, email: str, ip: str | None) -> None:
         digest = hashlib.sha256(email.encode()).hexdigest()[:32]
@@ -143,12 +152,15 @@ class LoginGuard:
             self.keys["ip"] = f"login-failures:ip:{ip}"
         self.limits = {"account": settings.LOGIN_MAX_FAILURES_PER_ACCOUNT, "ip": settings.LOGIN_MAX_FAILURES_PER_IP}
 
-    def check(self) -> None:
-        now = timezone.now().timestamp()
-        for scope, key in self.keys.items():
-            state = cache.get(key)
-            if state and state["count"] >= self.limits[scope]:
-                retry_after = max(1, int(state["until"] - now))
+    def attempt(self) -> None:
+        """Counts this attempt; raises ``login_locked`` when it is past a limit."""
+        with tenant_context(None):  # global keys, never under the caller's tenant
+            counts = {
+                scope: counter_incr(key, timeout=settings.LOGIN_LOCKOUT_SECONDS, mirror=True)
+                for scope, key in self.keys.items()
+            }
+        for scope, (count, retry_after) in counts.items():
+            if count > self.limits[scope]:
                 what = "this account" if scope == "account" else "this network address"
                 raise TooManyAttempts(
                     f"Too many failed login attempts for {what}. Try again in {retry_after // 60 + 1} minutes "
@@ -157,15 +169,16 @@ class LoginGuard:
                     details={"scope": scope, "retry_after": retry_after},
                 )
 
-    def failed(self) -> None:
-        now = timezone.now().timestamp()
-        for key in self.keys.values():
-            state = cache.get(key) or {"count": 0, "until": now + settings.LOGIN_LOCKOUT_SECONDS}
-            state["count"] += 1
-            cache.set(key, state, timeout=max(1, int(state["until"] - now)))
-
     def succeeded(self) -> None:
-        cache.delete(self.keys["account"])
+        with tenant_context(None):
+            counter_delete(self.keys["account"])
+            if "ip" in self.keys:
+                counter_decr(self.keys["ip"])
+
+    def cleared(self) -> None:
+        """After a password reset: the account starts afresh."""
+        with tenant_context(None):
+            counter_delete(self.keys["account"])
 
 
 def _membership_for_login(user: User, tenant_slug: str | None) -> Membership:
@@ -193,10 +206,9 @@ def _membership_for_login(user: User, tenant_slug: str | None) -> Membership:
 def auth_login(*, email: str, password: str, tenant_slug: str | None = None, ip: str | None = None) -> Session:
     email = normalize_email(email)
     guard = LoginGuard(email=email, ip=ip)
-    guard.check()
+    guard.attempt()
     user = authenticate(username=email, password=password)
     if not isinstance(user, User):
-        guard.failed()
         raise AuthenticationError("The email or password is not correct.", code="invalid_credentials")
     guard.succeeded()
     return _session(_membership_for_login(user, tenant_slug))
@@ -249,18 +261,14 @@ def _blacklist_all(user: User) -> None:
 # --- Password reset -------------------------------------------------------------
 
 
+@transaction.atomic
 def password_reset_request(*, email: str) -> None:
-    """Emails a single-use link when the account exists; says nothing either way."""
-    from tenants.tasks import send_password_reset_email
-
+    """Emails a single-use link when the account exists; says nothing either way. The
+    request is a row, so an email the broker could not take is sent by the dispatch sweep."""
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is not None:
-        enqueue_on_commit(send_password_reset_email, user_id=str(user.id))
-
-
-def password_reset_token(user: User) -> str:
-    """``<uid>.<token>``: Django's token is single-use (it hashes the password) and expires."""
-    return f"{urlsafe_base64_encode(user.pk.bytes)}.{default_token_generator.make_token(user)}"
+        request = PasswordResetRequest.objects.create(user=user)
+        enqueue_on_commit("tenants.tasks.send_password_reset_email", request_id=str(request.id))
 
 
 def _user_from_reset_token(token: str) -> User:
@@ -285,7 +293,7 @@ def password_reset_confirm(*, token: str, new_password: str) -> None:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     _blacklist_all(user)  # every session of the account ends
-    LoginGuard(email=user.email, ip=None).succeeded()
+    LoginGuard(email=user.email, ip=None).cleared()
 
 
 # --- Tenant settings ----------------------------------------------------------------
@@ -306,24 +314,26 @@ def tenant_update(*, name: str | None = None, currency: str | None = None) -> Te
 # --- Members ------------------------------------------------------------------------
 
 
-def _member(membership_id: Any) -> Membership:
+def _lock_member(membership_id: Any) -> tuple[Membership, list[Membership]]:
+    """Locks the tenant's owner memberships, then the member (one fixed order: owners by
+    primary key first), and returns the member and the owners still there once locked.
+
+    Every membership change takes its locks this way, so two owners removing each other
+    (or both leaving) queue up instead of deadlocking, and the second one sees the first
+    one's change when it counts the owners."""
+    tenant = get_current_tenant()
+    owners = list(Membership.objects.select_for_update().filter(tenant=tenant, role=Role.OWNER).order_by("pk"))
     membership = (
-        Membership.objects.select_for_update()
-        .select_related("user")
-        .filter(pk=membership_id, tenant=get_current_tenant())
-        .first()
+        Membership.objects.select_for_update().select_related("user").filter(pk=membership_id, tenant=tenant).first()
     )
     if membership is None:
         raise NotFound("No such member in this workspace.")
-    return membership
+    return membership, owners
 
 
-def _ensure_other_owner(membership: Membership) -> None:
-    """Every tenant keeps at least one owner. Locks the tenant's owners first."""
-    owners = list(
-        Membership.objects.select_for_update().filter(tenant_id=membership.tenant_id, role=Role.OWNER).order_by("pk")
-    )
-    if membership.role == Role.OWNER and len(owners) <= 1:
+def _ensure_other_owner(membership: Membership, owners: list[Membership]) -> None:
+    """Every tenant keeps at least one owner (``owners``: locked by ``_lock_member``)."""
+    if membership.role == Role.OWNER and not any(owner.pk != membership.pk for owner in owners):
         raise Conflict("A workspace must keep at least one owner. Make someone else owner first.", code="last_owner")
 
 
@@ -335,13 +345,12 @@ def membership_change_role(*, actor: Membership, membership_id: Any, role: str) 
         raise PermissionDenied("Only admins and owners change roles.", code="role_required")
     if new_role.rank > actor_role.rank:
         raise PermissionDenied("You cannot give anyone a role above your own.", code="role_above_own")
-    membership = _member(membership_id)
+    membership, owners = _lock_member(membership_id)
     if Role(membership.role).rank > actor_role.rank:
         raise PermissionDenied("You cannot change the role of someone above you.", code="role_above_own")
     if membership.role == new_role:
         return membership
-    if membership.role == Role.OWNER:
-        _ensure_other_owner(membership)
+    _ensure_other_owner(membership, owners)
     membership.role = new_role
     membership.save(update_fields=["role"])
     return membership
@@ -350,30 +359,22 @@ def membership_change_role(*, actor: Membership, membership_id: Any, role: str) 
 @transaction.atomic
 def membership_remove(*, actor: Membership, membership_id: Any) -> None:
     """Admins remove members up to their own role; anyone may leave."""
-    membership = _member(membership_id)
+    membership, owners = _lock_member(membership_id)
     actor_role = Role(actor.role)
     if membership.pk != actor.pk:
         if not actor_role.at_least(Role.ADMIN):
             raise PermissionDenied("Only admins and owners remove members.", code="role_required")
         if Role(membership.role).rank > actor_role.rank:
             raise PermissionDenied("You cannot remove someone above you.", code="role_above_own")
-    _ensure_other_owner(membership)
+    _ensure_other_owner(membership, owners)
     membership.delete()
 
 
 # --- Invitations ------------------------------------------------------------------
 
 
-def invitation_token(invitation: Invitation) -> str:
-    """Signed, so nothing secret is stored or sent through the broker; single use
-    because acceptance marks the invitation, expiry from ``expires_at``."""
-    return signing.dumps({"t": str(invitation.tenant_id), "i": str(invitation.id)}, salt=INVITATION_SALT)
-
-
 @transaction.atomic
 def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation:
-    from tenants.tasks import send_invitation_email
-
     tenant = get_current_tenant()
     email, new_role = normalize_email(email), Role(role)
     if not Role(actor.role).at_least(Role.ADMIN):
@@ -388,7 +389,7 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation
     invitation = Invitation.objects.create(
         email=email, role=new_role, invited_by=actor.user, expires_at=now + settings.INVITATION_TTL
     )
-    enqueue_on_commit(send_invitation_email, invitation_id=str(invitation.id))
+    enqueue_on_commit("tenants.tasks.send_invitation_email", invitation_id=str(invitation.id))
     return invitation
 
 

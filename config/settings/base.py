@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.TenantMiddleware",
+    "core.api.exception_handler.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -110,6 +111,11 @@ AUTH_USER_MODEL = "tenants.User"
 # --- Cache and Celery -------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHE_KEY_FUNCTION = "tenants.cache.make_key"
+# Redis down (docs/architecture.md, "When a dependency is down"): a cache call gives up after
+# REDIS_TIMEOUT_SECONDS; the counters then stay in each process for CACHE_RETRY_SECONDS.
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=1.0)
+CACHE_RETRY_SECONDS = env.int("CACHE_RETRY_SECONDS", default=10)
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS}
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -117,6 +123,7 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "stockroom",
             "KEY_FUNCTION": CACHE_KEY_FUNCTION,
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
@@ -139,7 +146,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 
+# Broker down (docs/architecture.md, "When a dependency is down"): a task that could not be
+# queued is logged; its row stays pending and the dispatch sweeps (beat, every
+# DISPATCH_SWEEP_SECONDS, on the ops alias) queue it again once DISPATCH_GRACE_SECONDS have
+# passed since its last dispatch, up to DISPATCH_MAX_ATTEMPTS times.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
+DISPATCH_SWEEP_SECONDS = env.int("DISPATCH_SWEEP_SECONDS", default=60)
+DISPATCH_GRACE_SECONDS = env.int("DISPATCH_GRACE_SECONDS", default=300)
+DISPATCH_MAX_ATTEMPTS = env.int("DISPATCH_MAX_ATTEMPTS", default=5)
+
 CELERY_BEAT_SCHEDULE = {
+    "redispatch-pending-jobs": {"task": "inventory.tasks.redispatch_pending_jobs", "schedule": DISPATCH_SWEEP_SECONDS},
+    "redispatch-pending-emails": {
+        "task": "tenants.tasks.redispatch_pending_emails",
+        "schedule": DISPATCH_SWEEP_SECONDS,
+    },
     "low-stock-scan": {"task": "inventory.tasks.low_stock_scan", "schedule": 15 * 60},
     "low-stock-digest": {
         "task": "inventory.tasks.low_stock_digest",
@@ -211,7 +232,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "core.api.throttling.AnonRateThrottle",
         "core.api.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "core.api.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),

@@ -54,6 +54,7 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "stockroom-test",
         "KEY_FUNCTION": "tenants.cache.make_key",
+        "OPTIONS": REDIS_CACHE_OPTIONS,  # noqa: F405
     }
 }
 CELERY_BROKER_URL = REDIS_URL

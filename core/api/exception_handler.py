@@ -12,17 +12,20 @@
 
 import logging
 import math
+import sys
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from core.errors import DomainError
+from core.db import is_database_unavailable
+from core.errors import DatabaseUnavailable, DomainError
 from core.logging import request_id_var
 
 logger = logging.getLogger("stockroom.errors")
@@ -113,9 +116,16 @@ def _api_exception_body(exc: exceptions.APIException) -> tuple[dict[str, Any], i
     return error_body(code, message, details=details), status_code
 
 
+def _database_unavailable(exc: BaseException) -> DatabaseUnavailable:
+    logger.warning("database unavailable: answered 503", exc_info=exc, extra={"dependency": "database"})
+    return DatabaseUnavailable()
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every exception becomes the error shape; never raises."""
     headers: dict[str, str] = {}
+    if is_database_unavailable(exc):
+        exc = _database_unavailable(exc)
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -157,8 +167,34 @@ def json_404(request: HttpRequest, exception: Exception | None = None) -> JsonRe
     return JsonResponse(error_body("not_found", "Not found."), status=404)
 
 
+def _error_response(exc: DomainError) -> JsonResponse:
+    return JsonResponse(error_body(exc.code, exc.message, details=exc.details), status=exc.status_code)
+
+
 def json_500(request: HttpRequest) -> JsonResponse:
+    """handler500: what Django answers to an exception outside DRF (middleware, the request's
+    transaction). Called while the exception is being handled."""
+    exc = sys.exc_info()[1]
+    if is_database_unavailable(exc):
+        return _error_response(DatabaseUnavailable())
     return JsonResponse(error_body("server_error", "A server error occurred. It has been logged."), status=500)
+
+
+class DatabaseUnavailableMiddleware:
+    """A lost database outside DRF's handler, e.g. the commit of the request's transaction
+    (ATOMIC_REQUESTS wraps the view), becomes 503 ``database_unavailable`` in the error shape,
+    with DEBUG on too (Django would render its HTML debug page)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if is_database_unavailable(exception):
+            return _error_response(_database_unavailable(exception))
+        return None
 
 
 def json_400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

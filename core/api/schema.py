@@ -17,7 +17,8 @@ class ErrorSerializer(serializers.Serializer[Any]):
             "Stable machine-readable code: validation_error, parse_error, not_authenticated, "
             "token_not_valid, membership_revoked, tenant_suspended, permission_denied, "
             "role_required, not_found, method_not_allowed, conflict, throttled, "
-            "too_many_attempts, server_error, or a domain code such as insufficient_stock."
+            "too_many_attempts, server_error, database_unavailable (503), or a domain code "
+            "such as insufficient_stock."
         )
     )
     message = serializers.CharField(help_text="Human-readable message.")
