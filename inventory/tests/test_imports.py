@@ -96,7 +96,7 @@ def test_skip_invalid_rows_imports_the_rest(client_a, in_a, wh, django_capture_o
     [
         ("name,unit\nx,pcs\n", "The column 'sku' is required."),
         ("sku,colour\nx,red\n", "Unknown columns: colour"),
-        ("sku,stock:NOWHERE\nx,1\n", "no warehouse with code 'nowhere'"),
+        ("sku,stock:NOWHERE\nx,1\n", "no warehouse with code 'NOWHERE'"),
         ("\n", "The file is empty"),
         (b"sku,name\n\xff\xfe,x\n", "not UTF-8"),
     ],
