@@ -14,9 +14,11 @@ from orders.models import (
     OrderReturn,
     PurchaseOrder,
     PurchaseOrderLine,
+    PurchaseStatus,
     Receipt,
     SalesOrder,
     SalesOrderLine,
+    SalesStatus,
     Shipment,
     StatusChange,
 )
@@ -55,25 +57,35 @@ def purchase_order_detail() -> QuerySet[PurchaseOrder]:
 
 
 def order_stats(*, kind: str, date_from: date | None, date_to: date | None) -> dict[str, Any]:
-    """Counts and totals by status and by day of creation, in two queries."""
+    """Counts and totals by status and by day of creation, in two queries. Cancelled
+    orders are reported apart: ``count``, ``total`` and ``by_day`` leave them out,
+    ``cancelled`` counts them (``by_status`` lists every status)."""
     date_to = date_to or timezone.now().date()
     date_from = date_from or date_to - timedelta(days=29)
     model: Any = SalesOrder if kind == "sales" else PurchaseOrder
+    cancelled_status = SalesStatus.CANCELLED if kind == "sales" else PurchaseStatus.CANCELLED
     orders = model.objects.filter(created_at__date__gte=date_from, created_at__date__lte=date_to)
     total = Coalesce(Sum("total"), Value(Decimal("0")), output_field=_AMOUNT)
     by_status = list(orders.values("status").annotate(count=Count("id"), total=total).order_by("status"))
     by_day = list(
-        orders.annotate(date=TruncDate("created_at"))
+        orders.exclude(status=cancelled_status)
+        .annotate(date=TruncDate("created_at"))
         .values("date")
         .annotate(count=Count("id"), total=total)
         .order_by("date")
     )
+    live = [row for row in by_status if row["status"] != cancelled_status]
+    cancelled = [row for row in by_status if row["status"] == cancelled_status]
     return {
         "type": kind,
         "date_from": date_from,
         "date_to": date_to,
-        "count": sum(row["count"] for row in by_status),
-        "total": sum((row["total"] for row in by_status), Decimal("0")),
+        "count": sum(row["count"] for row in live),
+        "total": sum((row["total"] for row in live), Decimal("0")),
+        "cancelled": {
+            "count": sum(row["count"] for row in cancelled),
+            "total": sum((row["total"] for row in cancelled), Decimal("0")),
+        },
         "by_status": by_status,
         "by_day": by_day,
     }

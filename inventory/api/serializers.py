@@ -240,7 +240,7 @@ def movements_payload(movements: list[StockMovement]) -> dict[str, Any]:
 # --- Stock operation inputs ------------------------------------------------------------------
 
 
-# Ids are checked for form here; stock.resolve_targets looks them up (and locks the
+# Ids are checked for form here; the stock services look them up (and lock the
 # levels) in one query, with a ``does_not_exist`` error per unknown field.
 class _StockInput(serializers.Serializer[Any]):
     product = serializers.UUIDField(help_text="A product of this workspace.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from django.db import transaction
 from django.db.models import QuerySet, Subquery
 from django.http import FileResponse
@@ -29,7 +30,6 @@ from inventory.models import (
     LowStockAlert,
     MovementKind,
     Product,
-    ReferenceType,
     StockLevel,
     StockMovement,
     Supplier,
@@ -332,7 +332,11 @@ class MovementFilter(filters.FilterSet):
     product = filters.UUIDFilter(field_name="product_id")
     warehouse = filters.UUIDFilter(field_name="warehouse_id")
     kind = filters.MultipleChoiceFilter(choices=MovementKind.choices)
-    reference_type = filters.ChoiceFilter(choices=ReferenceType.choices)
+    reference_type = filters.CharFilter(
+        max_length=32,
+        validators=[RegexValidator(stock.SOURCE_PATTERN, "A source name: lowercase letters, digits and _.")],
+        label="The source: manual, import_job, transfer, or another app's (sales_order_line, ...)",
+    )
     reference_id = filters.UUIDFilter()
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -358,8 +362,9 @@ class StockMovementViewSet(TenantViewSet, mixins.ListModelMixin, mixins.Retrieve
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class _StockOperationView(APIView):
-    """Parsing and the stock service run in one transaction that commits before the
-    response is rendered, so a hot level's row lock is held only while it is written."""
+    """The stock service resolves the ids, takes its locks and runs in its own
+    transaction, which commits before the response is rendered: a hot level's row lock
+    is held only while it is written."""
 
     write_role = Role.CLERK
     input_serializer: type[Any]
@@ -367,21 +372,10 @@ class _StockOperationView(APIView):
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
         raise NotImplementedError
 
-    @staticmethod
-    def _one_warehouse(data: dict[str, Any], *, lock: bool) -> dict[str, Any]:
-        """Takes ``product`` and ``warehouse`` out of ``data`` and resolves them (and, with
-        ``lock``, locks their level) for the service's keyword arguments."""
-        targets = stock.resolve_targets(
-            product_id=data.pop("product"), warehouse_ids={"warehouse": data.pop("warehouse")}, lock=lock
-        )
-        resolved = {"product": targets.product, "warehouse": targets.warehouses["warehouse"]}
-        return {**resolved, "locked": targets.locked} if lock else resolved
-
     def post(self, request: Request) -> Response:
-        with transaction.atomic():
-            data = self.input_serializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            movements = self.run(dict(data.validated_data), request_membership(request).user)
+        data = self.input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        movements = self.run(dict(data.validated_data), request_membership(request).user)
         return Response(s.movements_payload(movements), status=status.HTTP_201_CREATED)
 
 
@@ -408,8 +402,14 @@ class ReceiveView(_StockOperationView):
         return super().post(request)
 
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
-        # Not locked here: a receipt with a cost locks the product first (stock.apply_changes).
-        return stock.stock_receive(**self._one_warehouse(data, lock=False), **data, user=user)
+        return stock.stock_receive(
+            product_id=data["product"],
+            warehouse_id=data["warehouse"],
+            quantity=data["quantity"],
+            unit_cost=data.get("unit_cost"),
+            note=data["note"],
+            user=user,
+        )
 
 
 class IssueView(_StockOperationView):
@@ -420,7 +420,13 @@ class IssueView(_StockOperationView):
         return super().post(request)
 
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
-        return stock.stock_issue(**self._one_warehouse(data, lock=True), **data, user=user)
+        return stock.stock_issue(
+            product_id=data["product"],
+            warehouse_id=data["warehouse"],
+            quantity=data["quantity"],
+            note=data["note"],
+            user=user,
+        )
 
 
 class AdjustView(_StockOperationView):
@@ -435,7 +441,15 @@ class AdjustView(_StockOperationView):
         return super().post(request)
 
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
-        return stock.stock_adjust(**self._one_warehouse(data, lock=True), **data, user=user)
+        return stock.stock_adjust(
+            product_id=data["product"],
+            warehouse_id=data["warehouse"],
+            reason=data["reason"],
+            counted_quantity=data.get("counted_quantity"),
+            delta=data.get("delta"),
+            note=data["note"],
+            user=user,
+        )
 
 
 class TransferView(_StockOperationView):
@@ -455,17 +469,12 @@ class TransferView(_StockOperationView):
         return super().post(request)
 
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
-        targets = stock.resolve_targets(
-            product_id=data.pop("product"),
-            warehouse_ids={"from_warehouse": data.pop("from_warehouse"), "to_warehouse": data.pop("to_warehouse")},
-            lock=True,
-        )
         return stock.stock_transfer(
-            product=targets.product,
-            from_warehouse=targets.warehouses["from_warehouse"],
-            to_warehouse=targets.warehouses["to_warehouse"],
-            locked=targets.locked,
-            **data,
+            product_id=data["product"],
+            from_warehouse_id=data["from_warehouse"],
+            to_warehouse_id=data["to_warehouse"],
+            quantity=data["quantity"],
+            note=data["note"],
             user=user,
         )
 

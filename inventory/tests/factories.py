@@ -42,8 +42,8 @@ def make_warehouse(code: str | None = None, **data: Any) -> Warehouse:
 
 def receive(product: Product, warehouse: Warehouse, quantity: str | int, unit_cost: str | None = None) -> None:
     stock.stock_receive(
-        product=product,
-        warehouse=warehouse,
+        product_id=product.id,
+        warehouse_id=warehouse.id,
         quantity=Decimal(str(quantity)),
         unit_cost=Decimal(unit_cost) if unit_cost is not None else None,
     )
@@ -57,9 +57,10 @@ def cross_tenant_seed(tenant: Tenant) -> list[Any]:
     supplier = catalog.party_save(party=Supplier(), data={"name": f"Supplier {tenant.slug}"})
     customer = catalog.party_save(party=Customer(), data={"name": f"Customer {tenant.slug}"})
     supplied = catalog.supplier_product_save(item=SupplierProduct(), data={"supplier": supplier, "product": product})
-    movements = stock.stock_receive(product=product, warehouse=warehouse, quantity=Decimal("10"))
+    movements = stock.stock_receive(product_id=product.id, warehouse_id=warehouse.id, quantity=Decimal("10"))
     reservations = stock.stock_reserve(
-        requests=[stock.ReserveRequest(product, warehouse, Decimal("1"), ReferenceType.MANUAL, uuid.uuid4())]
+        source=ReferenceType.MANUAL,
+        lines=[stock.LineStock(uuid.uuid4(), product.id, warehouse.id, Decimal("1"))],
     )
     level = product.stock_levels.get()
     alert = LowStockAlert.objects.create(

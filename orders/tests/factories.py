@@ -39,7 +39,7 @@ def cross_tenant_seed(tenant: Tenant) -> list[Any]:
         order_id=sale.pk, lines=[services.QuantityInput(sale_line.id, Decimal(2))], user=None, carrier="UPS"
     )
     customer_return = services.sales_order_return(
-        order_id=sale.pk, lines=[services.QuantityInput(sale_line.id, Decimal(1))], user=None
+        order_id=sale.pk, lines=[services.QuantityInput(sale_line.id, Decimal(1), disposition="restock")], user=None
     )
     purchase = services.purchase_order_create(supplier=supplier, lines=[line(product, warehouse, 4)], user=None)
     services.purchase_order_place(order_id=purchase.pk, user=None)

@@ -66,7 +66,9 @@ def _seed_inventory(user: User) -> None:
         )
         for warehouse, quantity in ((main, in_main), (east, in_east)):
             if Decimal(quantity) > 0:
-                stock.stock_receive(product=product, warehouse=warehouse, quantity=Decimal(quantity), user=user)
+                stock.stock_receive(
+                    product_id=product.id, warehouse_id=warehouse.id, quantity=Decimal(quantity), user=user
+                )
 
 
 class Command(BaseCommand):
