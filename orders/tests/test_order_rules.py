@@ -162,7 +162,5 @@ def test_ledger_keeps_the_orders_source_and_filters_by_it(client_a, shop):
     bad = client_a.get("/api/v1/stock-movements/", {"reference_type": "Sales Order!"})
 
     assert listed.status_code == 200
-    assert [(m["kind"], m["reference_type"]) for m in listed.json()["results"]] == [
-        ("reservation", "sales_order_line")
-    ]
+    assert [(m["kind"], m["reference_type"]) for m in listed.json()["results"]] == [("reservation", "sales_order_line")]
     assert bad.status_code == 400 and "reference_type" in bad.json()["fields"]
