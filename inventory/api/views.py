@@ -86,7 +86,7 @@ class CategoryViewSet(
         serializer.instance = catalog.category_create(**serializer.validated_data)
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = catalog.category_update(category=serializer.instance, data=serializer.validated_data)
+        serializer.instance = catalog.category_update(category=serializer.instance, **serializer.validated_data)
 
     def perform_destroy(self, instance: Category) -> None:
         catalog.category_delete(category=instance)
@@ -163,7 +163,7 @@ class ProductViewSet(
         serializer.instance = catalog.product_create(**serializer.validated_data)
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = catalog.product_update(product=serializer.instance, data=serializer.validated_data)
+        serializer.instance = catalog.product_update(product=serializer.instance, **serializer.validated_data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         product = self.get_object()
@@ -211,10 +211,10 @@ class WarehouseViewSet(
         return selectors.warehouse_list()
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = catalog.warehouse_save(warehouse=Warehouse(), data=serializer.validated_data)
+        serializer.instance = catalog.warehouse_create(**serializer.validated_data)
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = catalog.warehouse_save(warehouse=serializer.instance, data=serializer.validated_data)
+        serializer.instance = catalog.warehouse_update(warehouse=serializer.instance, **serializer.validated_data)
 
     def perform_destroy(self, instance: Warehouse) -> None:
         catalog.warehouse_delete(warehouse=instance)
@@ -234,10 +234,10 @@ class _PartyViewSet(
     ordering = ["name"]
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = catalog.party_save(party=self.model(), data=serializer.validated_data)  # type: ignore[arg-type]
+        serializer.instance = catalog.party_create(model=self.model, **serializer.validated_data)  # type: ignore[type-var]
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = catalog.party_save(party=serializer.instance, data=serializer.validated_data)
+        serializer.instance = catalog.party_update(party=serializer.instance, **serializer.validated_data)
 
     def perform_destroy(self, instance: Any) -> None:
         catalog.party_delete(party=instance)
@@ -287,10 +287,10 @@ class SupplierProductViewSet(
         return selectors.supplier_product_list()
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = catalog.supplier_product_save(item=SupplierProduct(), data=serializer.validated_data)
+        serializer.instance = catalog.supplier_product_create(**serializer.validated_data)
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = catalog.supplier_product_save(item=serializer.instance, data=serializer.validated_data)
+        serializer.instance = catalog.supplier_product_update(item=serializer.instance, **serializer.validated_data)
 
 
 # --- Stock: levels, ledger, operations -----------------------------------------------------

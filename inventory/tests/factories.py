@@ -19,7 +19,6 @@ from inventory.models import (
     Product,
     ReferenceType,
     Supplier,
-    SupplierProduct,
     Warehouse,
 )
 from inventory.services import catalog, stock
@@ -35,9 +34,7 @@ def make_product(**data: Any) -> Product:
 
 
 def make_warehouse(code: str | None = None, **data: Any) -> Warehouse:
-    return catalog.warehouse_save(
-        warehouse=Warehouse(), data={"code": code or f"WH{next(_seq)}", "name": data.pop("name", "Warehouse"), **data}
-    )
+    return catalog.warehouse_create(code=code or f"WH{next(_seq)}", name=data.pop("name", "Warehouse"), **data)
 
 
 def receive(product: Product, warehouse: Warehouse, quantity: str | int, unit_cost: str | None = None) -> None:
@@ -54,9 +51,9 @@ def cross_tenant_seed(tenant: Tenant) -> list[Any]:
     category = catalog.category_create(name=f"Category {tenant.slug}")
     product = make_product(category=category, reorder_point=Decimal("100"))
     warehouse = make_warehouse()
-    supplier = catalog.party_save(party=Supplier(), data={"name": f"Supplier {tenant.slug}"})
-    customer = catalog.party_save(party=Customer(), data={"name": f"Customer {tenant.slug}"})
-    supplied = catalog.supplier_product_save(item=SupplierProduct(), data={"supplier": supplier, "product": product})
+    supplier = catalog.party_create(model=Supplier, name=f"Supplier {tenant.slug}")
+    customer = catalog.party_create(model=Customer, name=f"Customer {tenant.slug}")
+    supplied = catalog.supplier_product_create(supplier=supplier, product=product)
     movements = stock.stock_receive(product_id=product.id, warehouse_id=warehouse.id, quantity=Decimal("10"))
     reservations = stock.stock_reserve(
         source=ReferenceType.MANUAL,

@@ -14,11 +14,11 @@ from tenants.models import Tenant
 
 
 def make_customer(name: str = "Customer") -> Customer:
-    return catalog.party_save(party=Customer(), data={"name": name})  # type: ignore[return-value]
+    return catalog.party_create(model=Customer, name=name)
 
 
 def make_supplier(name: str = "Supplier") -> Supplier:
-    return catalog.party_save(party=Supplier(), data={"name": name})  # type: ignore[return-value]
+    return catalog.party_create(model=Supplier, name=name)
 
 
 def line(product: Any, warehouse: Any, quantity: str | int | Decimal, **extra: Any) -> services.LineInput:
