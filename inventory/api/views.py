@@ -11,7 +11,13 @@ from django.http import FileResponse
 from django.utils.decorators import method_decorator
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -328,11 +334,16 @@ class StockLevelViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMod
         return selectors.stock_level_list()
 
 
+@extend_schema_field({"type": "string", "pattern": stock.SOURCE_PATTERN.pattern, "maxLength": 32})
+class SourceFilter(filters.CharFilter):
+    """A source name (``reference_type``): lowercase letters, digits and ``_``."""
+
+
 class MovementFilter(filters.FilterSet):
     product = filters.UUIDFilter(field_name="product_id")
     warehouse = filters.UUIDFilter(field_name="warehouse_id")
     kind = filters.MultipleChoiceFilter(choices=MovementKind.choices)
-    reference_type = filters.CharFilter(
+    reference_type = SourceFilter(
         max_length=32,
         validators=[RegexValidator(stock.SOURCE_PATTERN, "A source name: lowercase letters, digits and _.")],
         label="The source: manual, import_job, transfer, or another app's (sales_order_line, ...)",
