@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from inventory import errors
 from inventory.models import (
     Category,
     Customer,
@@ -268,9 +269,9 @@ class AdjustInput(_StockInput):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("counted_quantity" in attrs) == ("delta" in attrs):
-            raise serializers.ValidationError("Give either counted_quantity or delta.", code="counted_or_delta")
+            raise serializers.ValidationError("Give either counted_quantity or delta.", code=errors.COUNTED_OR_DELTA)
         if attrs.get("delta") == 0:
-            raise serializers.ValidationError({"delta": ["The delta must not be zero."]}, code="zero_quantity")
+            raise serializers.ValidationError({"delta": ["The delta must not be zero."]}, code=errors.ZERO_QUANTITY)
         return attrs
 
 
