@@ -250,20 +250,29 @@ def _update_draft(
     party: tuple[str, Customer | Supplier | Unset],
     lines: Sequence[LineInput] | Unset,
     price_for: Any,
-    **fields: Any,
+    notes: str | Unset,
+    expected_date: date | Unset | None,
+    external_reference: str | Unset,
+    over_receipt_tolerance_percent: Decimal | Unset = UNSET,
 ) -> OrderT:
     """Edits a draft: the fields given, and the lines when given (priced for the order
     as edited)."""
     order = _lock(model, order_id)
     states.check_transition(_machine(order), "edit", order.status)
     party_name, party_value = party
-    if party_value is not UNSET and not party_value.is_active:
+    if not isinstance(party_value, Unset) and not party_value.is_active:
         raise ValidationFailed.for_field(party_name, errors.INACTIVE, f"This {party_name} is deactivated.")
-    external_reference = fields.get("external_reference", UNSET)
-    if external_reference is not UNSET:
+    if not isinstance(external_reference, Unset):
         _check_external_reference(model, external_reference, exclude=order.pk)
-    assign(order, **{party_name: party_value}, **fields)
-    if lines is not UNSET:
+    assign(
+        order,
+        **{party_name: party_value},
+        notes=notes,
+        expected_date=expected_date,
+        external_reference=external_reference,
+        over_receipt_tolerance_percent=over_receipt_tolerance_percent,
+    )
+    if not isinstance(lines, Unset):
         _write_lines(order, lines, price_for(order))
     order.save()
     return order
