@@ -299,7 +299,7 @@ def sales_order_create(
     lines: Sequence[LineInput],
     user: User | None,
     notes: str = "",
-    expected_date: Any = None,
+    expected_date: date | None = None,
     external_reference: str = "",
 ) -> SalesOrder:
     if not customer.is_active:
@@ -519,7 +519,7 @@ def purchase_order_create(
     lines: Sequence[LineInput],
     user: User | None,
     notes: str = "",
-    expected_date: Any = None,
+    expected_date: date | None = None,
     external_reference: str = "",
     over_receipt_tolerance_percent: Decimal = Decimal("0"),
 ) -> PurchaseOrder:
