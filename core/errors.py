@@ -83,3 +83,11 @@ class CrossTenantWrite(DomainError):
     status_code = 403
     code = "cross_tenant_write"
     default_message = "This object belongs to another tenant."
+
+
+class AmountTooLarge(ValidationFailed):
+    """An amount computed from valid input (quantity x price, an order's total) that
+    would not fit its column (``core.numbers.AMOUNT``)."""
+
+    code = "amount_too_large"
+    default_message = "An amount is larger than the largest amount that can be stored."

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core.errors import DomainError
+from core.errors import Conflict, DomainError
 
 # --- Codes (top-level ``code`` of an error, or a field error's ``code``) ---------------
 # 409
@@ -83,4 +83,20 @@ class InsufficientStock(DomainError):
         super().__init__(
             message,
             details={"available": _fmt(first.available), "lines": [s.as_dict() for s in shortages]},
+        )
+
+
+class FractionalQuantitiesHeld(Conflict):
+    """409 ``fractional_quantities``: a product cannot be counted in a whole-number unit
+    while stock levels, reservations or open order lines hold a fraction of it;
+    ``details.holders`` names them (kind, id, label)."""
+
+    code = "fractional_quantities"
+
+    def __init__(self, *, product: Any, unit: str, holders: list[dict[str, str]]) -> None:
+        named = "; ".join(h["label"] for h in holders[:3]) + ("; ..." if len(holders) > 3 else "")
+        super().__init__(
+            f"{product.sku} cannot be counted in {unit} while fractions of it are held ({named}). "
+            "Bring them to whole numbers first (adjust the stock, change or finish the orders).",
+            details={"unit": unit, "holders": holders},
         )

@@ -102,8 +102,6 @@ def needs_tenant_pk_unique(model: type[models.Model]) -> bool:
 
 def apply_tenant_isolation(using: str, *, runtime_role: str | None, ops_role: str | None) -> None:
     connection = connections[using]
-    if connection.vendor != "postgresql":
-        return
     q = lambda name: _quote(connection, name)  # noqa: E731
     with connection.cursor() as cursor:
         present = [m for m in tenant_models() if _table_exists(cursor, m._meta.db_table)]

@@ -1,15 +1,21 @@
 """Settings shared by every environment, read from environment variables.
 
-Every variable is listed in README.md. Unset ``DATABASE_URL`` means a SQLite file
-(no Row Level Security: the ORM layer alone isolates tenants); unset
-``REDIS_URL`` means a local-memory cache and eager Celery.
+Every variable is listed in README.md. Unset ``DATABASE_URL`` means the
+development database that ``make run`` starts (embedded PostgreSQL in
+``.data/postgres``, config/devdb.py), with its owner and operations roles too;
+production refuses to start without it. Unset ``REDIS_URL`` means a local-memory
+cache and eager Celery.
 """
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+from config import devdb
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -70,35 +76,35 @@ TEMPLATES = [
 # owner:   the role that owns the tables and runs migrations (DATABASE_OWNER_URL).
 # ops:     cross-tenant maintenance (BYPASSRLS), never on the request path (DATABASE_OPS_URL).
 POSTGRES_ENGINE = "tenants.dbbackend"
+_ALIASES = {"default": "runtime", "owner": "owner", "ops": "ops"}
 
 
 def _database(url: str) -> dict[str, object]:
     config: dict[str, object] = env.db_url_config(url)
-    if config["ENGINE"] == "django.db.backends.postgresql":
-        config["ENGINE"] = POSTGRES_ENGINE
-        # Persistent connections (measured +43 % on the hot stock path, docs/performance.md);
-        # safe with poolers and across tenants since app.tenant_id is transaction-local.
-        config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-        config["CONN_HEALTH_CHECKS"] = True
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"Stockroom runs on PostgreSQL only, not {url.split(':', 1)[0]}.")
+    config["ENGINE"] = POSTGRES_ENGINE
+    # A percent-encoded host is a Unix socket directory (the development database's).
+    config["HOST"] = unquote(str(config["HOST"]))
+    # Persistent connections (measured +43 % on the hot stock path, docs/performance.md);
+    # safe with poolers and across tenants since app.tenant_id is transaction-local.
+    config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
     return config
 
 
-DATABASES: dict[str, dict[str, object]] = {
-    # An empty DATABASE_URL counts as unset.
-    "default": _database(env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-}
-if env.str("DATABASE_OWNER_URL", default=""):
-    DATABASES["owner"] = _database(env.str("DATABASE_OWNER_URL"))
-if env.str("DATABASE_OPS_URL", default=""):
-    DATABASES["ops"] = _database(env.str("DATABASE_OPS_URL"))
+# An empty DATABASE_URL counts as unset: then all three aliases are the development database's.
+DEV_DATABASE_DIR = devdb.data_dir()
+_urls = {alias: env.str(devdb.VARIABLES[role], default="") for alias, role in _ALIASES.items()}
+if not _urls["default"]:
+    _dev = devdb.urls(DEV_DATABASE_DIR)
+    _urls = {alias: _dev[devdb.VARIABLES[role]] for alias, role in _ALIASES.items()}
+DATABASES: dict[str, dict[str, object]] = {alias: _database(url) for alias, url in _urls.items() if url}
 # Every request runs in one transaction: the database layer sets app.tenant_id
 # transaction-locally at its start (see tenants/dbbackend/base.py).
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# SQLite (make run) cannot treat NULL parents as equal in a unique constraint; the
-# category service checks sibling names itself, and PostgreSQL enforces it too.
-SILENCED_SYSTEM_CHECKS = ["models.W047"]
 AUTH_USER_MODEL = "tenants.User"
 
 # --- Cache and Celery -------------------------------------------------------

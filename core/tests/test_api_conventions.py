@@ -232,6 +232,8 @@ def test_production_check_deploy_is_clean():
         ({"SECRET_KEY": None}, "SECRET_KEY must be set"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY must be set"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must list"),
+        ({"DATABASE_URL": None}, "DATABASE_URL must be set"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL must be set"),
     ],
 )
 def test_production_settings_refuse_unsafe_configuration(change, message):

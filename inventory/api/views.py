@@ -306,7 +306,7 @@ class StockLevelFilter(filters.FilterSet):
     product = filters.UUIDFilter(field_name="product_id")
     warehouse = filters.UUIDFilter(field_name="warehouse_id")
     below_reorder_point = filters.BooleanFilter(
-        method="filter_below", label="Available quantity under the product's reorder point"
+        method="filter_below", label="Available quantity under the reorder point (the level's, else the product's)"
     )
 
     class Meta:
@@ -320,8 +320,9 @@ class StockLevelFilter(filters.FilterSet):
 
 @extend_schema(tags=["stock"])
 class StockLevelViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """On hand, reserved and available per product and warehouse (read-only: stock
-    changes through the stock operations and orders)."""
+    """On hand, reserved and available per product and warehouse (stock changes through
+    the stock operations and orders), and the reorder point and quantity in effect: the
+    level's own (``PATCH``, managers and up), else the product's."""
 
     model = StockLevel
     serializer_class = s.StockLevelSerializer
@@ -332,6 +333,18 @@ class StockLevelViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMod
 
     def scoped_queryset(self) -> QuerySet[StockLevel]:
         return selectors.stock_level_list()
+
+    @extend_schema(
+        request=s.StockLevelReorderInput,
+        responses=s.StockLevelSerializer,
+        summary="Set this warehouse's reorder point and quantity (null: back to the product's)",
+    )
+    def partial_update(self, request: Request, pk: Any = None) -> Response:
+        level = self.get_object()
+        data = s.StockLevelReorderInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        catalog.stock_level_set_reorder(level=level, **data.validated_data)
+        return Response(s.StockLevelSerializer(selectors.stock_level_get(id=level.pk)).data)
 
 
 @extend_schema_field({"type": "string", "pattern": stock.SOURCE_PATTERN.pattern, "maxLength": 32})
@@ -492,7 +505,8 @@ class TransferView(_StockOperationView):
 
 @extend_schema(tags=["stock"])
 class LowStockViewSet(TenantViewSet, mixins.ListModelMixin):
-    """Levels whose available quantity is under the product's reorder point, with a suggested order quantity."""
+    """Levels whose available quantity is under their reorder point (the level's, else the
+    product's), with a suggested order quantity."""
 
     model = StockLevel
     serializer_class = s.LowStockSerializer

@@ -16,18 +16,20 @@ from django.db.models.functions import Concat, Lower, Substr
 from django.utils import timezone
 
 from core.errors import Conflict, ValidationFailed
-from core.models import UNSET, Unset, assign, saved_fields, update_fields
+from core.models import UNSET, Unset, assign, given, saved_fields, update_fields
 from inventory import errors
 from inventory.models import (
     Category,
     Customer,
     Product,
+    StockLevel,
     StockMovement,
     Supplier,
     SupplierProduct,
     Unit,
     Warehouse,
 )
+from inventory.services import units
 
 M = TypeVar("M", bound=models.Model)
 PartyT = TypeVar("PartyT", Supplier, Customer)
@@ -174,6 +176,7 @@ def product_create(
     return _save_unique(product, None, field="sku", message=SKU_TAKEN)
 
 
+@transaction.atomic
 def product_update(
     *,
     product: Product,
@@ -192,6 +195,10 @@ def product_update(
     attributes: dict[str, Any] | Unset = UNSET,
     image_url: str | Unset = UNSET,
 ) -> Product:
+    """Refuses a whole-number unit while fractions of the product are held (``units``)."""
+    if not isinstance(unit, Unset) and unit != product.unit:
+        _lock_stock(product)
+        units.check_unit_change(product=product, unit=unit)
     fields = assign(
         product,
         sku=sku,
@@ -211,6 +218,18 @@ def product_update(
     )
     _check_product_unique(product)
     return _save_unique(product, fields, field="sku", message=SKU_TAKEN)
+
+
+def _lock_stock(product: Product) -> None:
+    """Locks the product, then its levels (the stock services' order): a stock change
+    under way finishes first, and is seen by the check."""
+    list(Product.objects.select_for_update().filter(pk=product.pk).values_list("pk", flat=True))
+    list(
+        StockLevel.objects.select_for_update(no_key=True)
+        .filter(product=product)
+        .order_by("product_id", "warehouse_id")
+        .values_list("pk", flat=True)
+    )
 
 
 @transaction.atomic
@@ -372,3 +391,19 @@ def supplier_product_update(
         item, supplier=supplier, product=product, supplier_sku=supplier_sku, price=price, lead_time_days=lead_time_days
     )
     return _save_supplier_product(item, names)
+
+
+# --- Stock level settings ------------------------------------------------------------------------
+
+
+def stock_level_set_reorder(
+    *,
+    level: StockLevel,
+    reorder_point: Decimal | Unset | None = UNSET,
+    reorder_quantity: Decimal | Unset | None = UNSET,
+) -> None:
+    """Sets the level's own reorder point and quantity; ``None`` goes back to the product's.
+    One UPDATE of these columns only, so it never overwrites a concurrent stock change."""
+    changes = given(reorder_point=reorder_point, reorder_quantity=reorder_quantity)
+    if changes:
+        StockLevel.objects.filter(pk=level.pk).update(**changes, updated_at=timezone.now())

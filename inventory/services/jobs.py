@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import csv
+import functools
 import io
 import json
 import queue
@@ -38,6 +39,7 @@ from django.http import FileResponse
 from django.utils import timezone
 
 from core.errors import Conflict, ValidationFailed
+from core.numbers import PRICE, QUANTITY, NumberKind
 from core.sql import insert_columns
 from inventory.errors import InsufficientStock
 from inventory.models import (
@@ -56,6 +58,7 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.services.stock import Change, _lock_levels, apply_changes
+from inventory.services.units import fraction_holders
 from tenants.context import get_current_tenant
 from tenants.models import User
 from tenants.tasking import enqueue_on_commit
@@ -64,8 +67,6 @@ BATCH = 5000  # rows per transaction
 WRITERS = 2  # writer threads (connections) in the Celery task
 MAX_STORED_ERRORS = 1000
 STOCK_PREFIX = "stock:"
-MAX_DECIMAL = Decimal("99999999999999.9999")
-QUANTUM = Decimal("0.0001")
 ZERO = Decimal("0")
 UNITS = frozenset(Unit.values)
 
@@ -87,7 +88,8 @@ PRODUCT_COLUMNS = [
 ]
 # Read-only columns of a products export, accepted and ignored so an export imports as it is.
 IGNORED_COLUMNS = {"average_cost"}
-DECIMAL_COLUMNS = {"cost_price", "selling_price", "reorder_point", "reorder_quantity"}
+# The kind of number of each decimal column, with its limits (core.numbers); stock:<CODE> are quantities.
+DECIMAL_COLUMNS = {"cost_price": PRICE, "selling_price": PRICE, "reorder_point": QUANTITY, "reorder_quantity": QUANTITY}
 MAX_LENGTHS = {"sku": 64, "name": 200, "barcode": 64, "image_url": 500, "category": 1000}
 TRUE = {"1", "true", "yes", "y", "t"}
 FALSE = {"0", "false", "no", "n", "f"}
@@ -187,15 +189,15 @@ def _open_rows(job: ImportJob) -> tuple[IO[bytes], Any]:
     return raw, csv.reader(text)
 
 
-def _decimal(value: str) -> Decimal:
+def _decimal(value: str, kind: NumberKind = QUANTITY) -> Decimal:
     try:
         number = Decimal(value)
     except InvalidOperation:
         raise _CellError("Not a number.") from None
-    if not number.is_finite() or number < 0 or number > MAX_DECIMAL:
-        raise _CellError("Must be a number from 0 to 99,999,999,999,999.")
-    if number != number.quantize(QUANTUM):
-        raise _CellError("Use at most 4 decimal places.")
+    if not number.is_finite() or number < 0 or number > kind.max_value:
+        raise _CellError(f"Must be a number from 0 to {kind.max_value:,f}.")
+    if number != number.quantize(kind.quantum):
+        raise _CellError(f"Use at most {kind.decimal_places} decimal places.")
     return number
 
 
@@ -232,7 +234,7 @@ def _attributes(value: str) -> dict[str, Any]:
 
 
 CONVERTERS: dict[str, Callable[[str], Any]] = {
-    **dict.fromkeys(DECIMAL_COLUMNS, _decimal),
+    **{column: functools.partial(_decimal, kind=kind) for column, kind in DECIMAL_COLUMNS.items()},
     "lead_time_days": _days,
     "unit": _unit,
     "is_active": _boolean,
@@ -364,6 +366,15 @@ def _validate_batch(
     clean = [row for row, row_errors in batch if not row_errors]
     found.update({p.sku.lower(): p for p in _skus_filter([values["sku"].lower() for _, values, _ in clean])})
     units = {sku: product.unit for sku, product in found.items()}
+    # Existing products moving to a whole-number unit while fractions of them are held.
+    to_whole = [
+        product.pk
+        for _, values, _ in clean
+        if values.get("unit") in WHOLE_UNITS
+        and (product := found.get(values["sku"].lower())) is not None
+        and product.unit not in WHOLE_UNITS
+    ]
+    holding = {holder.product_id for holder in fraction_holders(product_ids=to_whole)}
     barcodes = [values["barcode"] for _, values, _ in clean if "barcode" in values]
     barcode_owner = (
         dict(
@@ -394,6 +405,10 @@ def _validate_batch(
             unit = values.get("unit") or units.get(sku, Unit.PIECE)
             if sku not in units and not values.get("name"):
                 error = RowError(line, "name", "A new product needs a name.")
+            elif sku in found and found[sku].pk in holding:
+                error = RowError(
+                    line, "unit", f"Fractions of this product are held (stock or open orders): it cannot be in {unit}."
+                )
             elif unit in WHOLE_UNITS:
                 fractions = [code for code, quantity in stock.items() if quantity != quantity.to_integral_value()]
                 if fractions:

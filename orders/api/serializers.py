@@ -5,6 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.numbers import AMOUNT, PERCENT, PRICE, QUANTITY
 from inventory.api.serializers import ProductBriefSerializer, WarehouseBriefSerializer
 from inventory.models import Customer, Product, Supplier, Warehouse
 from orders.models import (
@@ -25,26 +26,18 @@ from orders.models import (
 )
 from tenants.api.fields import TenantRelatedField
 
-QUANTITY: dict[str, Any] = {"max_digits": 14, "decimal_places": 4, "min_value": Decimal("0.0001")}
-PRICE: dict[str, Any] = {"max_digits": 14, "decimal_places": 4, "min_value": Decimal("0")}
-PERCENT: dict[str, Any] = {
-    "max_digits": 7,
-    "decimal_places": 4,
-    "min_value": Decimal("0"),
-    "max_value": Decimal("100"),
-}
 MAX_LINES = 500
 
 
 class LineInputSerializer(serializers.Serializer[Any]):
     product = TenantRelatedField(Product)
     warehouse = TenantRelatedField(Warehouse)
-    quantity = serializers.DecimalField(**QUANTITY)
-    unit_price = serializers.DecimalField(
-        **PRICE, required=False, help_text="Defaults to the product's selling price (sales) or the supplier's price."
+    quantity = QUANTITY.serializer_field(min_value=QUANTITY.quantum)
+    unit_price = PRICE.serializer_field(
+        required=False, help_text="Defaults to the product's selling price (sales) or the supplier's price."
     )
-    discount_percent = serializers.DecimalField(**PERCENT, required=False, default=Decimal("0"))
-    tax_rate = serializers.DecimalField(**PERCENT, required=False, default=Decimal("0"), help_text="Percent.")
+    discount_percent = PERCENT.serializer_field(required=False, default=Decimal("0"))
+    tax_rate = PERCENT.serializer_field(required=False, default=Decimal("0"), help_text="Percent.")
 
     def to_internal_value(self, data: Any) -> Any:
         """A line is always whole: a PATCH of the order is partial for the order's own
@@ -79,7 +72,7 @@ class SalesOrderWriteSerializer(_OrderWriteSerializer):
 
 class PurchaseOrderWriteSerializer(_OrderWriteSerializer):
     supplier = TenantRelatedField(Supplier)
-    over_receipt_tolerance_percent = serializers.DecimalField(**PERCENT, required=False)
+    over_receipt_tolerance_percent = PERCENT.serializer_field(required=False)
 
 
 class PartyBriefSerializer(serializers.Serializer[Any]):
@@ -248,7 +241,7 @@ class PurchaseOrderDetailSerializer(PurchaseOrderSerializer):
 
 class LineQuantitySerializer(serializers.Serializer[Any]):
     line = serializers.UUIDField(help_text="Id of a line of this order.")
-    quantity = serializers.DecimalField(**QUANTITY)
+    quantity = QUANTITY.serializer_field(min_value=QUANTITY.quantum)
 
 
 class ShipInput(serializers.Serializer[Any]):
@@ -300,18 +293,18 @@ class StatsQuerySerializer(serializers.Serializer[Any]):
 class StatusStatSerializer(serializers.Serializer[Any]):
     status = serializers.CharField()
     count = serializers.IntegerField()
-    total = serializers.DecimalField(max_digits=24, decimal_places=2)
+    total = AMOUNT.sum_field()
 
 
 class DayStatSerializer(serializers.Serializer[Any]):
     date = serializers.DateField()
     count = serializers.IntegerField()
-    total = serializers.DecimalField(max_digits=24, decimal_places=2)
+    total = AMOUNT.sum_field()
 
 
 class CancelledStatSerializer(serializers.Serializer[Any]):
     count = serializers.IntegerField()
-    total = serializers.DecimalField(max_digits=24, decimal_places=2)
+    total = AMOUNT.sum_field()
 
 
 class StatsSerializer(serializers.Serializer[Any]):
@@ -320,9 +313,7 @@ class StatsSerializer(serializers.Serializer[Any]):
     date_to = serializers.DateField()
     currency = serializers.CharField()
     count = serializers.IntegerField(help_text="Orders created in the range, cancelled ones left out.")
-    total = serializers.DecimalField(
-        max_digits=24, decimal_places=2, help_text="Their total, cancelled orders left out."
-    )
+    total = AMOUNT.sum_field(help_text="Their total, cancelled orders left out.")
     cancelled = CancelledStatSerializer(help_text="The cancelled orders of the range, apart.")
     by_status = StatusStatSerializer(many=True)
     by_day = DayStatSerializer(many=True, help_text="Per day of creation, cancelled orders left out.")

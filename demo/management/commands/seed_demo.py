@@ -8,6 +8,7 @@ and a second workspace the owner also belongs to, and prints the logins.
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -85,10 +86,11 @@ class Command(BaseCommand):
         Membership.objects.get_or_create(user=owner, tenant=second, defaults={"role": Role.OWNER})
         with tenant_context(demo):
             _seed_inventory(owner)
+        site = settings.FRONTEND_URL.rstrip("/")
         self.stdout.write(
             self.style.SUCCESS("Demo data ready.")
-            + "\n  Log in:    POST http://127.0.0.1:8000/api/v1/auth/token/"
+            + f"\n  Log in:    POST {site}/api/v1/auth/token/"
             + f'\n             {{"email": "{DEMO_USERS[0][0]}", "password": "{DEMO_PASSWORD}", "tenant": "demo"}}'
             + f"\n  Also:      {DEMO_USERS[1][0]} (clerk), {DEMO_USERS[2][0]} (viewer), same password"
-            + "\n  API docs:  http://127.0.0.1:8000/api/docs/"
+            + f"\n  API docs:  {site}/api/docs/"
         )
