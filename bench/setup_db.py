@@ -54,7 +54,6 @@ def seed() -> dict[str, Any]:
     """The bench tenant, its owner and two warehouses. Django must be configured."""
     from django.db import transaction
 
-    from inventory.models import Warehouse
     from inventory.services import catalog
     from tenants.context import tenant_context
     from tenants.models import Membership, Role, Tenant, User
@@ -66,7 +65,7 @@ def seed() -> dict[str, Any]:
     warehouses = {}
     with tenant_context(tenant), transaction.atomic():
         for code, name in common.WAREHOUSES:
-            warehouses[code] = catalog.warehouse_save(warehouse=Warehouse(), data={"code": code, "name": name})
+            warehouses[code] = catalog.warehouse_create(code=code, name=name)
     return {"tenant": tenant, "user": user, "membership": membership, "warehouses": warehouses}
 
 

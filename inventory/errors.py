@@ -8,8 +8,25 @@ from typing import Any
 
 from core.errors import Conflict, DomainError
 
-# Field codes of 400 validation errors.
+# --- Codes (top-level ``code`` of an error, or a field error's ``code``) ---------------
+# 409
+INSUFFICIENT_STOCK = "insufficient_stock"
+RESERVATION_MISMATCH = "reservation_mismatch"
+IN_USE = "in_use"
+CATEGORY_NOT_EMPTY = "category_not_empty"
+EXPORT_NOT_READY = "export_not_ready"
+# 400 field codes
+UNIQUE = "unique"
+CYCLE = "cycle"
 CATEGORY_TOO_DEEP = "category_too_deep"
+DOES_NOT_EXIST = "does_not_exist"
+INACTIVE = "inactive"  # an archived product or an inactive warehouse takes no stock in
+MIN_VALUE = "min_value"
+ZERO_QUANTITY = "zero_quantity"
+MAX_DECIMAL_PLACES = "max_decimal_places"
+FRACTIONAL_QUANTITY = "fractional_quantity"
+COUNTED_OR_DELTA = "counted_or_delta"
+SAME_WAREHOUSE = "same_warehouse"
 
 
 def _fmt(quantity: Decimal) -> str:
@@ -53,7 +70,7 @@ class InsufficientStock(DomainError):
     ``details.available`` is the available quantity of the first one."""
 
     status_code = 409
-    code = "insufficient_stock"
+    code = INSUFFICIENT_STOCK
 
     def __init__(self, shortages: list[Shortage]) -> None:
         self.shortages = shortages

@@ -256,12 +256,12 @@ RESERVED_KINDS = frozenset({MovementKind.RESERVATION, MovementKind.RELEASE})
 
 
 class ReferenceType(models.TextChoices):
+    """Inventory's own sources of movements. A movement's ``reference_type`` is a free
+    source name owned by the caller (orders use ``sales_order_line``, ...), with the
+    caller's id in ``reference_id``; inventory attaches no meaning to other apps' names."""
+
     MANUAL = "manual", "Manual"
     IMPORT_JOB = "import_job", "Import job"
-    SALES_ORDER_LINE = "sales_order_line", "Sales order line"
-    PURCHASE_ORDER_LINE = "purchase_order_line", "Purchase order line"
-    CUSTOMER_RETURN = "customer_return", "Customer return"
-    SUPPLIER_RETURN = "supplier_return", "Supplier return"
     TRANSFER = "transfer", "Transfer"
 
 
@@ -281,8 +281,10 @@ class StockMovement(TenantScopedModel):
     unit_cost = models.DecimalField(**PRICE.column, null=True, blank=True)
     reason = models.CharField(max_length=32, blank=True)
     note = models.TextField(blank=True)
-    reference_type = models.CharField(max_length=32, choices=ReferenceType.choices, default=ReferenceType.MANUAL)
-    reference_id = models.UUIDField(null=True, blank=True)
+    reference_type = models.CharField(
+        max_length=32, default=ReferenceType.MANUAL, help_text="The source: what caused it (the caller's name)."
+    )
+    reference_id = models.UUIDField(null=True, blank=True, help_text="The source's id (the caller's).")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -314,8 +316,8 @@ class Reservation(TenantScopedModel):
     product = TenantForeignKey(Product, on_delete=models.PROTECT, related_name="reservations", db_index=False)
     warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="reservations")
     quantity = models.DecimalField(**QUANTITY.column, help_text="Still held; 0 once fully issued or released.")
-    reference_type = models.CharField(max_length=32, choices=ReferenceType.choices)
-    reference_id = models.UUIDField()
+    reference_type = models.CharField(max_length=32, help_text="The source: the caller's name for its lines.")
+    reference_id = models.UUIDField(help_text="The source's id for the line (the caller's).")
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 

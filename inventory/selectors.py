@@ -40,11 +40,6 @@ def category_list() -> QuerySet[Category]:
     return Category.objects.select_related("parent")
 
 
-def category_subtree(*, category: Category) -> QuerySet[Category]:
-    """The category and all its descendants, in one query."""
-    return Category.objects.filter(path__startswith=category.path)
-
-
 def product_list() -> QuerySet[Product]:
     return Product.objects.select_related("category")
 

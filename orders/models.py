@@ -17,6 +17,17 @@ from tenants.scoping import TenantScopedModel
 ZERO = Decimal("0")
 
 
+class StockSource:
+    """Orders' names for the stock they move. Inventory stores them as the source
+    (``reference_type``) of movements and reservations, with the line's id (a return
+    line's for returns) as ``reference_id``."""
+
+    SALES_ORDER_LINE = "sales_order_line"
+    PURCHASE_ORDER_LINE = "purchase_order_line"
+    CUSTOMER_RETURN = "customer_return"
+    SUPPLIER_RETURN = "supplier_return"
+
+
 class SequenceKind(models.TextChoices):
     SALES = "sales", "Sales orders"
     PURCHASE = "purchase", "Purchase orders"

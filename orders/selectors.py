@@ -61,25 +61,35 @@ def purchase_order_detail() -> QuerySet[PurchaseOrder]:
 
 
 def order_stats(*, kind: str, date_from: date | None, date_to: date | None) -> dict[str, Any]:
-    """Counts and totals by status and by day of creation, in two queries."""
+    """Counts and totals by status and by day of creation, in two queries. Cancelled
+    orders are reported apart: ``count``, ``total`` and ``by_day`` leave them out,
+    ``cancelled`` counts them (``by_status`` lists every status)."""
     date_to = date_to or timezone.now().date()
     date_from = date_from or date_to - timedelta(days=29)
     model: Any = SalesOrder if kind == "sales" else PurchaseOrder
+    cancelled_status = SalesStatus.CANCELLED if kind == "sales" else PurchaseStatus.CANCELLED
     orders = model.objects.filter(created_at__date__gte=date_from, created_at__date__lte=date_to)
     total = Coalesce(Sum("total"), Value(Decimal("0")), output_field=_SUM)
     by_status = list(orders.values("status").annotate(count=Count("id"), total=total).order_by("status"))
     by_day = list(
-        orders.annotate(date=TruncDate("created_at"))
+        orders.exclude(status=cancelled_status)
+        .annotate(date=TruncDate("created_at"))
         .values("date")
         .annotate(count=Count("id"), total=total)
         .order_by("date")
     )
+    live = [row for row in by_status if row["status"] != cancelled_status]
+    cancelled = [row for row in by_status if row["status"] == cancelled_status]
     return {
         "type": kind,
         "date_from": date_from,
         "date_to": date_to,
-        "count": sum(row["count"] for row in by_status),
-        "total": exact_sum(row["total"] for row in by_status),
+        "count": sum(row["count"] for row in live),
+        "total": exact_sum(row["total"] for row in live),
+        "cancelled": {
+            "count": sum(row["count"] for row in cancelled),
+            "total": exact_sum(row["total"] for row in cancelled),
+        },
         "by_status": by_status,
         "by_day": by_day,
     }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from core.errors import AuthenticationError, NotFound, PermissionDenied
 from core.sql import PreparedSelect
+from tenants import errors
 from tenants.context import get_current_tenant
 from tenants.models import Invitation, Membership, User
 
@@ -26,9 +28,9 @@ def active_membership(*, user_id: Any, tenant_id: Any) -> Membership:
         )
     membership = _membership_query.first(user_id, tenant_id)
     if membership is None or not membership.user.is_active:
-        raise AuthenticationError("This membership no longer exists. Log in again.", code="membership_revoked")
+        raise AuthenticationError("This membership no longer exists. Log in again.", code=errors.MEMBERSHIP_REVOKED)
     if not membership.tenant.is_active:
-        raise PermissionDenied("This workspace is suspended. Contact support.", code="tenant_suspended")
+        raise PermissionDenied("This workspace is suspended. Contact support.", code=errors.TENANT_SUSPENDED)
     return membership
 
 
@@ -49,6 +51,13 @@ def user_memberships(*, user: User) -> QuerySet[Membership]:
 
 def invitation_list() -> QuerySet[Invitation]:
     return Invitation.objects.select_related("invited_by").all()
+
+
+def invitations_pending(queryset: QuerySet[Invitation], *, pending: bool) -> QuerySet[Invitation]:
+    """The pending invitations of ``queryset`` (or the others): not accepted, not revoked,
+    not expired; ``models.invitation_status`` in SQL."""
+    condition = Q(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+    return queryset.filter(condition) if pending else queryset.exclude(condition)
 
 
 def invitation_get(*, id: Any) -> Invitation:

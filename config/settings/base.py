@@ -264,7 +264,6 @@ SPECTACULAR_SETTINGS = {
         "MovementKindEnum": "inventory.models.MovementKind",
         "ExportKindEnum": "inventory.models.ExportKind",
         "JobStatusEnum": "inventory.models.JobStatus",
-        "ReferenceTypeEnum": "inventory.models.ReferenceType",
         "UnitEnum": "inventory.models.Unit",
         "SalesStatusEnum": "orders.models.SalesStatus",
         "PurchaseStatusEnum": "orders.models.PurchaseStatus",

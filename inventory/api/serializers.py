@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from core.numbers import AMOUNT, PRICE, QUANTITY
+from inventory import errors
 from inventory.models import (
     Category,
     Customer,
@@ -266,7 +267,7 @@ def movements_payload(movements: list[StockMovement]) -> dict[str, Any]:
 # --- Stock operation inputs ------------------------------------------------------------------
 
 
-# Ids are checked for form here; stock.resolve_targets looks them up (and locks the
+# Ids are checked for form here; the stock services look them up (and lock the
 # levels) in one query, with a ``does_not_exist`` error per unknown field.
 class _StockInput(serializers.Serializer[Any]):
     product = serializers.UUIDField(help_text="A product of this workspace.")
@@ -294,9 +295,9 @@ class AdjustInput(_StockInput):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("counted_quantity" in attrs) == ("delta" in attrs):
-            raise serializers.ValidationError("Give either counted_quantity or delta.", code="counted_or_delta")
+            raise serializers.ValidationError("Give either counted_quantity or delta.", code=errors.COUNTED_OR_DELTA)
         if attrs.get("delta") == 0:
-            raise serializers.ValidationError({"delta": ["The delta must not be zero."]}, code="zero_quantity")
+            raise serializers.ValidationError({"delta": ["The delta must not be zero."]}, code=errors.ZERO_QUANTITY)
         return attrs
 
 

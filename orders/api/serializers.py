@@ -39,6 +39,20 @@ class LineInputSerializer(serializers.Serializer[Any]):
     discount_percent = PERCENT.serializer_field(required=False, default=Decimal("0"))
     tax_rate = PERCENT.serializer_field(required=False, default=Decimal("0"), help_text="Percent.")
 
+    def to_internal_value(self, data: Any) -> Any:
+        """A line is always whole: a PATCH of the order is partial for the order's own
+        fields, not for the lines it replaces (DRF would skip their required fields)."""
+        value = super().to_internal_value(data)
+        missing = [name for name, field in self.fields.items() if field.required and name not in value]
+        if missing:
+            raise serializers.ValidationError(
+                {
+                    name: [serializers.ErrorDetail(str(self.fields[name].error_messages["required"]), code="required")]
+                    for name in missing
+                }
+            )
+        return value
+
 
 class _OrderWriteSerializer(serializers.Serializer[Any]):
     lines = LineInputSerializer(many=True, min_length=1, max_length=MAX_LINES)  # type: ignore[call-arg]
@@ -247,7 +261,10 @@ class PurchaseReceiveInput(serializers.Serializer[Any]):
 
 
 class SalesReturnLineSerializer(ReceiveLineSerializer):
-    disposition = serializers.ChoiceField(choices=ReturnDisposition.choices, default=ReturnDisposition.RESTOCK)
+    disposition = serializers.ChoiceField(
+        choices=ReturnDisposition.choices,
+        help_text="restock: back into stock (a receipt at average cost); write_off: recorded, no stock moves.",
+    )
 
 
 class SalesReturnInput(serializers.Serializer[Any]):
@@ -285,15 +302,21 @@ class DayStatSerializer(serializers.Serializer[Any]):
     total = AMOUNT.sum_field()
 
 
+class CancelledStatSerializer(serializers.Serializer[Any]):
+    count = serializers.IntegerField()
+    total = AMOUNT.sum_field()
+
+
 class StatsSerializer(serializers.Serializer[Any]):
     type = serializers.CharField()
     date_from = serializers.DateField()
     date_to = serializers.DateField()
     currency = serializers.CharField()
-    count = serializers.IntegerField()
-    total = AMOUNT.sum_field()
+    count = serializers.IntegerField(help_text="Orders created in the range, cancelled ones left out.")
+    total = AMOUNT.sum_field(help_text="Their total, cancelled orders left out.")
+    cancelled = CancelledStatSerializer(help_text="The cancelled orders of the range, apart.")
     by_status = StatusStatSerializer(many=True)
-    by_day = DayStatSerializer(many=True)
+    by_day = DayStatSerializer(many=True, help_text="Per day of creation, cancelled orders left out.")
 
 
 class NumberingSerializer(serializers.Serializer[Any]):

@@ -267,11 +267,7 @@ class InvitationFilter(filters.FilterSet):
         fields = ["role"]
 
     def filter_pending(self, queryset: QuerySet[Invitation], name: str, value: bool) -> QuerySet[Invitation]:
-        from django.db.models import Q
-        from django.utils import timezone
-
-        pending = Q(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
-        return queryset.filter(pending) if value else queryset.exclude(pending)
+        return selectors.invitations_pending(queryset, pending=value)
 
 
 @extend_schema(tags=["members"])
