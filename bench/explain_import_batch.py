@@ -89,7 +89,7 @@ def one_batch(
                     started = time.perf_counter()
                     invalid: set[int] = set()
                     found: dict[str, Any] = {}
-                    validate.validate_batch(batch, layout, set(), set(), invalid, found)
+                    validate.validate_batch(batch, layout, set(), set(), invalid, found, warehouses)
                     prepared = write.prepare_batch(batch, invalid, {}, [], found)
                     write.insert_new_products(prepared.new, job, warehouses)
                     if prepared.existing:

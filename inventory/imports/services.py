@@ -82,7 +82,9 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
                     for batch in parse.batches(reader, layout):
                         total += batch.lines
                         found: dict[str, Product] = {}
-                        batch_errors = validate.validate_batch(batch, layout, seen, seen_barcodes, invalid, found)
+                        batch_errors = validate.validate_batch(
+                            batch, layout, seen, seen_barcodes, invalid, found, warehouses
+                        )
                         error_count += len(batch_errors)
                         errors.extend(e.as_dict() for e in batch_errors[: MAX_STORED_ERRORS - len(errors)])
                         if (error_count and not job.skip_invalid_rows) or pool.stopped:

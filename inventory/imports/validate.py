@@ -6,8 +6,8 @@ from typing import Any
 
 from django.db.models.functions import Lower
 
-from inventory.imports.parse import Layout, ParsedBatch, RowError
-from inventory.models import WHOLE_UNITS, Product, Unit
+from inventory.imports.parse import Layout, ParsedBatch, Row, RowError
+from inventory.models import WHOLE_UNITS, Product, StockLevel, Unit, Warehouse
 from inventory.services.units import fraction_holders
 
 
@@ -22,11 +22,17 @@ def validate_batch(
     seen_barcodes: set[str],
     invalid: set[int],
     found: dict[str, Product],
+    warehouses: dict[str, Warehouse],
 ) -> list[RowError]:
     """Adds the line numbers of invalid rows to ``invalid``, the batch's existing products
     (by lowercase SKU) to ``found`` for ``write.prepare_batch``, and returns every error of
     the batch (those found by parsing included). ``seen`` and ``seen_barcodes`` carry the
-    SKUs and barcodes of the file's earlier rows."""
+    SKUs and barcodes of the file's earlier rows. ``warehouses``: the tenant's, by
+    lowercase code.
+
+    A count that would put stock into an inactive warehouse or an archived product (one
+    that stays archived after the row) is a row error, as for every other movement
+    (``inventory.services.stock``); counting it down, or to the same quantity, is not."""
     errors: list[RowError] = []
     clean = [row for row, row_errors in batch if not row_errors]
     found.update({p.sku.lower(): p for p in _skus_filter([values["sku"].lower() for _, values, _ in clean])})
@@ -40,6 +46,7 @@ def validate_batch(
         and product.unit not in WHOLE_UNITS
     ]
     holding = {holder.product_id for holder in fraction_holders(product_ids=to_whole)}
+    on_hand = _inactive_on_hand(clean, found, warehouses)
     barcodes = [values["barcode"] for _, values, _ in clean if "barcode" in values]
     barcode_owner = (
         dict(
@@ -74,11 +81,66 @@ def validate_batch(
                 error = RowError(
                     line, "unit", f"Fractions of this product are held (stock or open orders): it cannot be in {unit}."
                 )
-            elif unit in WHOLE_UNITS:
-                fractions = [code for code, quantity in stock.items() if quantity != quantity.to_integral_value()]
-                if fractions:
-                    error = RowError(line, layout.stock_column(fractions[0]), f"{unit} takes whole numbers.")
+            elif unit in WHOLE_UNITS and (
+                fractions := [code for code, quantity in stock.items() if quantity != quantity.to_integral_value()]
+            ):
+                error = RowError(line, layout.stock_column(fractions[0]), f"{unit} takes whole numbers.")
+            else:
+                error = _stock_into_inactive(line, values, stock, found.get(sku), warehouses, on_hand, layout)
         if error is not None:
             errors.append(error)
             invalid.add(line)
     return errors
+
+
+def _stays_active(values: dict[str, Any], product: Product | None) -> bool:
+    if "is_active" in values:
+        return bool(values["is_active"])
+    return product.is_active if product is not None else True
+
+
+def _inactive_on_hand(
+    clean: list[Row], found: dict[str, Product], warehouses: dict[str, Warehouse]
+) -> dict[tuple[Any, Any], Any]:
+    """On hand of the levels an import row would count into an inactive warehouse or an
+    archived product (one query per batch, only when there are such cells)."""
+    pairs = set()
+    for _, values, stock in clean:
+        product = found.get(values["sku"].lower())
+        if product is None:
+            continue
+        active = _stays_active(values, product)
+        for code in stock:
+            warehouse = warehouses[code]
+            if not (active and warehouse.is_active):
+                pairs.add((product.pk, warehouse.pk))
+    if not pairs:
+        return {}
+    levels = StockLevel.objects.filter(
+        product_id__in={p for p, _ in pairs}, warehouse_id__in={w for _, w in pairs}
+    ).values_list("product_id", "warehouse_id", "on_hand")
+    return {(p, w): quantity for p, w, quantity in levels}
+
+
+def _stock_into_inactive(
+    line: int,
+    values: dict[str, Any],
+    stock: dict[str, Any],
+    product: Product | None,
+    warehouses: dict[str, Warehouse],
+    on_hand: dict[tuple[Any, Any], Any],
+    layout: Layout,
+) -> RowError | None:
+    active = _stays_active(values, product)
+    for code, counted in stock.items():
+        warehouse = warehouses[code]
+        if active and warehouse.is_active:
+            continue
+        current = on_hand.get((product.pk, warehouse.pk), 0) if product is not None else 0
+        if counted > current:
+            if not warehouse.is_active:
+                message = f"Warehouse {warehouse.code} is inactive: it takes no stock in."
+            else:
+                message = "This product is archived: it takes no stock in."
+            return RowError(line, layout.stock_column(code), message)
+    return None

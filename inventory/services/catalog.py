@@ -168,6 +168,8 @@ def product_create(
     attributes: dict[str, Any] | None = None,
     image_url: str = "",
 ) -> Product:
+    """A new product's average cost is its cost price (the import does the same): stock
+    counted in before any receipt is valued at it, and the first receipt replaces it."""
     product = Product(
         sku=sku,
         name=name,
@@ -177,6 +179,7 @@ def product_create(
         barcode=barcode,
         cost_price=cost_price,
         selling_price=selling_price,
+        average_cost=cost_price,
         reorder_point=reorder_point,
         reorder_quantity=reorder_quantity,
         lead_time_days=lead_time_days,

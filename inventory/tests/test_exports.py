@@ -10,6 +10,7 @@ import pytest
 
 from inventory.imports import parse
 from inventory.models import Category, Product, StockLevel, StockMovement, Unit
+from inventory.services import catalog
 from inventory.services.catalog import category_create
 from inventory.services.integrity import stock_discrepancies
 from inventory.tests.csvjobs import export, upload
@@ -85,11 +86,12 @@ def _tricky_catalog(wh, wh2):
         attributes={"finish": "zinc", "sizes": [8, 10], "note": "@home"},
         image_url="https://example.com/bolt.png",
     )
-    saw = make_product(sku="SAW-1", name="'@quoted", category=hardware, is_active=False, unit=Unit.KILOGRAM)
+    saw = make_product(sku="SAW-1", name="'@quoted", category=hardware, unit=Unit.KILOGRAM)
     make_product(sku="LOOSE-1", name="No category")
     receive(bolt, wh, 500)
     receive(bolt, wh2, 20)
     receive(saw, wh, "2.5")
+    saw = catalog.product_update(product=saw, is_active=False)  # archived while holding stock
     return bolt, saw
 
 

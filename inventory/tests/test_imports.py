@@ -383,3 +383,55 @@ def test_unknown_warehouse_column_is_named_as_written(client_a, in_a, wh, django
     assert job["status"] == "failed"
     assert "no warehouse with code 'EastSide'" in job["message"], job["message"]
     assert Product.objects.count() == 0
+
+
+def test_counts_into_an_inactive_warehouse_or_archived_product_are_row_errors(
+    client_a, in_a, wh, django_capture_on_commit_callbacks
+):
+    from inventory.services import catalog
+
+    closed = make_warehouse("OLD", name="Closed depot")
+    held = make_product(sku="HELD-1", name="Held")
+    receive(held, closed, 10)
+    archived = make_product(sku="GONE-1", name="Gone")
+    receive(archived, wh, 4)
+    catalog.warehouse_update(warehouse=closed, is_active=False)
+    catalog.product_update(product=archived, is_active=False)
+    movements = StockMovement.objects.count()
+    content = (
+        "sku,name,is_active,stock:MAIN,stock:OLD\n"
+        "NEW-1,New,,,3\n"  # new stock into the inactive warehouse
+        "HELD-1,,,,12\n"  # counted up in the inactive warehouse
+        "GONE-1,,,6,\n"  # counted up while archived
+        "NEW-2,New archived,false,1,\n"  # a new product archived with stock
+    )
+
+    job = upload(client_a, django_capture_on_commit_callbacks, content)
+
+    assert job["status"] == "failed", job
+    assert {(e["row"], e["column"]) for e in job["errors"]} == {
+        (2, "stock:OLD"),
+        (3, "stock:OLD"),
+        (4, "stock:MAIN"),
+        (5, "stock:MAIN"),
+    }
+    assert StockMovement.objects.count() == movements and not Product.objects.filter(sku__startswith="NEW").exists()
+
+
+def test_counts_down_in_an_inactive_warehouse_or_archived_product_are_imported(
+    client_a, in_a, wh, django_capture_on_commit_callbacks
+):
+    from inventory.services import catalog
+
+    closed = make_warehouse("OLD", name="Closed depot")
+    held = make_product(sku="HELD-1", name="Held")
+    receive(held, closed, 10)
+    receive(held, wh, 5)
+    catalog.warehouse_update(warehouse=closed, is_active=False)
+    catalog.product_update(product=held, is_active=False)
+
+    job = upload(client_a, django_capture_on_commit_callbacks, "sku,stock:MAIN,stock:OLD\nHELD-1,5,0\n")
+
+    assert job["status"] == "succeeded", job
+    assert StockLevel.objects.get(product=held, warehouse=closed).on_hand == 0
+    assert StockLevel.objects.get(product=held, warehouse=wh).on_hand == 5
