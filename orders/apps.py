@@ -1,6 +1,13 @@
 from django.apps import AppConfig
 
 
+def _orders_exist() -> bool:
+    """Every order, a draft included, holds prices and totals in the workspace currency."""
+    from orders.models import PurchaseOrder, SalesOrder
+
+    return SalesOrder.objects.exists() or PurchaseOrder.objects.exists()
+
+
 class OrdersConfig(AppConfig):
     name = "orders"
     default_auto_field = "django.db.models.BigAutoField"
@@ -8,5 +15,7 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from inventory.services.integrity import register_check
         from orders.integrity import reservation_discrepancies
+        from tenants.currency import register_currency_in_use_check
 
         register_check(reservation_discrepancies)
+        register_currency_in_use_check("orders", _orders_exist)

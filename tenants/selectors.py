@@ -15,10 +15,13 @@ from tenants.models import Invitation, Membership, User
 _membership_query: PreparedSelect | None = None
 
 
-def active_membership(*, user_id: Any, tenant_id: Any) -> Membership:
+def active_membership(*, user_id: Any, tenant_id: Any, token_version: int | None) -> Membership:
     """The membership a token names, with its user and tenant (one query). Raises
-    ``membership_revoked`` (401) when it is gone or the user is inactive, and
-    ``tenant_suspended`` (403) when the workspace is suspended."""
+    ``membership_revoked`` (401) when it is gone or the user is inactive,
+    ``session_ended`` (401) when the token carries an older ``token_version`` than the
+    user's (the password changed since), and ``tenant_suspended`` (403) when the
+    workspace is suspended. The caller sets the user context (``app.user_id``), which
+    makes the row readable under Row Level Security before any tenant is known."""
     global _membership_query
     if _membership_query is None:
         _membership_query = PreparedSelect(
@@ -27,6 +30,10 @@ def active_membership(*, user_id: Any, tenant_id: Any) -> Membership:
     membership = _membership_query.first(user_id, tenant_id)
     if membership is None or not membership.user.is_active:
         raise AuthenticationError("This membership no longer exists. Log in again.", code="membership_revoked")
+    if token_version != membership.user.token_version:
+        raise AuthenticationError(
+            "This session has ended because the password was changed or reset. Log in again.", code="session_ended"
+        )
     if not membership.tenant.is_active:
         raise PermissionDenied("This workspace is suspended. Contact support.", code="tenant_suspended")
     return membership
