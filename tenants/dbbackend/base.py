@@ -25,6 +25,12 @@ _UNKNOWN = object()
 _SET_TENANT_SQL = "SELECT set_config('app.tenant_id', %s, true), set_config('app.user_id', %s, true)"
 
 
+def _can_pipeline(params: Any, context: dict[str, Any]) -> bool:
+    """Pipelining needs the extended protocol: not for parameterless SQL, which may hold
+    several commands (migrations), nor for server-side cursors."""
+    return bool(params) and not isinstance(getattr(context.get("cursor"), "cursor", None), psycopg.ServerCursor)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -35,14 +41,39 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super()._savepoint_rollback(sid)  # type: ignore[misc]
         self._applied_tenant = _UNKNOWN
 
+    def _execute_in_own_transaction(
+        self, execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any], wanted: tuple[str, str]
+    ) -> Any:
+        """BEGIN, set_config, the statement and COMMIT in one pipeline: one round trip,
+        as the statement alone would take (the tenant middleware's membership look-up
+        runs here, before the request's transaction). The connection stays in autocommit
+        mode, so the driver adds no BEGIN of its own; on an error the transaction is
+        rolled back before the error goes up."""
+        assert self.connection is not None
+        try:
+            with self.wrap_database_errors, self.connection.pipeline():
+                with self.connection.cursor() as cursor:
+                    cursor.execute("BEGIN")
+                    cursor.execute(_SET_TENANT_SQL, list(wanted))
+                result = execute(sql, params, many, context)
+                with self.connection.cursor() as cursor:
+                    cursor.execute("COMMIT")
+        except BaseException:
+            if self.connection.info.transaction_status != TransactionStatus.IDLE:
+                self.connection.execute("ROLLBACK")
+            raise
+        return result
+
     def _apply_tenant(self, execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
         tenant_id, user_id = current_tenant_id(), current_user_id()
         wanted = (str(tenant_id) if tenant_id else "", str(user_id) if user_id else "")
         if not self.in_atomic_block and self.get_autocommit():
             if wanted == ("", ""):
                 return execute(sql, params, many, context)
-            with transaction.atomic(using=self.alias):
-                return self._apply_tenant(execute, sql, params, many, context)
+            if not _can_pipeline(params, context):
+                with transaction.atomic(using=self.alias):
+                    return self._apply_tenant(execute, sql, params, many, context)
+            return self._execute_in_own_transaction(execute, sql, params, many, context, wanted)
         assert self.connection is not None
         status = self.connection.info.transaction_status
         if status == TransactionStatus.IDLE:
@@ -53,9 +84,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return execute(sql, params, many, context)
         if self._applied_tenant == wanted:
             return execute(sql, params, many, context)
-        # Pipelining needs the extended protocol: not for parameterless SQL, which may hold
-        # several commands (migrations), nor for server-side cursors.
-        if not params or isinstance(getattr(context.get("cursor"), "cursor", None), psycopg.ServerCursor):
+        if not _can_pipeline(params, context):
             with self.connection.cursor() as cursor:
                 cursor.execute(_SET_TENANT_SQL, list(wanted))
             self._applied_tenant = wanted
