@@ -388,7 +388,7 @@ def tenant_update(*, name: str | None = None, currency: str | None = None) -> Te
     if currency is not None and currency != tenant.currency:
         if currency not in CURRENCY_CODES:
             raise ValidationFailed.for_field(
-                "currency", "invalid_currency", f"{currency!r} is not a currency code: use {CURRENCY_PATTERN_MESSAGE}."
+                "currency", "invalid_choice", f'"{currency}" is not a currency code: use {CURRENCY_PATTERN_MESSAGE}.'
             )
         in_use = currency_in_use()
         if in_use:

@@ -105,5 +105,5 @@ def test_service_refuses_a_code_outside_iso_4217(owner_a):
     with tenant_context(owner_a.tenant), pytest.raises(ValidationFailed) as raised:
         tenant_update(currency="XYZ")
 
-    assert raised.value.fields["currency"][0]["code"] == "invalid_currency"
+    assert raised.value.fields["currency"][0]["code"] == "invalid_choice"
     assert Tenant.objects.get(pk=owner_a.tenant_id).currency == "USD"
