@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from core.errors import AuthenticationError, NotFound, PermissionDenied
 from core.sql import PreparedSelect
-from tenants.context import get_current_tenant
+from tenants.context import get_current_tenant, user_context
 from tenants.models import Invitation, Membership, User
 
 # Runs on every authenticated request: prepared once (core/sql.py).
@@ -50,8 +50,11 @@ def membership_get(*, id: Any) -> Membership:
     return membership
 
 
-def user_memberships(*, user: User) -> QuerySet[Membership]:
-    return Membership.objects.select_related("tenant").filter(user=user).order_by("tenant__name")
+def user_memberships(*, user: User) -> list[Membership]:
+    """The user's memberships in every workspace: read in the user's context, which
+    makes them visible under Row Level Security whatever the current tenant."""
+    with user_context(user.id):
+        return list(Membership.objects.select_related("tenant").filter(user=user).order_by("tenant__name"))
 
 
 def invitation_list() -> QuerySet[Invitation]:
