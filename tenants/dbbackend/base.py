@@ -12,6 +12,7 @@ empty string and the RLS policies match no row; with no user, the memberships
 table shows only the current tenant's rows.
 """
 
+import contextlib
 from typing import Any
 
 import psycopg
@@ -59,8 +60,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 with self.connection.cursor() as cursor:
                     cursor.execute("COMMIT")
         except BaseException:
-            if self.connection.info.transaction_status != TransactionStatus.IDLE:
-                self.connection.execute("ROLLBACK")
+            if self.connection.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+                with contextlib.suppress(psycopg.Error):  # a broken connection: the first error goes up
+                    self.connection.execute("ROLLBACK")
             raise
         return result
 
