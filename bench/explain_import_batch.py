@@ -180,8 +180,8 @@ def main() -> None:
     from tenants.models import Membership, Tenant
 
     tenant = Tenant.objects.get(slug=common.TENANT_SLUG)
-    user = Membership.objects.select_related("user").get(tenant=tenant, user__email=common.OWNER_EMAIL).user
-    with tenant_context(tenant):
+    with tenant_context(tenant):  # memberships are under Row Level Security
+        user = Membership.objects.select_related("user").get(tenant=tenant, user__email=common.OWNER_EMAIL).user
         existing = Product.objects.count()
     batch_csv = common.WORK / "explain-batch.csv"
     import_bench.write_csv(batch_csv, 1000, seed=7, first=10_000_001)

@@ -61,7 +61,8 @@ def seed() -> dict[str, Any]:
     with transaction.atomic():
         tenant = Tenant.objects.create(name="Bench Co", slug=common.TENANT_SLUG)
         user = User.objects.create_user(email=common.OWNER_EMAIL, password=common.OWNER_PASSWORD)
-        membership = Membership.objects.create(tenant=tenant, user=user, role=Role.OWNER)
+        with tenant_context(tenant):  # memberships are under Row Level Security
+            membership = Membership.objects.create(tenant=tenant, user=user, role=Role.OWNER)
     warehouses = {}
     with tenant_context(tenant), transaction.atomic():
         for code, name in common.WAREHOUSES:

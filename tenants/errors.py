@@ -9,6 +9,7 @@ NOT_AUTHENTICATED = "not_authenticated"
 TOKEN_NOT_VALID = "token_not_valid"  # noqa: S105 - an error code
 INVALID_CREDENTIALS = "invalid_credentials"
 MEMBERSHIP_REVOKED = "membership_revoked"
+SESSION_ENDED = "session_ended"
 # 403
 ROLE_REQUIRED = "role_required"
 ROLE_ABOVE_OWN = "role_above_own"

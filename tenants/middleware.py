@@ -2,7 +2,9 @@
 tenant's status, and sets the tenant context for the rest of the request.
 
 It runs before the request's transaction opens; the database layer turns the
-context into ``app.tenant_id`` in each transaction. Errors are not raised here:
+context into ``app.tenant_id`` (and the authenticated user into ``app.user_id``, which
+makes the user's own memberships readable under Row Level Security) in each
+transaction. Errors are not raised here:
 they are kept on the request and raised by ``TenantJWTAuthentication`` inside
 DRF, so they get the one error shape.
 """
@@ -22,10 +24,16 @@ from rest_framework_simplejwt.tokens import AccessToken
 from core.db import is_database_unavailable
 from core.errors import AuthenticationError, DatabaseUnavailable, DomainError
 from core.logging import user_id_var
-from tenants.context import reset_current_tenant, set_current_tenant
+from tenants.context import (
+    reset_current_tenant,
+    reset_current_user_id,
+    set_current_tenant,
+    set_current_user_id,
+    user_context,
+)
 from tenants.models import Membership, Tenant, User
 from tenants.selectors import active_membership
-from tenants.tokens import TENANT_CLAIM
+from tenants.tokens import TENANT_CLAIM, token_version_of
 
 logger = logging.getLogger("stockroom.errors")
 
@@ -50,7 +58,8 @@ def authenticate_bearer(raw: str) -> RequestAuth:
     except ValueError:
         return RequestAuth(error=AuthenticationError("Token is missing its user or tenant.", code="token_not_valid"))
     try:
-        membership = active_membership(user_id=user_id, tenant_id=tenant_id)
+        with user_context(user_id):
+            membership = active_membership(user_id=user_id, tenant_id=tenant_id, token_version=token_version_of(token))
     except DomainError as exc:
         return RequestAuth(error=exc)
     return RequestAuth(user=membership.user, tenant=membership.tenant, membership=membership, token=token)
@@ -81,7 +90,9 @@ class TenantMiddleware:
         if auth.tenant is not None:
             request.log_tenant_id = str(auth.tenant.id)  # type: ignore[attr-defined]
         token = set_current_tenant(auth.tenant)
+        user_token = set_current_user_id(auth.user.id if auth.user is not None else None)
         try:
             return self.get_response(request)
         finally:
+            reset_current_user_id(user_token)
             reset_current_tenant(token)

@@ -87,6 +87,10 @@ class User(AbstractBaseUser):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(auto_now_add=True)
+    token_version = models.PositiveIntegerField(
+        default=0,
+        help_text="Carried in every token; a password change or reset bumps it, which ends every token issued before.",
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -102,8 +106,9 @@ class User(AbstractBaseUser):
 
 
 class Membership(models.Model):
-    """A user's place in a tenant. Global table: reached only through services
-    that filter it explicitly by user or tenant."""
+    """A user's place in a tenant. Not a TenantScopedModel (login reads it by user,
+    across workspaces), but under Row Level Security like one: the current tenant's
+    rows, plus the current user's own (``tenants.rls.USER_READABLE_TABLES``)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")

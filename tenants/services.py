@@ -19,6 +19,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.http import urlsafe_base64_decode
 from django.utils.text import slugify
@@ -35,7 +36,8 @@ from core.errors import (
     TooManyAttempts,
     ValidationFailed,
 )
-from tenants.context import get_current_tenant, tenant_context
+from tenants.context import get_current_tenant, tenant_context, user_context
+from tenants.currency import CURRENCY_CODES, CURRENCY_PATTERN_MESSAGE, currency_in_use
 from tenants.emails import INVITATION_SALT
 from tenants.models import (
     Invitation,
@@ -50,7 +52,7 @@ from tenants.models import (
 )
 from tenants.selectors import active_membership
 from tenants.tasking import enqueue_on_commit
-from tenants.tokens import TENANT_CLAIM, tokens_for_membership
+from tenants.tokens import TENANT_CLAIM, token_version_of, tokens_for_membership
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 RESERVED_SLUGS = {"api", "admin", "www", "static", "app", "auth", "signup", "login"}
@@ -93,6 +95,29 @@ def _free_slug(base: str) -> str:
     return candidate
 
 
+def _slug_errors(slug: str) -> list[dict[str, str]]:
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+        return [
+            {
+                "code": "invalid",
+                "message": "Use 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen "
+                f"(pattern {SLUG_RE.pattern}), and none of: {', '.join(sorted(RESERVED_SLUGS))}.",
+            }
+        ]
+    if Tenant.objects.filter(slug=slug).exists():
+        return [{"code": "slug_taken", "message": "This workspace address is taken. Choose another."}]
+    return []
+
+
+def _create_workspace(*, user: User, name: str, slug: str | None) -> Membership:
+    """The tenant and its owner's membership. The membership is written in the new
+    tenant's context: Row Level Security admits only the current tenant's rows."""
+    tenant = Tenant.objects.create(name=name, slug=slug or _free_slug(name))
+    with tenant_context(tenant):
+        membership = Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
+    return membership
+
+
 def tenant_signup(
     *, company_name: str, email: str, password: str, slug: str | None = None, full_name: str = ""
 ) -> Session:
@@ -103,15 +128,8 @@ def tenant_signup(
         fields["email"] = [{"code": "email_taken", "message": "An account with this email already exists. Log in."}]
     if slug:
         slug = slug.lower()
-        if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
-            fields["slug"] = [
-                {
-                    "code": "invalid",
-                    "message": "Use 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen.",
-                }
-            ]
-        elif Tenant.objects.filter(slug=slug).exists():
-            fields["slug"] = [{"code": "slug_taken", "message": "This workspace address is taken. Choose another."}]
+        if slug_errors := _slug_errors(slug):
+            fields["slug"] = slug_errors
     password_errors = _password_errors(password, User(email=email, full_name=full_name))
     if password_errors:
         fields["password"] = password_errors
@@ -119,14 +137,28 @@ def tenant_signup(
         raise ValidationFailed(fields=fields)
     try:
         with transaction.atomic():
-            tenant = Tenant.objects.create(name=company_name, slug=slug or _free_slug(company_name))
             user = User.objects.create_user(email=email, password=password, full_name=full_name)
-            membership = Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
+            membership = _create_workspace(user=user, name=company_name, slug=slug)
     except IntegrityError as exc:  # a concurrent sign-up took the email or slug
         taken = "slug" if "slug" in str(exc) else "email"
         raise ValidationFailed.for_field(
             taken, f"{taken}_taken", f"This {'workspace address' if taken == 'slug' else 'email'} was just taken."
         ) from exc
+    return _session(membership)
+
+
+def tenant_create(*, user: User, name: str, slug: str | None = None) -> Session:
+    """Another workspace for an existing user, who becomes its owner; tokens for it.
+    The same rules as sign-up for the name and the address (slug)."""
+    if slug:
+        slug = slug.lower()
+        if slug_errors := _slug_errors(slug):
+            raise ValidationFailed(fields={"slug": slug_errors})
+    try:
+        with transaction.atomic():
+            membership = _create_workspace(user=user, name=name, slug=slug)
+    except IntegrityError as exc:  # a concurrent request took the slug
+        raise ValidationFailed.for_field("slug", "slug_taken", "This workspace address was just taken.") from exc
     return _session(membership)
 
 
@@ -182,7 +214,9 @@ class LoginGuard:
 
 
 def _membership_for_login(user: User, tenant_slug: str | None) -> Membership:
-    memberships = list(Membership.objects.select_related("tenant", "user").filter(user=user).order_by("created_at"))
+    # No tenant is known yet: the user context makes the user's own memberships readable.
+    with user_context(user.id):
+        memberships = list(Membership.objects.select_related("tenant", "user").filter(user=user).order_by("created_at"))
     if tenant_slug:
         chosen = [m for m in memberships if m.tenant.slug == tenant_slug.lower()]
         if not chosen:
@@ -194,8 +228,14 @@ def _membership_for_login(user: User, tenant_slug: str | None) -> Membership:
         raise PermissionDenied("This account belongs to no workspace.", code="no_membership")
     else:
         raise ValidationFailed(
-            "You belong to several workspaces: choose one.",
-            fields={"tenant": [{"code": "tenant_required", "message": "Choose a workspace (its slug)."}]},
+            fields={
+                "tenant": [
+                    {
+                        "code": "tenant_required",
+                        "message": "You belong to several workspaces: choose one (its slug, see details.tenants).",
+                    }
+                ]
+            },
             details={"tenants": [{"slug": m.tenant.slug, "name": m.tenant.name} for m in memberships]},
         )
     if not membership.tenant.is_active:
@@ -232,7 +272,14 @@ def _blacklist_once(token: RefreshToken) -> None:
 def auth_refresh(*, refresh: str) -> Session:
     """Rotates: the old refresh token is blacklisted and cannot be used again."""
     token = _refresh_token(refresh)
-    membership = active_membership(user_id=token.get("user_id"), tenant_id=token.get(TENANT_CLAIM))
+    try:
+        user_id = uuid.UUID(str(token.get("user_id")))
+    except ValueError as exc:
+        raise AuthenticationError("Token is missing its user.", code="token_not_valid") from exc
+    with user_context(user_id):
+        membership = active_membership(
+            user_id=user_id, tenant_id=token.get(TENANT_CLAIM), token_version=token_version_of(token)
+        )
     _blacklist_once(token)
     return _session(membership)
 
@@ -243,9 +290,12 @@ def auth_logout(*, refresh: str) -> None:
 
 
 def auth_switch_tenant(*, user: User, tenant_slug: str) -> Session:
-    membership = (
-        Membership.objects.select_related("tenant", "user").filter(user=user, tenant__slug=tenant_slug.lower()).first()
-    )
+    with user_context(user.id):
+        membership = (
+            Membership.objects.select_related("tenant", "user")
+            .filter(user=user, tenant__slug=tenant_slug.lower())
+            .first()
+        )
     if membership is None:
         raise ValidationFailed.for_field("tenant", "not_a_member", "You are not a member of this workspace.")
     if not membership.tenant.is_active:
@@ -256,6 +306,42 @@ def auth_switch_tenant(*, user: User, tenant_slug: str) -> Session:
 def _blacklist_all(user: User) -> None:
     for outstanding in OutstandingToken.objects.filter(user=user):
         BlacklistedToken.objects.get_or_create(token=outstanding)
+
+
+def _end_all_sessions(user: User) -> None:
+    """Every token of the user ends at once: access tokens carry the token version,
+    which the middleware compares on each request; refresh tokens are blacklisted too."""
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
+    _blacklist_all(user)
+
+
+# --- The account: name and password -------------------------------------------------
+
+
+@transaction.atomic
+def user_update(*, user: User, full_name: str) -> User:
+    user.full_name = full_name
+    user.save(update_fields=["full_name"])
+    return user
+
+
+@transaction.atomic
+def password_change(*, membership: Membership, current_password: str, new_password: str) -> Session:
+    """Checks the current password and Django's password validators, sets the new one
+    and ends every token of the account, the caller's included; returns a fresh session
+    for the caller's workspace, so the caller stays logged in."""
+    user = User.objects.select_for_update().get(pk=membership.user_id)
+    if not user.check_password(current_password):
+        raise ValidationFailed.for_field("current_password", "wrong_password", "The current password is not correct.")
+    errors = _password_errors(new_password, user)
+    if errors:
+        raise ValidationFailed(fields={"new_password": errors})
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    _end_all_sessions(user)
+    membership.user = user
+    return _session(membership)
 
 
 # --- Password reset -------------------------------------------------------------
@@ -292,20 +378,35 @@ def password_reset_confirm(*, token: str, new_password: str) -> None:
         raise ValidationFailed(fields={"new_password": errors})
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    _blacklist_all(user)  # every session of the account ends
+    _end_all_sessions(user)
     LoginGuard(email=user.email, ip=None).cleared()
 
 
 # --- Tenant settings ----------------------------------------------------------------
 
 
+@transaction.atomic
 def tenant_update(*, name: str | None = None, currency: str | None = None) -> Tenant:
+    """Renames the workspace or changes its currency: an ISO 4217 code, and only while
+    no amounts exist in the old one (``tenants.currency``): 409 ``currency_in_use``."""
     tenant = Tenant.objects.select_for_update().get(pk=get_current_tenant().pk)
     changed: list[str] = []
     if name is not None:
         tenant.name, changed = name, [*changed, "name"]
-    if currency is not None:
-        tenant.currency, changed = currency.upper(), [*changed, "currency"]
+    if currency is not None and currency != tenant.currency:
+        if currency not in CURRENCY_CODES:
+            raise ValidationFailed.for_field(
+                "currency", "invalid_choice", f'"{currency}" is not a currency code: use {CURRENCY_PATTERN_MESSAGE}.'
+            )
+        in_use = currency_in_use()
+        if in_use:
+            raise Conflict(
+                f"The currency cannot change once the workspace has {' or '.join(in_use)}: their amounts are in "
+                f"{tenant.currency} and would be relabelled, not converted.",
+                code="currency_in_use",
+                details={"currency": tenant.currency, "in_use_by": in_use},
+            )
+        tenant.currency, changed = currency, [*changed, "currency"]
     if changed:
         tenant.save(update_fields=changed)
     return tenant

@@ -4,8 +4,10 @@
      "fields": {"email": [{"code": "invalid", "message": "Enter a valid email address."}]},
      "details": {}, "request_id": "3f2c..."}
 
-``code`` is stable and machine-readable; ``fields`` maps dotted field paths
-(``lines.0.quantity``) to their errors; ``details`` carries error-specific data
+``code`` is stable and machine-readable; ``message`` is for humans and follows one
+rule (``summary_message``): with field errors it is the first one's message,
+prefixed by its path; without, the error's own message. ``fields`` maps dotted field
+paths (``lines.0.quantity``) to their errors; ``details`` carries error-specific data
 (``retry_after``, ``available``...). Documented in docs/api.md and as the
 ``Error`` component of the OpenAPI schema.
 """
@@ -44,6 +46,17 @@ _STATUS_CODES = {
 }
 
 
+def summary_message(message: str, fields: dict[str, list[dict[str, str]]] | None) -> str:
+    """The one rule for the top-level ``message``: the first field error's message,
+    prefixed by its dotted path (``email: Enter a valid email address.``; an error about
+    the whole body, ``non_field_errors``, has no prefix); ``message`` when there are none."""
+    for path, errors in (fields or {}).items():
+        if errors:
+            first = errors[0]["message"]
+            return first if path == "non_field_errors" else f"{path}: {first}"
+    return message
+
+
 def error_body(
     code: str,
     message: str,
@@ -53,7 +66,7 @@ def error_body(
 ) -> dict[str, Any]:
     return {
         "code": code,
-        "message": message,
+        "message": summary_message(message, fields),
         "fields": fields or {},
         "details": details or {},
         "request_id": request_id_var.get(),
@@ -87,9 +100,7 @@ def _api_exception_body(exc: exceptions.APIException) -> tuple[dict[str, Any], i
     status_code = exc.status_code
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
-        first = next(iter(fields.values()))[0]["message"] if fields else "Invalid input."
-        message = first if list(fields) == ["non_field_errors"] else "Invalid input."
-        return error_body("validation_error", message, fields=fields), status_code
+        return error_body("validation_error", "Invalid input.", fields=fields), status_code
     detail: Any = exc.detail
     code = _STATUS_CODES.get(status_code, "error")
     message = str(exc.default_detail)

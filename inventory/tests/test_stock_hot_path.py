@@ -109,7 +109,7 @@ def test_prepared_select_matches_the_orm(in_a, bolt, wh, owner_a):
     assert level.product.sku == "BOLT-1" and level.warehouse.code == "MAIN"
     assert level.updated_at == orm.updated_at and level._state.adding is False
     assert query.first(bolt.id, MISSING, tenant_id=in_a.id) is None
-    membership = active_membership(user_id=owner_a.user_id, tenant_id=owner_a.tenant_id)
+    membership = active_membership(user_id=owner_a.user_id, tenant_id=owner_a.tenant_id, token_version=0)
     assert membership == Membership.objects.get(pk=owner_a.pk)
     assert membership.user.email == owner_a.user.email and membership.tenant.slug == owner_a.tenant.slug
 

@@ -319,10 +319,22 @@ class StatsSerializer(serializers.Serializer[Any]):
     by_day = DayStatSerializer(many=True, help_text="Per day of creation, cancelled orders left out.")
 
 
+PREFIX_PATTERN = r"^[A-Za-z0-9]{1,12}$"
+PREFIX_MESSAGE = "Use 1-12 letters or digits (A-Z, a-z, 0-9), no spaces or symbols, e.g. SO."
+
+
 class NumberingSerializer(serializers.Serializer[Any]):
     sales_prefix = serializers.RegexField(
-        r"^[A-Za-z0-9]{1,12}$", required=False, help_text="1-12 letters or digits, e.g. SO."
+        PREFIX_PATTERN,
+        required=False,
+        help_text="1-12 letters or digits, e.g. SO.",
+        error_messages={"invalid": PREFIX_MESSAGE},
     )
-    purchase_prefix = serializers.RegexField(r"^[A-Za-z0-9]{1,12}$", required=False)
+    purchase_prefix = serializers.RegexField(
+        PREFIX_PATTERN,
+        required=False,
+        help_text="1-12 letters or digits, e.g. PO.",
+        error_messages={"invalid": PREFIX_MESSAGE},
+    )
     next_sales_number = serializers.CharField(read_only=True)
     next_purchase_number = serializers.CharField(read_only=True)

@@ -81,9 +81,11 @@ class Command(BaseCommand):
             user = User.objects.filter(email=email).first()
             if user is None:
                 user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=name)
-            Membership.objects.get_or_create(user=user, tenant=demo, defaults={"role": role})
+            with tenant_context(demo):  # memberships are under Row Level Security
+                Membership.objects.get_or_create(user=user, tenant=demo, defaults={"role": role})
         owner = User.objects.get(email=DEMO_USERS[0][0])
-        Membership.objects.get_or_create(user=owner, tenant=second, defaults={"role": Role.OWNER})
+        with tenant_context(second):
+            Membership.objects.get_or_create(user=owner, tenant=second, defaults={"role": Role.OWNER})
         with tenant_context(demo):
             _seed_inventory(owner)
         site = settings.FRONTEND_URL.rstrip("/")
