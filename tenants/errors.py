@@ -23,6 +23,7 @@ INVITATION_NOT_PENDING = "invitation_not_pending"
 INVITATION_ACCEPTED = "invitation_accepted"
 INVITATION_REVOKED = "invitation_revoked"
 INVITATION_EXPIRED = "invitation_expired"
+CURRENCY_IN_USE = "currency_in_use"
 # 429
 LOGIN_LOCKED = "login_locked"
 # 400 field codes
@@ -31,3 +32,6 @@ SLUG_TAKEN = "slug_taken"
 NOT_A_MEMBER = "not_a_member"
 INVALID_TOKEN = "invalid_token"  # noqa: S105 - an error code
 REQUIRED = "required"
+WRONG_PASSWORD = "wrong_password"  # noqa: S105 - an error code
+INVALID_CHOICE = "invalid_choice"  # currency
+INVALID = "invalid"  # the slug pattern

@@ -24,6 +24,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from core.db import is_database_unavailable
 from core.errors import AuthenticationError, DatabaseUnavailable, DomainError
 from core.logging import user_id_var
+from tenants import errors
 from tenants.context import (
     reset_current_tenant,
     reset_current_user_id,
@@ -51,12 +52,14 @@ def authenticate_bearer(raw: str) -> RequestAuth:
     try:
         token = AccessToken(raw)  # type: ignore[arg-type]
     except TokenError as exc:
-        return RequestAuth(error=AuthenticationError(str(exc), code="token_not_valid"))
+        return RequestAuth(error=AuthenticationError(str(exc), code=errors.TOKEN_NOT_VALID))
     try:
         user_id = uuid.UUID(str(token.get("user_id")))
         tenant_id = uuid.UUID(str(token.get(TENANT_CLAIM)))
     except ValueError:
-        return RequestAuth(error=AuthenticationError("Token is missing its user or tenant.", code="token_not_valid"))
+        return RequestAuth(
+            error=AuthenticationError("Token is missing its user or tenant.", code=errors.TOKEN_NOT_VALID)
+        )
     try:
         with user_context(user_id):
             membership = active_membership(user_id=user_id, tenant_id=tenant_id, token_version=token_version_of(token))
@@ -83,7 +86,7 @@ class TenantMiddleware:
                     logger.warning("database unavailable: answered 503", exc_info=exc, extra={"dependency": "database"})
                     auth = RequestAuth(error=DatabaseUnavailable())
             elif scheme.lower() == "bearer":
-                auth = RequestAuth(error=AuthenticationError("Empty bearer token.", code="token_not_valid"))
+                auth = RequestAuth(error=AuthenticationError("Empty bearer token.", code=errors.TOKEN_NOT_VALID))
         request.stockroom_auth = auth  # type: ignore[attr-defined]
         if auth.user is not None:
             user_id_var.set(str(auth.user.id))

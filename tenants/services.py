@@ -36,6 +36,7 @@ from core.errors import (
     TooManyAttempts,
     ValidationFailed,
 )
+from tenants import errors
 from tenants.context import get_current_tenant, tenant_context, user_context
 from tenants.currency import CURRENCY_CODES, CURRENCY_PATTERN_MESSAGE, currency_in_use
 from tenants.emails import INVITATION_SALT
@@ -99,13 +100,13 @@ def _slug_errors(slug: str) -> list[dict[str, str]]:
     if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
         return [
             {
-                "code": "invalid",
+                "code": errors.INVALID,
                 "message": "Use 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen "
                 f"(pattern {SLUG_RE.pattern}), and none of: {', '.join(sorted(RESERVED_SLUGS))}.",
             }
         ]
     if Tenant.objects.filter(slug=slug).exists():
-        return [{"code": "slug_taken", "message": "This workspace address is taken. Choose another."}]
+        return [{"code": errors.SLUG_TAKEN, "message": "This workspace address is taken. Choose another."}]
     return []
 
 
@@ -125,7 +126,9 @@ def tenant_signup(
     email = normalize_email(email)
     fields: dict[str, list[dict[str, str]]] = {}
     if User.objects.filter(email=email).exists():
-        fields["email"] = [{"code": "email_taken", "message": "An account with this email already exists. Log in."}]
+        fields["email"] = [
+            {"code": errors.EMAIL_TAKEN, "message": "An account with this email already exists. Log in."}
+        ]
     if slug:
         slug = slug.lower()
         if slug_errors := _slug_errors(slug):
@@ -158,7 +161,7 @@ def tenant_create(*, user: User, name: str, slug: str | None = None) -> Session:
         with transaction.atomic():
             membership = _create_workspace(user=user, name=name, slug=slug)
     except IntegrityError as exc:  # a concurrent request took the slug
-        raise ValidationFailed.for_field("slug", "slug_taken", "This workspace address was just taken.") from exc
+        raise ValidationFailed.for_field("slug", errors.SLUG_TAKEN, "This workspace address was just taken.") from exc
     return _session(membership)
 
 
@@ -197,7 +200,7 @@ class LoginGuard:
                 raise TooManyAttempts(
                     f"Too many failed login attempts for {what}. Try again in {retry_after // 60 + 1} minutes "
                     "or reset your password.",
-                    code="login_locked",
+                    code=errors.LOGIN_LOCKED,
                     details={"scope": scope, "retry_after": retry_after},
                 )
 
@@ -220,18 +223,18 @@ def _membership_for_login(user: User, tenant_slug: str | None) -> Membership:
     if tenant_slug:
         chosen = [m for m in memberships if m.tenant.slug == tenant_slug.lower()]
         if not chosen:
-            raise ValidationFailed.for_field("tenant", "not_a_member", "You are not a member of this workspace.")
+            raise ValidationFailed.for_field("tenant", errors.NOT_A_MEMBER, "You are not a member of this workspace.")
         membership = chosen[0]
     elif len(memberships) == 1:
         membership = memberships[0]
     elif not memberships:
-        raise PermissionDenied("This account belongs to no workspace.", code="no_membership")
+        raise PermissionDenied("This account belongs to no workspace.", code=errors.NO_MEMBERSHIP)
     else:
         raise ValidationFailed(
             fields={
                 "tenant": [
                     {
-                        "code": "tenant_required",
+                        "code": errors.TENANT_REQUIRED,
                         "message": "You belong to several workspaces: choose one (its slug, see details.tenants).",
                     }
                 ]
@@ -239,7 +242,7 @@ def _membership_for_login(user: User, tenant_slug: str | None) -> Membership:
             details={"tenants": [{"slug": m.tenant.slug, "name": m.tenant.name} for m in memberships]},
         )
     if not membership.tenant.is_active:
-        raise PermissionDenied("This workspace is suspended. Contact support.", code="tenant_suspended")
+        raise PermissionDenied("This workspace is suspended. Contact support.", code=errors.TENANT_SUSPENDED)
     return membership
 
 
@@ -249,7 +252,7 @@ def auth_login(*, email: str, password: str, tenant_slug: str | None = None, ip:
     guard.attempt()
     user = authenticate(username=email, password=password)
     if not isinstance(user, User):
-        raise AuthenticationError("The email or password is not correct.", code="invalid_credentials")
+        raise AuthenticationError("The email or password is not correct.", code=errors.INVALID_CREDENTIALS)
     guard.succeeded()
     return _session(_membership_for_login(user, tenant_slug))
 
@@ -258,14 +261,14 @@ def _refresh_token(raw: str) -> RefreshToken:
     try:
         return RefreshToken(raw)  # type: ignore[arg-type]
     except TokenError as exc:
-        raise AuthenticationError(str(exc), code="token_not_valid") from exc
+        raise AuthenticationError(str(exc), code=errors.TOKEN_NOT_VALID) from exc
 
 
 def _blacklist_once(token: RefreshToken) -> None:
     """Blacklists the token; refuses when another request already did (token reuse)."""
     _, created = cast(tuple[BlacklistedToken, bool], token.blacklist())  # simplejwt returns get_or_create's pair
     if not created:
-        raise AuthenticationError("Token is blacklisted", code="token_not_valid")
+        raise AuthenticationError("Token is blacklisted", code=errors.TOKEN_NOT_VALID)
 
 
 @transaction.atomic
@@ -275,7 +278,7 @@ def auth_refresh(*, refresh: str) -> Session:
     try:
         user_id = uuid.UUID(str(token.get("user_id")))
     except ValueError as exc:
-        raise AuthenticationError("Token is missing its user.", code="token_not_valid") from exc
+        raise AuthenticationError("Token is missing its user.", code=errors.TOKEN_NOT_VALID) from exc
     with user_context(user_id):
         membership = active_membership(
             user_id=user_id, tenant_id=token.get(TENANT_CLAIM), token_version=token_version_of(token)
@@ -297,9 +300,9 @@ def auth_switch_tenant(*, user: User, tenant_slug: str) -> Session:
             .first()
         )
     if membership is None:
-        raise ValidationFailed.for_field("tenant", "not_a_member", "You are not a member of this workspace.")
+        raise ValidationFailed.for_field("tenant", errors.NOT_A_MEMBER, "You are not a member of this workspace.")
     if not membership.tenant.is_active:
-        raise PermissionDenied("This workspace is suspended. Contact support.", code="tenant_suspended")
+        raise PermissionDenied("This workspace is suspended. Contact support.", code=errors.TENANT_SUSPENDED)
     return _session(membership)
 
 
@@ -333,10 +336,12 @@ def password_change(*, membership: Membership, current_password: str, new_passwo
     for the caller's workspace, so the caller stays logged in."""
     user = User.objects.select_for_update().get(pk=membership.user_id)
     if not user.check_password(current_password):
-        raise ValidationFailed.for_field("current_password", "wrong_password", "The current password is not correct.")
-    errors = _password_errors(new_password, user)
-    if errors:
-        raise ValidationFailed(fields={"new_password": errors})
+        raise ValidationFailed.for_field(
+            "current_password", errors.WRONG_PASSWORD, "The current password is not correct."
+        )
+    problems = _password_errors(new_password, user)
+    if problems:
+        raise ValidationFailed(fields={"new_password": problems})
     user.set_password(new_password)
     user.save(update_fields=["password"])
     _end_all_sessions(user)
@@ -358,7 +363,7 @@ def password_reset_request(*, email: str) -> None:
 
 
 def _user_from_reset_token(token: str) -> User:
-    invalid = ValidationFailed.for_field("token", "invalid_token", "This reset link is invalid or has expired.")
+    invalid = ValidationFailed.for_field("token", errors.INVALID_TOKEN, "This reset link is invalid or has expired.")
     uid, _, secret = token.partition(".")
     try:
         user_id = uuid.UUID(bytes=urlsafe_base64_decode(uid))
@@ -373,9 +378,9 @@ def _user_from_reset_token(token: str) -> User:
 @transaction.atomic
 def password_reset_confirm(*, token: str, new_password: str) -> None:
     user = _user_from_reset_token(token)
-    errors = _password_errors(new_password, user)
-    if errors:
-        raise ValidationFailed(fields={"new_password": errors})
+    problems = _password_errors(new_password, user)
+    if problems:
+        raise ValidationFailed(fields={"new_password": problems})
     user.set_password(new_password)
     user.save(update_fields=["password"])
     _end_all_sessions(user)
@@ -396,14 +401,16 @@ def tenant_update(*, name: str | None = None, currency: str | None = None) -> Te
     if currency is not None and currency != tenant.currency:
         if currency not in CURRENCY_CODES:
             raise ValidationFailed.for_field(
-                "currency", "invalid_choice", f'"{currency}" is not a currency code: use {CURRENCY_PATTERN_MESSAGE}.'
+                "currency",
+                errors.INVALID_CHOICE,
+                f'"{currency}" is not a currency code: use {CURRENCY_PATTERN_MESSAGE}.',
             )
         in_use = currency_in_use()
         if in_use:
             raise Conflict(
                 f"The currency cannot change once the workspace has {' or '.join(in_use)}: their amounts are in "
                 f"{tenant.currency} and would be relabelled, not converted.",
-                code="currency_in_use",
+                code=errors.CURRENCY_IN_USE,
                 details={"currency": tenant.currency, "in_use_by": in_use},
             )
         tenant.currency, changed = currency, [*changed, "currency"]
@@ -435,7 +442,9 @@ def _lock_member(membership_id: Any) -> tuple[Membership, list[Membership]]:
 def _ensure_other_owner(membership: Membership, owners: list[Membership]) -> None:
     """Every tenant keeps at least one owner (``owners``: locked by ``_lock_member``)."""
     if membership.role == Role.OWNER and not any(owner.pk != membership.pk for owner in owners):
-        raise Conflict("A workspace must keep at least one owner. Make someone else owner first.", code="last_owner")
+        raise Conflict(
+            "A workspace must keep at least one owner. Make someone else owner first.", code=errors.LAST_OWNER
+        )
 
 
 @transaction.atomic
@@ -443,12 +452,12 @@ def membership_change_role(*, actor: Membership, membership_id: Any, role: str) 
     new_role = Role(role)
     actor_role = Role(actor.role)
     if not actor_role.at_least(Role.ADMIN):
-        raise PermissionDenied("Only admins and owners change roles.", code="role_required")
+        raise PermissionDenied("Only admins and owners change roles.", code=errors.ROLE_REQUIRED)
     if new_role.rank > actor_role.rank:
-        raise PermissionDenied("You cannot give anyone a role above your own.", code="role_above_own")
+        raise PermissionDenied("You cannot give anyone a role above your own.", code=errors.ROLE_ABOVE_OWN)
     membership, owners = _lock_member(membership_id)
     if Role(membership.role).rank > actor_role.rank:
-        raise PermissionDenied("You cannot change the role of someone above you.", code="role_above_own")
+        raise PermissionDenied("You cannot change the role of someone above you.", code=errors.ROLE_ABOVE_OWN)
     if membership.role == new_role:
         return membership
     _ensure_other_owner(membership, owners)
@@ -464,9 +473,9 @@ def membership_remove(*, actor: Membership, membership_id: Any) -> None:
     actor_role = Role(actor.role)
     if membership.pk != actor.pk:
         if not actor_role.at_least(Role.ADMIN):
-            raise PermissionDenied("Only admins and owners remove members.", code="role_required")
+            raise PermissionDenied("Only admins and owners remove members.", code=errors.ROLE_REQUIRED)
         if Role(membership.role).rank > actor_role.rank:
-            raise PermissionDenied("You cannot remove someone above you.", code="role_above_own")
+            raise PermissionDenied("You cannot remove someone above you.", code=errors.ROLE_ABOVE_OWN)
     _ensure_other_owner(membership, owners)
     membership.delete()
 
@@ -479,11 +488,11 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation
     tenant = get_current_tenant()
     email, new_role = normalize_email(email), Role(role)
     if not Role(actor.role).at_least(Role.ADMIN):
-        raise PermissionDenied("Only admins and owners invite members.", code="role_required")
+        raise PermissionDenied("Only admins and owners invite members.", code=errors.ROLE_REQUIRED)
     if new_role.rank > Role(actor.role).rank:
-        raise PermissionDenied("You cannot invite anyone with a role above your own.", code="role_above_own")
+        raise PermissionDenied("You cannot invite anyone with a role above your own.", code=errors.ROLE_ABOVE_OWN)
     if Membership.objects.filter(tenant=tenant, user__email=email).exists():
-        raise Conflict("This person is already a member of the workspace.", code="already_member")
+        raise Conflict("This person is already a member of the workspace.", code=errors.ALREADY_MEMBER)
     now = timezone.now()
     # A new invitation replaces a pending one for the same address.
     Invitation.objects.filter(email=email, accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
@@ -500,7 +509,7 @@ def invitation_revoke(*, invitation_id: Any) -> Invitation:
     if invitation is None:
         raise NotFound("No such invitation in this workspace.")
     if invitation_status(invitation, timezone.now()) != InvitationStatus.PENDING:
-        raise Conflict("Only a pending invitation can be revoked.", code="invitation_not_pending")
+        raise Conflict("Only a pending invitation can be revoked.", code=errors.INVITATION_NOT_PENDING)
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     return invitation
@@ -516,7 +525,7 @@ class Acceptance:
 def invitation_accept(*, token: str, password: str | None = None, full_name: str = "") -> Acceptance:
     """Creates the membership (and the user when the address is new). A new user
     gets tokens at once; an existing one logs in as usual."""
-    invalid = ValidationFailed.for_field("token", "invalid_token", "This invitation link is invalid.")
+    invalid = ValidationFailed.for_field("token", errors.INVALID_TOKEN, "This invitation link is invalid.")
     try:
         payload = signing.loads(token, salt=INVITATION_SALT)
         tenant = Tenant.objects.filter(pk=payload["t"]).first()
@@ -526,7 +535,7 @@ def invitation_accept(*, token: str, password: str | None = None, full_name: str
     if tenant is None:
         raise invalid
     if not tenant.is_active:
-        raise PermissionDenied("This workspace is suspended.", code="tenant_suspended")
+        raise PermissionDenied("This workspace is suspended.", code=errors.TENANT_SUSPENDED)
     with tenant_context(tenant), transaction.atomic():
         invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
         if invitation is None:
@@ -538,10 +547,10 @@ def invitation_accept(*, token: str, password: str | None = None, full_name: str
         created = user is None
         if user is None:
             if not password:
-                raise ValidationFailed.for_field("password", "required", "Choose a password for your new account.")
-            errors = _password_errors(password, User(email=invitation.email, full_name=full_name))
-            if errors:
-                raise ValidationFailed(fields={"password": errors})
+                raise ValidationFailed.for_field("password", errors.REQUIRED, "Choose a password for your new account.")
+            problems = _password_errors(password, User(email=invitation.email, full_name=full_name))
+            if problems:
+                raise ValidationFailed(fields={"password": problems})
             user = User.objects.create_user(email=invitation.email, password=password, full_name=full_name)
         membership, _ = Membership.objects.get_or_create(user=user, tenant=tenant, defaults={"role": invitation.role})
         invitation.accepted_at = timezone.now()
