@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict
+from inventory import errors
 from inventory.csvformat import boolean, category_path_join, neutralize
 from inventory.models import Category, ExportJob, ExportKind, JobStatus, Product, StockLevel, StockMovement, Warehouse
 from tenants.context import get_current_tenant
@@ -62,7 +63,7 @@ class ExportFile:
 def export_file_open(*, job: ExportJob) -> ExportFile:
     """The file of a finished export (409 ``export_not_ready`` before); the caller closes it."""
     if job.status != JobStatus.SUCCEEDED or not job.storage_key:
-        raise Conflict("This export has not finished.", code="export_not_ready")
+        raise Conflict("This export has not finished.", code=errors.EXPORT_NOT_READY)
     return ExportFile(
         file=default_storage.open(job.storage_key, "rb"),
         name=f"{job.kind}-{job.created_at:%Y%m%d-%H%M%S}.csv",
