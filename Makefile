@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format migrate demo worker requirements clean
+.PHONY: run test lint format openapi worker dbshell requirements clean clean-data
 
 $(STAMP): requirements/dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -16,24 +16,27 @@ $(STAMP): requirements/dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
-## run: venv, install, migrate, demo data, server on http://127.0.0.1:8000 (SQLite, eager Celery)
+## run: venv, install, embedded PostgreSQL in .data/postgres (roles, migrate as the owner, demo data),
+## server on http://127.0.0.1:$(PORT) as the runtime role; Ctrl-C stops both (scripts/devdb.py)
+PORT ?= 8000
 run: $(STAMP)
-	DEBUG=1 $(PY) manage.py migrate --no-input -v 0
-	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) scripts/devdb.py run --port $(PORT)
 
 ## test: lint, then the suite on PostgreSQL and Redis (throwaway servers unless DATABASE_URL/REDIS_URL are set)
 test: $(STAMP) lint
 	scripts/with-test-services.sh $(PY) -m pytest -q
 
-## lint: ruff, ruff format --check, mypy, makemigrations --check, stale OpenAPI file
-# Lint commands read no database: the suite's DATABASE_URL is a server to provision, not the app's.
+## lint: ruff, ruff format --check, mypy, import-linter (dependency rules), makemigrations --check, stale OpenAPI file
+# Lint commands read no database: the suite's DATABASE_URL is a server to provision, not the app's
+# (makemigrations would warn that it cannot reach the development database: it need not).
 lint: export DATABASE_URL :=
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
-	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -W "ignore:Got an error checking a consistent migration history:RuntimeWarning" \
+	  manage.py makemigrations --check --dry-run
 	$(PY) manage.py spectacular --fail-on-warn --validate --file /tmp/stockroom-openapi.yaml
 	@diff -q docs/openapi.yaml /tmp/stockroom-openapi.yaml >/dev/null || { \
 	  echo "docs/openapi.yaml is stale: run 'make openapi' and commit it"; exit 1; }
@@ -48,10 +51,19 @@ format: $(STAMP)
 worker: $(STAMP)
 	$(VENV)/bin/celery -A config worker -l INFO
 
+## dbshell: psql on the development database as the runtime role (`scripts/devdb.py psql --role owner|ops|admin`)
+dbshell: $(STAMP)
+	$(PY) scripts/devdb.py psql
+
 ## requirements: recompile the pinned requirements/*.txt from requirements/*.in
 requirements: $(STAMP)
 	cd requirements && for f in base prod dev; do ../$(VENV)/bin/pip-compile -q --no-emit-index-url \
 	  --no-emit-find-links --strip-extras --allow-unsafe $$f.in -o $$f.txt; done
 
+## clean: the venv and caches; the development database (.data/) stays: `make clean-data` removes it
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .mypy_cache .pytest_cache .ruff_cache
+
+clean-data:
+	@test ! -x $(PY) || $(PY) scripts/devdb.py stop
+	rm -rf .data

@@ -49,6 +49,68 @@ def _isolated_cache() -> Iterator[None]:
     cache.key_prefix = previous
 
 
+# --- A dependency that is down: a closed port, the real network boundary -----------------
+
+CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def redis_down(settings: pytest.FixtureRequest) -> Iterator[None]:
+    """The cache's Redis is unreachable (connection refused) for the test."""
+    from core import cache as counters
+
+    make_redis_unreachable(settings)
+    settings.CACHE_RETRY_SECONDS = 60  # type: ignore[attr-defined]  # one outage interval per test
+    counters.reset()
+    yield
+    counters.reset()
+
+
+def make_redis_unreachable(settings: object) -> None:
+    """Points the cache at a closed port, keeping this test's key prefix (as a real outage would)."""
+    prefix = cache.key_prefix
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": CLOSED_PORT_REDIS}}  # type: ignore[attr-defined]
+    cache.key_prefix = prefix
+
+
+class BrokerOutage:
+    """The Celery broker at a closed port, tasks sent for real (not eager) meanwhile."""
+
+    def __init__(self) -> None:
+        from config.celery import app
+
+        self.app = app
+        self.saved = (app.conf.broker_url, app.conf.task_always_eager)
+        self.active = False
+
+    def _drop_connections(self) -> None:
+        # Celery keeps a connection pool and a producer pool for the old URL.
+        self.app._pool = None  # type: ignore[attr-defined]
+        self.app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+    def start(self) -> None:
+        self.app.conf.update(broker_url=CLOSED_PORT_REDIS, task_always_eager=False)
+        self._drop_connections()
+        self.active = True
+
+    def end(self) -> None:
+        if self.active:
+            broker_url, eager = self.saved
+            self.app.conf.update(broker_url=broker_url, task_always_eager=eager)
+            self._drop_connections()
+            self.active = False
+
+
+@pytest.fixture
+def broker_down() -> Iterator[BrokerOutage]:
+    outage = BrokerOutage()
+    outage.start()
+    try:
+        yield outage
+    finally:
+        outage.end()
+
+
 def truncate_all_tables() -> None:
     """Empties every table through the owner role (TRUNCATE ignores RLS; the runtime role may not)."""
     with connections["owner"].cursor() as cursor:

@@ -4,7 +4,7 @@ level lookups cost time. Every transaction here is rolled back.
     .venv/bin/python bench/explain_import_batch.py            # on the data left by the last import run
     .venv/bin/python bench/explain_import_batch.py --fresh 10000   # recreate the bench DB and import 10,000 rows first
 
-It runs the import (``_validate_batch``, ``_prepare_batch`` and the writes) for one batch of
+It runs the import (``validate.validate_batch``, ``write.prepare_batch`` and the writes) for one batch of
 1,000 new products with opening stock in two warehouses, three ways:
 
 A. as the application does (constraints DEFERRED): statement times, then
@@ -65,8 +65,8 @@ def one_batch(
 ) -> dict[str, Any]:
     from django.db import connection, transaction
 
+    from inventory.imports import parse, validate, write
     from inventory.models import ImportJob, Warehouse
-    from inventory.services import jobs
     from tenants.context import tenant_context
 
     TIMES.clear()
@@ -78,10 +78,10 @@ def one_batch(
             job = ImportJob.objects.create(file_name="explain.csv", storage_key="imports/none.csv", created_by=user)
             with csv_path.open(newline="", encoding="utf-8") as handle:
                 reader = csv.reader(handle)
-                layout = jobs._header(reader, warehouses)
-                batch = next(jobs._batches(reader, layout))
+                layout = parse.header(reader, warehouses)
+                batch = next(parse.batches(reader, layout))
             with connection.cursor() as cursor:
-                if custom_plans:  # what run_import_job does per batch since d6b6ad0 (_replan_each_statement)
+                if custom_plans:  # what the import did per batch at d6b6ad0 (re-planning every statement)
                     cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
                 if immediate_first:
                     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -89,11 +89,11 @@ def one_batch(
                     started = time.perf_counter()
                     invalid: set[int] = set()
                     found: dict[str, Any] = {}
-                    jobs._validate_batch(batch, layout, set(), set(), invalid, found)
-                    prepared = jobs._prepare_batch(batch, invalid, {}, {}, found)
-                    jobs._insert_new_products(prepared.new, job, warehouses)
+                    validate.validate_batch(batch, layout, set(), set(), invalid, found, warehouses)
+                    prepared = write.prepare_batch(batch, invalid, {}, [], found)
+                    write.insert_new_products(prepared.new, job, warehouses)
                     if prepared.existing:
-                        jobs._update_existing_products(prepared.existing, job, user, warehouses)
+                        write.update_existing_products(prepared.existing, job, user, warehouses)
                     made = len(prepared.new)
                     out["write_batch_seconds"] = round(time.perf_counter() - started, 3)
                 started = time.perf_counter()
@@ -162,8 +162,8 @@ def main() -> None:
         from django.core.files import File
         from django.core.files.storage import default_storage
 
+        from inventory.imports.services import import_job_run
         from inventory.models import ImportJob
-        from inventory.services import jobs
         from tenants.context import tenant_context
 
         with tenant_context(seeded["tenant"]):
@@ -171,7 +171,7 @@ def main() -> None:
             with path.open("rb") as handle:
                 job.storage_key = default_storage.save(f"imports/{seeded['tenant'].id}/{job.id}.csv", File(handle))
             job.save()
-            job = jobs.run_import_job(job=job)
+            job = import_job_run(job=job)
         print(f"imported {args.fresh} rows first: {job.status} {job.message}")
     else:
         common.configure_django()
@@ -180,8 +180,8 @@ def main() -> None:
     from tenants.models import Membership, Tenant
 
     tenant = Tenant.objects.get(slug=common.TENANT_SLUG)
-    user = Membership.objects.select_related("user").get(tenant=tenant, user__email=common.OWNER_EMAIL).user
-    with tenant_context(tenant):
+    with tenant_context(tenant):  # memberships are under Row Level Security
+        user = Membership.objects.select_related("user").get(tenant=tenant, user__email=common.OWNER_EMAIL).user
         existing = Product.objects.count()
     batch_csv = common.WORK / "explain-batch.csv"
     import_bench.write_csv(batch_csv, 1000, seed=7, first=10_000_001)

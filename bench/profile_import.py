@@ -6,7 +6,7 @@
 No HTTP and no Celery: the bench database is recreated and seeded
 (setup_db.prepare), a CSV is written (import_bench.write_csv), an ImportJob is
 stored the way ``import_job_create`` stores it, and
-``inventory.services.jobs.run_import_job`` runs in the tenant's context, as the
+``inventory.imports.services.import_job_run`` runs in the tenant's context, as the
 Celery task does (``atomic=False``). Nothing in the application is changed: the
 functions below are wrapped at run time, in this process only, to time them.
 
@@ -97,29 +97,22 @@ def instrument() -> None:
     from django.db.backends.utils import CursorWrapper
 
     from core import sql
-    from inventory.services import jobs, stock
+    from inventory.imports import parse, validate, write
+    from inventory.services import stock
 
     for module, names in (
-        (
-            jobs,
-            [
-                "_parse_row",
-                "_validate_batch",
-                "_prepare_batch",
-                "_categories",
-                "_insert_new_products",
-                "_update_existing_products",
-            ],
-        ),
+        (parse, ["parse_row"]),
+        (validate, ["validate_batch"]),
+        (write, ["prepare_batch", "resolve_categories", "insert_new_products", "update_existing_products"]),
         (sql, ["insert_columns"]),
         (stock, ["apply_changes", "_lock_levels", "_select_levels"]),
     ):
         for name in names:
             if hasattr(module, name):
                 setattr(module, name, timed(f"{module.__name__.rsplit('.', 1)[-1]}.{name}", getattr(module, name)))
-    # jobs imported these from stock by name: wrap its references too.
-    setattr(jobs, "_lock_levels", timed("jobs->stock._lock_levels", jobs._lock_levels))  # noqa: B010
-    setattr(jobs, "apply_changes", timed("jobs->stock.apply_changes", jobs.apply_changes))  # noqa: B010
+    # write imported these from stock by name: wrap its references too.
+    setattr(write, "_lock_levels", timed("write->stock._lock_levels", write._lock_levels))  # noqa: B010
+    setattr(write, "apply_changes", timed("write->stock.apply_changes", write.apply_changes))  # noqa: B010
 
     from django.db.models import query
 
@@ -191,8 +184,8 @@ def main() -> None:
     parser.add_argument(
         "--no-replan",
         action="store_true",
-        help="experiment: disable the import's cached-plan hook (jobs._replan_each_statement at d6b6ad0: "
-        "force_custom_plan per batch; jobs._discard_cached_plans from babe3cd: DISCARD PLANS at batches 2, 4, 8, ...)",
+        help="experiment: disable the import's cached-plan hook (write.discard_cached_plans: DISCARD PLANS at "
+        "each writer's batches 2, 4, 8, ...)",
     )
     parser.add_argument(
         "--drop-tenant-indexes",
@@ -200,15 +193,8 @@ def main() -> None:
         help="experiment: drop the single-column tenant_id indexes of the tenant tables in the bench database "
         "(each table also has UNIQUE (tenant_id, id)), so a cached foreign-key plan cannot pick them",
     )
-    parser.add_argument(
-        "--discard-plans",
-        action="store_true",
-        help="experiment (code at d6b6ad0 only; later code does this itself): instead of "
-        "jobs._replan_each_statement, run DISCARD PLANS at the start of "
-        "batches 2, 4, 8, 16, ... so cached foreign-key plans are re-made as the tables grow",
-    )
-    parser.add_argument("--writers", type=int, help="override jobs.WRITERS (writer threads)")
-    parser.add_argument("--batch", type=int, help="override jobs.BATCH (rows per batch)")
+    parser.add_argument("--writers", type=int, help="override writers.WRITERS (writer threads)")
+    parser.add_argument("--batch", type=int, help="override parse.BATCH (rows per batch)")
     args = parser.parse_args()
     code_start = common.code_version()
 
@@ -221,8 +207,8 @@ def main() -> None:
     from django.core.files.storage import default_storage
     from django.db import connection
 
+    from inventory.imports import parse, services, write, writers
     from inventory.models import ImportJob
-    from inventory.services import jobs
     from tenants.context import tenant_context
 
     tenant = seeded["tenant"]
@@ -234,46 +220,29 @@ def main() -> None:
         connection.close()  # start the job on a fresh connection, as a worker would
 
         instrument()
-        hooks = [name for name in ("_replan_each_statement", "_discard_cached_plans") if hasattr(jobs, name)]
-        if (args.no_replan or args.discard_plans) and not hooks:
-            sys.exit("this version of inventory/services/jobs.py has no cached-plan hook to replace")
-        if args.discard_plans and hooks != ["_replan_each_statement"]:
-            sys.exit("--discard-plans replaces _replan_each_statement (d6b6ad0); this code already discards plans")
         if args.no_replan:
-            for name in hooks:
-                setattr(jobs, name, lambda: None)
-        if args.discard_plans:
-            batch_number = [0]
-
-            def discard_sometimes() -> None:
-                batch_number[0] += 1
-                n = batch_number[0]
-                if n > 1 and n & (n - 1) == 0:
-                    with connection.cursor() as cursor:
-                        cursor.execute("DISCARD PLANS")
-
-            setattr(jobs, "_replan_each_statement", discard_sometimes)  # noqa: B010
+            setattr(write, "discard_cached_plans", lambda: None)  # noqa: B010
         if args.writers is not None:
-            jobs.WRITERS = args.writers
+            writers.WRITERS = args.writers
         if args.batch is not None:
-            jobs.BATCH = args.batch
-        write = jobs._Writers._write
+            parse.BATCH = args.batch
+        write_batch = writers.Writers._write
 
         def batch_timer(self: Any, *a: Any, **k: Any) -> Any:
             started = time.perf_counter()
             try:
-                return write(self, *a, **k)
+                return write_batch(self, *a, **k)
             finally:
                 with LOCK:
                     BATCHES.append(time.perf_counter() - started)
 
-        jobs._Writers._write = batch_timer  # type: ignore[method-assign]
+        writers.Writers._write = batch_timer  # type: ignore[method-assign]
         profiler = cProfile.Profile() if args.cprofile else None
         started = time.perf_counter()
         with common.PeriodicAnalyze(args.analyze_every) as analyzer:
             if profiler:
                 profiler.enable()
-            job = jobs.run_import_job(job=job)
+            job = services.import_job_run(job=job)
             if profiler:
                 profiler.disable()
                 profiler.dump_stats(args.cprofile)
@@ -288,11 +257,10 @@ def main() -> None:
         "analyze_every_seconds": args.analyze_every,
         "analyze_runs_seconds": analyzer.runs,
         "experiment_no_replan": args.no_replan,
-        "experiment_discard_plans": args.discard_plans,
         "experiment_dropped_indexes": dropped,
         "status": job.status,
         "message": job.message,
-        "run_import_job_seconds": round(total, 3),
+        "import_job_run_seconds": round(total, 3),
         "rows_per_second": round(args.rows / total, 1),
         "sql_seconds_total": round(sql_total, 3),
         "python_seconds_total": round(total - sql_total, 3),
@@ -311,14 +279,13 @@ def main() -> None:
             "slowest_5": sorted((round(c, 3) for c in COMMITS), reverse=True)[:5],
             "last_5": [round(c, 3) for c in COMMITS[-5:]],
         },
-        "writers": jobs.WRITERS,
-        "batch_rows": jobs.BATCH,
+        "writers": writers.WRITERS,
+        "batch_rows": parse.BATCH,
         "verification": import_bench.verify(tenant, expected),
         "cprofile": args.cprofile,
     }
     tag = f"-analyze{args.analyze_every:g}s" if args.analyze_every else ""
     tag += "-noreplan" if args.no_replan else ""
-    tag += "-discardplans" if args.discard_plans else ""
     tag += "-droptenantidx" if args.drop_tenant_indexes else ""
     path = common.save_result(f"import-profile-{args.rows}{tag}", result)
     print(json.dumps(result, indent=2, default=str))

@@ -73,7 +73,7 @@ def main() -> None:
     warehouse = seeded["warehouses"]["MAIN"]
     with tenant_context(seeded["tenant"]):
         product = catalog.product_create(sku="PROFILE-1", name="profiled", cost_price=Decimal("2.00"))
-        stock.stock_receive(product=product, warehouse=warehouse, quantity=Decimal(1_000_000))
+        stock.stock_receive(product_id=product.id, warehouse_id=warehouse.id, quantity=Decimal(1_000_000))
     token = tokens_for_membership(seeded["membership"])["access"]
     body = json.dumps({"product": str(product.id), "warehouse": str(warehouse.id), "quantity": "1"}).encode()
     for conn in connections.all():

@@ -54,7 +54,6 @@ def seed() -> dict[str, Any]:
     """The bench tenant, its owner and two warehouses. Django must be configured."""
     from django.db import transaction
 
-    from inventory.models import Warehouse
     from inventory.services import catalog
     from tenants.context import tenant_context
     from tenants.models import Membership, Role, Tenant, User
@@ -62,11 +61,12 @@ def seed() -> dict[str, Any]:
     with transaction.atomic():
         tenant = Tenant.objects.create(name="Bench Co", slug=common.TENANT_SLUG)
         user = User.objects.create_user(email=common.OWNER_EMAIL, password=common.OWNER_PASSWORD)
-        membership = Membership.objects.create(tenant=tenant, user=user, role=Role.OWNER)
+        with tenant_context(tenant):  # memberships are under Row Level Security
+            membership = Membership.objects.create(tenant=tenant, user=user, role=Role.OWNER)
     warehouses = {}
     with tenant_context(tenant), transaction.atomic():
         for code, name in common.WAREHOUSES:
-            warehouses[code] = catalog.warehouse_save(warehouse=Warehouse(), data={"code": code, "name": name})
+            warehouses[code] = catalog.warehouse_create(code=code, name=name)
     return {"tenant": tenant, "user": user, "membership": membership, "warehouses": warehouses}
 
 

@@ -142,7 +142,7 @@ def seed_products(suffix: str, big: int, small: int) -> dict[str, Any]:
             product = catalog.product_create(
                 sku=f"{key.upper()}-{suffix}", name=f"{key} product {suffix}", cost_price=Decimal("2.00")
             )
-            stock.stock_receive(product=product, warehouse=warehouse, quantity=Decimal(quantity))
+            stock.stock_receive(product_id=product.id, warehouse_id=warehouse.id, quantity=Decimal(quantity))
             out[key] = product
     return out
 

@@ -83,3 +83,19 @@ class CrossTenantWrite(DomainError):
     status_code = 403
     code = "cross_tenant_write"
     default_message = "This object belongs to another tenant."
+
+
+class AmountTooLarge(ValidationFailed):
+    """An amount computed from valid input (quantity x price, an order's total) that
+    would not fit its column (``core.numbers.AMOUNT``)."""
+
+    code = "amount_too_large"
+    default_message = "An amount is larger than the largest amount that can be stored."
+
+
+class DatabaseUnavailable(DomainError):
+    """The database could not be reached, or the connection died mid-request. Retry later."""
+
+    status_code = 503
+    code = "database_unavailable"
+    default_message = "The service is temporarily unavailable (database). Try again shortly."

@@ -1,12 +1,22 @@
-"""Liveness and readiness probes for the load balancer and the orchestrator."""
+"""Liveness and readiness probes for the load balancer and the orchestrator.
+
+``/healthz`` touches nothing. ``/readyz`` checks each dependency: the database
+(without it nothing works: 503 ``unavailable``), the cache's Redis and the Celery
+broker. Without Redis or the broker the API still serves (docs/architecture.md,
+"When a dependency is down"), so the answer is 200 ``degraded`` naming the failing
+part: taking every instance out of rotation would turn a degraded service into none.
+"""
 
 import logging
 
+from celery import current_app
 from django.conf import settings
-from django.core.cache import cache
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
+from kombu.exceptions import KombuError
+
+from core.cache import cache_ping
 
 logger = logging.getLogger(__name__)
 
@@ -23,27 +33,39 @@ def _database_ok() -> bool:
         with connections["default"].cursor() as cursor:
             cursor.execute("SELECT 1")
             return cursor.fetchone() == (1,)
-    except Exception:
-        logger.warning("readiness: database unreachable", exc_info=True)
+    except DatabaseError:
+        logger.warning("readiness: database unreachable", exc_info=True, extra={"dependency": "database"})
         return False
 
 
-def _cache_ok() -> bool:
+def _broker_ok() -> bool:
     try:
-        cache.set("readyz", "1", timeout=5)
-        return cache.get("readyz") == "1"
-    except Exception:
-        logger.warning("readiness: cache unreachable", exc_info=True)
+        with current_app.connection_for_write() as conn:
+            conn.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0, timeout=settings.REDIS_TIMEOUT_SECONDS
+            )
+        return True
+    except (KombuError, OSError):
+        logger.warning("readiness: Celery broker unreachable", exc_info=True, extra={"dependency": "broker"})
         return False
 
 
 @transaction.non_atomic_requests
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Database and Redis (the cache; when REDIS_URL is unset, the local-memory cache) reachable, or 503."""
-    checks = {"database": _database_ok(), "redis" if settings.REDIS_URL else "cache": _cache_ok()}
-    ready = all(checks.values())
+    """200 ``ok``; 200 ``degraded`` when Redis or the broker is down; 503 ``unavailable``
+    when the database is (``checks`` names each part: ``ok`` or ``failed``)."""
+    checks = {
+        "database": _database_ok(),
+        "redis" if settings.REDIS_URL else "cache": cache_ping(),
+        "broker": _broker_ok(),
+    }
+    if not checks["database"]:
+        status, code = "unavailable", 503
+    elif not all(checks.values()):
+        status, code = "degraded", 200
+    else:
+        status, code = "ok", 200
     return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": {k: "ok" if v else "failed" for k, v in checks.items()}},
-        status=200 if ready else 503,
+        {"status": status, "checks": {name: "ok" if ok else "failed" for name, ok in checks.items()}}, status=code
     )

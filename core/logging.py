@@ -14,21 +14,31 @@ from django.http import HttpRequest, HttpResponse
 request_id_var: ContextVar[str | None] = ContextVar("stockroom_request_id", default=None)
 user_id_var: ContextVar[str | None] = ContextVar("stockroom_user_id", default=None)
 
+# Values the layers above add to every line (the tenants app adds ``tenant_id``):
+# core sits below them and reads no context of theirs directly.
+_context_getters: dict[str, Callable[[], object]] = {}
+
+
+def add_log_context(name: str, getter: Callable[[], object]) -> None:
+    """Adds ``name`` (``getter()``, as a string, or null) to every log record."""
+    _context_getters[name] = getter
+
+
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_logger = logging.getLogger("stockroom.access")
 
 
 class ContextFilter(logging.Filter):
-    """Adds request_id, tenant_id and user_id from the current context to each record."""
+    """Adds request_id, user_id and the registered context (``add_log_context``: the
+    tenant id) of the current context to each record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from tenants.context import current_tenant_id
-
         if not getattr(record, "request_id", None):
             record.request_id = request_id_var.get()
-        if not getattr(record, "tenant_id", None):
-            tenant_id = current_tenant_id()
-            record.tenant_id = str(tenant_id) if tenant_id else None
+        for name, getter in _context_getters.items():
+            if not getattr(record, name, None):
+                value = getter()
+                setattr(record, name, str(value) if value else None)
         if not getattr(record, "user_id", None):
             record.user_id = user_id_var.get()
         return True

@@ -6,7 +6,27 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core.errors import DomainError
+from core.errors import Conflict, DomainError
+
+# --- Codes (top-level ``code`` of an error, or a field error's ``code``) ---------------
+# 409
+INSUFFICIENT_STOCK = "insufficient_stock"
+RESERVATION_MISMATCH = "reservation_mismatch"
+IN_USE = "in_use"
+CATEGORY_NOT_EMPTY = "category_not_empty"
+EXPORT_NOT_READY = "export_not_ready"
+# 400 field codes
+UNIQUE = "unique"
+CYCLE = "cycle"
+CATEGORY_TOO_DEEP = "category_too_deep"
+DOES_NOT_EXIST = "does_not_exist"
+INACTIVE = "inactive"  # an archived product or an inactive warehouse takes no stock in
+MIN_VALUE = "min_value"
+ZERO_QUANTITY = "zero_quantity"
+MAX_DECIMAL_PLACES = "max_decimal_places"
+FRACTIONAL_QUANTITY = "fractional_quantity"
+COUNTED_OR_DELTA = "counted_or_delta"
+SAME_WAREHOUSE = "same_warehouse"
 
 
 def _fmt(quantity: Decimal) -> str:
@@ -50,7 +70,7 @@ class InsufficientStock(DomainError):
     ``details.available`` is the available quantity of the first one."""
 
     status_code = 409
-    code = "insufficient_stock"
+    code = INSUFFICIENT_STOCK
 
     def __init__(self, shortages: list[Shortage]) -> None:
         self.shortages = shortages
@@ -64,4 +84,20 @@ class InsufficientStock(DomainError):
         super().__init__(
             message,
             details={"available": _fmt(first.available), "lines": [s.as_dict() for s in shortages]},
+        )
+
+
+class FractionalQuantitiesHeld(Conflict):
+    """409 ``fractional_quantities``: a product cannot be counted in a whole-number unit
+    while stock levels, reservations or open order lines hold a fraction of it;
+    ``details.holders`` names them (kind, id, label)."""
+
+    code = "fractional_quantities"
+
+    def __init__(self, *, product: Any, unit: str, holders: list[dict[str, str]]) -> None:
+        named = "; ".join(h["label"] for h in holders[:3]) + ("; ..." if len(holders) > 3 else "")
+        super().__init__(
+            f"{product.sku} cannot be counted in {unit} while fractions of it are held ({named}). "
+            "Bring them to whole numbers first (adjust the stock, change or finish the orders).",
+            details={"unit": unit, "holders": holders},
         )

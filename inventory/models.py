@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
+from core.numbers import PRICE, QUANTITY
 from tenants.fields import TenantForeignKey, implied_tenant_key
 from tenants.scoping import TenantScopedModel
 
-QUANTITY: dict[str, Any] = {"max_digits": 18, "decimal_places": 4}
-MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 4}
 ZERO = Decimal("0")
 
 
@@ -38,13 +38,19 @@ class Unit(models.TextChoices):
 
 WHOLE_UNITS = frozenset({Unit.PIECE, Unit.BOX, Unit.PACK, Unit.PAIR})
 
+# Category trees: at most this many levels (a top-level category and nine below it), and
+# names of at most this many characters. Enforced by inventory.services.catalog for the API
+# and by the CSV import (docs/inventory.md).
+CATEGORY_MAX_LEVELS = 10
+CATEGORY_NAME_MAX_LENGTH = 120
+
 
 class Category(TenantScopedModel):
     """A tree. ``path`` is the materialized path of ids from the root
     (``<root-id>/<child-id>/``), so a subtree is one ``path LIKE 'prefix%'`` query."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=CATEGORY_NAME_MAX_LENGTH)
     description = models.TextField(blank=True)
     parent = TenantForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     path = models.TextField(editable=False)
@@ -75,11 +81,11 @@ class Product(TenantScopedModel):
     )
     unit = models.CharField(max_length=8, choices=Unit.choices, default=Unit.PIECE)
     barcode = models.CharField(max_length=64, blank=True)
-    cost_price = models.DecimalField(**MONEY, default=ZERO)
-    selling_price = models.DecimalField(**MONEY, default=ZERO)
-    average_cost = models.DecimalField(**MONEY, default=ZERO, editable=False)
-    reorder_point = models.DecimalField(**QUANTITY, default=ZERO)
-    reorder_quantity = models.DecimalField(**QUANTITY, default=ZERO)
+    cost_price = models.DecimalField(**PRICE.column, default=ZERO)
+    selling_price = models.DecimalField(**PRICE.column, default=ZERO)
+    average_cost = models.DecimalField(**PRICE.column, default=ZERO, editable=False)
+    reorder_point = models.DecimalField(**QUANTITY.column, default=ZERO)
+    reorder_quantity = models.DecimalField(**QUANTITY.column, default=ZERO)
     lead_time_days = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     archived_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -157,7 +163,7 @@ class SupplierProduct(TenantScopedModel):
     supplier = TenantForeignKey(Supplier, on_delete=models.CASCADE, related_name="supplied_products", db_index=False)
     product = TenantForeignKey(Product, on_delete=models.CASCADE, related_name="supplier_products")
     supplier_sku = models.CharField(max_length=64, blank=True)
-    price = models.DecimalField(**MONEY, default=ZERO)
+    price = models.DecimalField(**PRICE.column, default=ZERO)
     lead_time_days = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -186,21 +192,29 @@ class Warehouse(TenantScopedModel):
 
 
 class StockLevel(TenantScopedModel):
-    """On hand and reserved of one product in one warehouse. Written only by
-    inventory.services.stock, under a row lock, with its ledger movement."""
+    """On hand and reserved of one product in one warehouse. Quantities are written only
+    by inventory.services.stock, under a row lock, with their ledger movement. The
+    level's own reorder point and quantity (null: the product's) are settings, written
+    by ``catalog.stock_level_set_reorder``."""
 
     tenant = implied_tenant_key()  # implied by the composite keys to product and warehouse
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     product = TenantForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels", db_index=False)
     warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels", db_index=False)
-    on_hand = models.DecimalField(**QUANTITY, default=ZERO)
-    reserved = models.DecimalField(**QUANTITY, default=ZERO)
+    on_hand = models.DecimalField(**QUANTITY.column, default=ZERO)
+    reserved = models.DecimalField(**QUANTITY.column, default=ZERO)
     available = models.GeneratedField(
         expression=F("on_hand") - F("reserved"),
-        output_field=models.DecimalField(**QUANTITY),
+        output_field=models.DecimalField(**QUANTITY.column),
         db_persist=True,
         help_text="on_hand - reserved, computed by the database.",
+    )
+    reorder_point = models.DecimalField(
+        **QUANTITY.column, null=True, blank=True, help_text="This warehouse's reorder point; null: the product's."
+    )
+    reorder_quantity = models.DecimalField(
+        **QUANTITY.column, null=True, blank=True, help_text="This warehouse's reorder quantity; null: the product's."
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -211,6 +225,9 @@ class StockLevel(TenantScopedModel):
             models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_level_on_hand_not_negative"),
             models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_level_reserved_not_negative"),
             models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="stock_level_reserved_within_on_hand"),
+            models.CheckConstraint(
+                condition=Q(reorder_point__gte=0) & Q(reorder_quantity__gte=0), name="stock_level_reorder_not_negative"
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "warehouse"], name="stock_level_tenant_warehouse")]
 
@@ -239,12 +256,12 @@ RESERVED_KINDS = frozenset({MovementKind.RESERVATION, MovementKind.RELEASE})
 
 
 class ReferenceType(models.TextChoices):
+    """Inventory's own sources of movements. A movement's ``reference_type`` is a free
+    source name owned by the caller (orders use ``sales_order_line``, ...), with the
+    caller's id in ``reference_id``; inventory attaches no meaning to other apps' names."""
+
     MANUAL = "manual", "Manual"
     IMPORT_JOB = "import_job", "Import job"
-    SALES_ORDER_LINE = "sales_order_line", "Sales order line"
-    PURCHASE_ORDER_LINE = "purchase_order_line", "Purchase order line"
-    CUSTOMER_RETURN = "customer_return", "Customer return"
-    SUPPLIER_RETURN = "supplier_return", "Supplier return"
     TRANSFER = "transfer", "Transfer"
 
 
@@ -258,14 +275,16 @@ class StockMovement(TenantScopedModel):
     kind = models.CharField(max_length=16, choices=MovementKind.choices)
     product = TenantForeignKey(Product, on_delete=models.PROTECT, related_name="movements", db_index=False)
     warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements", db_index=False)
-    quantity = models.DecimalField(**QUANTITY, help_text="Signed: positive adds, negative removes.")
-    on_hand_after = models.DecimalField(**QUANTITY)
-    reserved_after = models.DecimalField(**QUANTITY)
-    unit_cost = models.DecimalField(**MONEY, null=True, blank=True)
+    quantity = models.DecimalField(**QUANTITY.column, help_text="Signed: positive adds, negative removes.")
+    on_hand_after = models.DecimalField(**QUANTITY.column)
+    reserved_after = models.DecimalField(**QUANTITY.column)
+    unit_cost = models.DecimalField(**PRICE.column, null=True, blank=True)
     reason = models.CharField(max_length=32, blank=True)
     note = models.TextField(blank=True)
-    reference_type = models.CharField(max_length=32, choices=ReferenceType.choices, default=ReferenceType.MANUAL)
-    reference_id = models.UUIDField(null=True, blank=True)
+    reference_type = models.CharField(
+        max_length=32, default=ReferenceType.MANUAL, help_text="The source: what caused it (the caller's name)."
+    )
+    reference_id = models.UUIDField(null=True, blank=True, help_text="The source's id (the caller's).")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -296,9 +315,9 @@ class Reservation(TenantScopedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     product = TenantForeignKey(Product, on_delete=models.PROTECT, related_name="reservations", db_index=False)
     warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="reservations")
-    quantity = models.DecimalField(**QUANTITY, help_text="Still held; 0 once fully issued or released.")
-    reference_type = models.CharField(max_length=32, choices=ReferenceType.choices)
-    reference_id = models.UUIDField()
+    quantity = models.DecimalField(**QUANTITY.column, help_text="Still held; 0 once fully issued or released.")
+    reference_type = models.CharField(max_length=32, help_text="The source: the caller's name for its lines.")
+    reference_id = models.UUIDField(help_text="The source's id for the line (the caller's).")
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -316,13 +335,13 @@ class Reservation(TenantScopedModel):
 
 
 class LowStockAlert(TenantScopedModel):
-    """Open while a level is below its product's reorder point; one open alert per level."""
+    """Open while a level is below its reorder point (the level's, else the product's); one open alert per level."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     product = TenantForeignKey(Product, on_delete=models.CASCADE, related_name="low_stock_alerts", db_index=False)
     warehouse = TenantForeignKey(Warehouse, on_delete=models.CASCADE, related_name="low_stock_alerts")
-    available_at_open = models.DecimalField(**QUANTITY)
-    reorder_point = models.DecimalField(**QUANTITY)
+    available_at_open = models.DecimalField(**QUANTITY.column)
+    reorder_point = models.DecimalField(**QUANTITY.column)
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -362,9 +381,14 @@ class ImportJob(TenantScopedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Queued at creation; the dispatch sweep re-queues a job still pending after a grace period.
+    dispatched_at = models.DateTimeField(default=timezone.now)
+    dispatch_attempts = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         ordering = ["-created_at"]
+        # The dispatch sweep's look-up (across tenants, on the ops alias).
+        indexes = [models.Index(fields=["dispatched_at"], condition=Q(status="pending"), name="import_pending")]
 
 
 class ExportKind(models.TextChoices):
@@ -384,6 +408,10 @@ class ExportJob(TenantScopedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(default=timezone.now)
+    dispatch_attempts = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         ordering = ["-created_at"]
+        # The dispatch sweep's look-up (across tenants, on the ops alias).
+        indexes = [models.Index(fields=["dispatched_at"], condition=Q(status="pending"), name="export_pending")]

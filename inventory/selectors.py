@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 
 from core.errors import NotFound
+from core.numbers import AMOUNT, QUANTITY, exact_sum
 from inventory.models import (
     Category,
     Customer,
@@ -23,8 +24,9 @@ from inventory.models import (
     Warehouse,
 )
 
-_QUANTITY = DecimalField(max_digits=18, decimal_places=4)
-_VALUE = DecimalField(max_digits=30, decimal_places=8)
+_QUANTITY = DecimalField(**QUANTITY.column)
+# Sums have no column: PostgreSQL's numeric computes them exactly, at any size.
+_SUM = DecimalField()
 
 
 def get_or_404(queryset: QuerySet[Any], *, id: Any, what: str) -> Any:
@@ -36,11 +38,6 @@ def get_or_404(queryset: QuerySet[Any], *, id: Any, what: str) -> Any:
 
 def category_list() -> QuerySet[Category]:
     return Category.objects.select_related("parent")
-
-
-def category_subtree(*, category: Category) -> QuerySet[Category]:
-    """The category and all its descendants, in one query."""
-    return Category.objects.filter(path__startswith=category.path)
 
 
 def product_list() -> QuerySet[Product]:
@@ -64,18 +61,40 @@ def warehouse_list() -> QuerySet[Warehouse]:
 
 
 def stock_level_list() -> QuerySet[StockLevel]:
-    return StockLevel.objects.select_related("product", "warehouse")
+    """Levels with their effective ``reorder_point_in_effect`` and ``reorder_quantity_in_effect``:
+    the level's own values, else the product's."""
+    return StockLevel.objects.select_related("product", "warehouse").annotate(
+        reorder_point_in_effect=Coalesce("reorder_point", "product__reorder_point", output_field=_QUANTITY),
+        reorder_quantity_in_effect=Coalesce("reorder_quantity", "product__reorder_quantity", output_field=_QUANTITY),
+    )
+
+
+def stock_level_get(*, id: Any) -> StockLevel:
+    return get_or_404(stock_level_list(), id=id, what="stock level")
 
 
 def below_reorder_point(queryset: QuerySet[StockLevel]) -> QuerySet[StockLevel]:
-    """Levels whose available quantity is under the product's reorder point (> 0), active products only."""
-    return queryset.filter(product__reorder_point__gt=0, product__is_active=True).filter(
-        available__lt=F("product__reorder_point")
+    """Levels of ``stock_level_list()`` whose available quantity is under their reorder
+    point in effect (> 0), active products only."""
+    return queryset.filter(
+        Q(reorder_point_in_effect__gt=0), Q(available__lt=F("reorder_point_in_effect")), product__is_active=True
     )
 
 
 def low_stock_list() -> QuerySet[StockLevel]:
-    return below_reorder_point(stock_level_list()).order_by("product__sku", "warehouse__code")
+    """Low levels with ``suggested_order_quantity``: the reorder quantity in effect, or
+    enough to reach the reorder point, whichever is more."""
+    return (
+        below_reorder_point(stock_level_list())
+        .annotate(
+            suggested_order_quantity=Greatest(
+                "reorder_quantity_in_effect",
+                ExpressionWrapper(F("reorder_point_in_effect") - F("available"), output_field=_QUANTITY),
+                output_field=_QUANTITY,
+            )
+        )
+        .order_by("product__sku", "warehouse__code")
+    )
 
 
 def movement_list() -> QuerySet[StockMovement]:
@@ -87,37 +106,35 @@ def product_history(*, product: Product) -> QuerySet[StockMovement]:
 
 
 def valuation(*, warehouse: Warehouse | None = None) -> dict[str, Any]:
-    """Quantity x weighted average cost, per warehouse and in total (one query)."""
+    """Quantity x weighted average cost, per warehouse and in total (one query). The sums
+    are exact at any size (numeric in PostgreSQL, ``exact_sum`` here); values are rounded
+    half-up to cents."""
     levels = StockLevel.objects.filter(on_hand__gt=0)
     if warehouse is not None:
         levels = levels.filter(warehouse=warehouse)
     rows = list(
         levels.values("warehouse_id", "warehouse__code", "warehouse__name")
         .annotate(
-            quantity=Coalesce(Sum("on_hand"), Value(Decimal("0")), output_field=_QUANTITY),
+            quantity=Coalesce(Sum("on_hand"), Value(Decimal("0")), output_field=_SUM),
             value=Coalesce(
-                Sum(ExpressionWrapper(F("on_hand") * F("product__average_cost"), output_field=_VALUE)),
+                Sum(ExpressionWrapper(F("on_hand") * F("product__average_cost"), output_field=_SUM)),
                 Value(Decimal("0")),
-                output_field=_VALUE,
+                output_field=_SUM,
             ),
         )
         .order_by("warehouse__code")
     )
-    cent = Decimal("0.01")
     warehouses = [
         {
             "warehouse": row["warehouse_id"],
             "code": row["warehouse__code"],
             "name": row["warehouse__name"],
             "quantity": row["quantity"],
-            "value": row["value"].quantize(cent),
+            "value": AMOUNT.quantize(row["value"]),
         }
         for row in rows
     ]
-    return {
-        "total_value": sum((w["value"] for w in warehouses), Decimal("0")).quantize(cent),
-        "warehouses": warehouses,
-    }
+    return {"total_value": exact_sum(w["value"] for w in warehouses), "warehouses": warehouses}
 
 
 def low_stock_alert_list() -> QuerySet[LowStockAlert]:

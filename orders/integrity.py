@@ -11,8 +11,8 @@ from typing import Any
 
 from django.db.models import F, OuterRef, Q, Subquery
 
-from inventory.models import ReferenceType, Reservation
-from orders.models import SalesOrderLine, SalesStatus
+from inventory.models import Reservation
+from orders.models import SalesOrderLine, SalesStatus, StockSource
 
 OPEN = [SalesStatus.CONFIRMED, SalesStatus.PARTIALLY_FULFILLED]
 
@@ -20,7 +20,7 @@ OPEN = [SalesStatus.CONFIRMED, SalesStatus.PARTIALLY_FULFILLED]
 def reservation_discrepancies() -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     reservations = Reservation.objects.filter(
-        reference_type=ReferenceType.SALES_ORDER_LINE, closed_at__isnull=True
+        reference_type=StockSource.SALES_ORDER_LINE, closed_at__isnull=True
     ).annotate(
         line_outstanding=Subquery(
             SalesOrderLine.objects.filter(pk=OuterRef("reference_id"), order__status__in=OPEN)
@@ -32,7 +32,7 @@ def reservation_discrepancies() -> list[dict[str, Any]]:
         "id", "reference_id", "quantity", "line_outstanding"
     ):
         found.append({"check": "reservation_matches_line", **row})
-    open_ids = Reservation.objects.filter(reference_type=ReferenceType.SALES_ORDER_LINE, closed_at__isnull=True).values(
+    open_ids = Reservation.objects.filter(reference_type=StockSource.SALES_ORDER_LINE, closed_at__isnull=True).values(
         "reference_id"
     )
     unreserved = (

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from core.numbers import AMOUNT, PERCENT, PRICE, QUANTITY
 from inventory.models import Customer, Product, Supplier, Warehouse
 from tenants.fields import TenantForeignKey
 from tenants.scoping import TenantScopedModel
 
-QUANTITY: dict[str, Any] = {"max_digits": 18, "decimal_places": 4}
-PRICE: dict[str, Any] = {"max_digits": 18, "decimal_places": 4}
-AMOUNT: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
-PERCENT: dict[str, Any] = {"max_digits": 7, "decimal_places": 4}
 ZERO = Decimal("0")
+
+
+class StockSource:
+    """Orders' names for the stock they move. Inventory stores them as the source
+    (``reference_type``) of movements and reservations, with the line's id (a return
+    line's for returns) as ``reference_id``."""
+
+    SALES_ORDER_LINE = "sales_order_line"
+    PURCHASE_ORDER_LINE = "purchase_order_line"
+    CUSTOMER_RETURN = "customer_return"
+    SUPPLIER_RETURN = "supplier_return"
 
 
 class SequenceKind(models.TextChoices):
@@ -68,10 +75,10 @@ class Order(TenantScopedModel):
     expected_date = models.DateField(null=True, blank=True)
     external_reference = models.CharField(max_length=100, blank=True)
     currency = models.CharField(max_length=3)
-    subtotal = models.DecimalField(**AMOUNT, default=ZERO)
-    discount_total = models.DecimalField(**AMOUNT, default=ZERO)
-    tax_total = models.DecimalField(**AMOUNT, default=ZERO)
-    total = models.DecimalField(**AMOUNT, default=ZERO)
+    subtotal = models.DecimalField(**AMOUNT.column, default=ZERO)
+    discount_total = models.DecimalField(**AMOUNT.column, default=ZERO)
+    tax_total = models.DecimalField(**AMOUNT.column, default=ZERO)
+    total = models.DecimalField(**AMOUNT.column, default=ZERO)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -105,7 +112,7 @@ class PurchaseOrder(Order):
     supplier = TenantForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders", db_index=False)
     status = models.CharField(max_length=24, choices=PurchaseStatus.choices, default=PurchaseStatus.DRAFT)
     over_receipt_tolerance_percent = models.DecimalField(
-        **PERCENT, default=ZERO, help_text="How much more than ordered may be received, in percent."
+        **PERCENT.column, default=ZERO, help_text="How much more than ordered may be received, in percent."
     )
 
     class Meta(Order.Meta):
@@ -135,14 +142,14 @@ class OrderLine(TenantScopedModel):
     position = models.PositiveIntegerField(default=0)
     product = TenantForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(**QUANTITY)
-    unit_price = models.DecimalField(**PRICE)
-    discount_percent = models.DecimalField(**PERCENT, default=ZERO)
-    tax_rate = models.DecimalField(**PERCENT, default=ZERO, help_text="Percent, e.g. 20 for 20 %.")
-    line_subtotal = models.DecimalField(**AMOUNT, default=ZERO)
-    line_discount = models.DecimalField(**AMOUNT, default=ZERO)
-    line_tax = models.DecimalField(**AMOUNT, default=ZERO)
-    line_total = models.DecimalField(**AMOUNT, default=ZERO)
+    quantity = models.DecimalField(**QUANTITY.column)
+    unit_price = models.DecimalField(**PRICE.column)
+    discount_percent = models.DecimalField(**PERCENT.column, default=ZERO)
+    tax_rate = models.DecimalField(**PERCENT.column, default=ZERO, help_text="Percent, e.g. 20 for 20 %.")
+    line_subtotal = models.DecimalField(**AMOUNT.column, default=ZERO)
+    line_discount = models.DecimalField(**AMOUNT.column, default=ZERO)
+    line_tax = models.DecimalField(**AMOUNT.column, default=ZERO)
+    line_total = models.DecimalField(**AMOUNT.column, default=ZERO)
 
     class Meta:
         abstract = True
@@ -151,8 +158,8 @@ class OrderLine(TenantScopedModel):
 
 class SalesOrderLine(OrderLine):
     order = TenantForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines", db_index=False)
-    shipped_quantity = models.DecimalField(**QUANTITY, default=ZERO)
-    returned_quantity = models.DecimalField(**QUANTITY, default=ZERO)
+    shipped_quantity = models.DecimalField(**QUANTITY.column, default=ZERO)
+    returned_quantity = models.DecimalField(**QUANTITY.column, default=ZERO)
 
     class Meta(OrderLine.Meta):
         constraints = [
@@ -175,8 +182,8 @@ class SalesOrderLine(OrderLine):
 
 class PurchaseOrderLine(OrderLine):
     order = TenantForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines", db_index=False)
-    received_quantity = models.DecimalField(**QUANTITY, default=ZERO)
-    returned_quantity = models.DecimalField(**QUANTITY, default=ZERO)
+    received_quantity = models.DecimalField(**QUANTITY.column, default=ZERO)
+    returned_quantity = models.DecimalField(**QUANTITY.column, default=ZERO)
 
     class Meta(OrderLine.Meta):
         constraints = [
@@ -234,7 +241,7 @@ class ShipmentLine(TenantScopedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     shipment = TenantForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
     order_line = TenantForeignKey(SalesOrderLine, on_delete=models.PROTECT, related_name="shipment_lines")
-    quantity = models.DecimalField(**QUANTITY)
+    quantity = models.DecimalField(**QUANTITY.column)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="shipment_line_quantity_positive")]
@@ -256,8 +263,8 @@ class ReceiptLine(TenantScopedModel):
     receipt = TenantForeignKey(Receipt, on_delete=models.CASCADE, related_name="lines")
     order_line = TenantForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="receipt_lines")
     warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(**QUANTITY)
-    unit_cost = models.DecimalField(**PRICE)
+    quantity = models.DecimalField(**QUANTITY.column)
+    unit_cost = models.DecimalField(**PRICE.column)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="receipt_line_quantity_positive")]
@@ -297,7 +304,7 @@ class OrderReturnLine(TenantScopedModel):
         PurchaseOrderLine, null=True, on_delete=models.PROTECT, related_name="return_lines"
     )
     warehouse = TenantForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(**QUANTITY)
+    quantity = models.DecimalField(**QUANTITY.column)
     disposition = models.CharField(max_length=16, choices=ReturnDisposition.choices, default=ReturnDisposition.RESTOCK)
 
     class Meta:

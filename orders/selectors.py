@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,18 +12,22 @@ from django.db.models import Count, DecimalField, Prefetch, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from core.numbers import exact_sum
+from inventory.services.units import FractionHolder, has_fraction
 from orders.models import (
     OrderReturn,
     PurchaseOrder,
     PurchaseOrderLine,
+    PurchaseStatus,
     Receipt,
     SalesOrder,
     SalesOrderLine,
+    SalesStatus,
     Shipment,
     StatusChange,
 )
 
-_AMOUNT = DecimalField(max_digits=24, decimal_places=2)
+_SUM = DecimalField()  # a sum of amounts has no column: exact in PostgreSQL's numeric, at any size
 
 
 def _history() -> Prefetch[Any]:
@@ -55,25 +61,76 @@ def purchase_order_detail() -> QuerySet[PurchaseOrder]:
 
 
 def order_stats(*, kind: str, date_from: date | None, date_to: date | None) -> dict[str, Any]:
-    """Counts and totals by status and by day of creation, in two queries."""
+    """Counts and totals by status and by day of creation, in two queries. Cancelled
+    orders are reported apart: ``count``, ``total`` and ``by_day`` leave them out,
+    ``cancelled`` counts them (``by_status`` lists every status)."""
     date_to = date_to or timezone.now().date()
     date_from = date_from or date_to - timedelta(days=29)
     model: Any = SalesOrder if kind == "sales" else PurchaseOrder
+    cancelled_status = SalesStatus.CANCELLED if kind == "sales" else PurchaseStatus.CANCELLED
     orders = model.objects.filter(created_at__date__gte=date_from, created_at__date__lte=date_to)
-    total = Coalesce(Sum("total"), Value(Decimal("0")), output_field=_AMOUNT)
+    total = Coalesce(Sum("total"), Value(Decimal("0")), output_field=_SUM)
     by_status = list(orders.values("status").annotate(count=Count("id"), total=total).order_by("status"))
     by_day = list(
-        orders.annotate(date=TruncDate("created_at"))
+        orders.exclude(status=cancelled_status)
+        .annotate(date=TruncDate("created_at"))
         .values("date")
         .annotate(count=Count("id"), total=total)
         .order_by("date")
     )
+    live = [row for row in by_status if row["status"] != cancelled_status]
+    cancelled = [row for row in by_status if row["status"] == cancelled_status]
     return {
         "type": kind,
         "date_from": date_from,
         "date_to": date_to,
-        "count": sum(row["count"] for row in by_status),
-        "total": sum((row["total"] for row in by_status), Decimal("0")),
+        "count": sum(row["count"] for row in live),
+        "total": exact_sum(row["total"] for row in live),
+        "cancelled": {
+            "count": sum(row["count"] for row in cancelled),
+            "total": exact_sum(row["total"] for row in cancelled),
+        },
         "by_status": by_status,
         "by_day": by_day,
     }
+
+
+OPEN_SALES = (SalesStatus.DRAFT, SalesStatus.CONFIRMED, SalesStatus.PARTIALLY_FULFILLED)
+OPEN_PURCHASES = (PurchaseStatus.DRAFT, PurchaseStatus.ORDERED, PurchaseStatus.PARTIALLY_RECEIVED)
+
+
+def open_lines_with_fractions(product_ids: Collection[uuid.UUID]) -> list[FractionHolder]:
+    """Lines of open orders that order, ship or receive a fraction of one of the products
+    (registered with ``inventory.services.units``, which must not import orders)."""
+    found: list[FractionHolder] = []
+    sales = (
+        SalesOrderLine.objects.filter(product_id__in=product_ids, order__status__in=OPEN_SALES)
+        .filter(has_fraction("quantity") | has_fraction("shipped_quantity"))
+        .select_related("order")
+        .order_by("order__created_at", "position")
+    )
+    found += [
+        FractionHolder(
+            line.product_id,
+            "sales_order_line",
+            line.pk,
+            f"sales order {line.order.number or 'draft'} line {line.position}: {line.quantity}",
+        )
+        for line in sales
+    ]
+    purchases = (
+        PurchaseOrderLine.objects.filter(product_id__in=product_ids, order__status__in=OPEN_PURCHASES)
+        .filter(has_fraction("quantity") | has_fraction("received_quantity"))
+        .select_related("order")
+        .order_by("order__created_at", "position")
+    )
+    found += [
+        FractionHolder(
+            line.product_id,
+            "purchase_order_line",
+            line.pk,
+            f"purchase order {line.order.number or 'draft'} line {line.position}: {line.quantity}",
+        )
+        for line in purchases
+    ]
+    return found

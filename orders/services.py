@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -19,18 +20,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from inventory.models import (
-    Customer,
-    Product,
-    ReferenceType,
-    Reservation,
-    Supplier,
-    SupplierProduct,
-    Warehouse,
-)
+from core.models import UNSET, Unset, assign
+from inventory.models import Customer, Product, Supplier, SupplierProduct, Warehouse
 from inventory.services import stock
-from inventory.services.stock import Change, IssueReserved, ReserveRequest, check_quantity
-from orders import states
+from inventory.services.stock import LineQuantity, LineStock, check_quantity
+from orders import errors, states
 from orders.models import (
     DEFAULT_PREFIXES,
     DocumentSequence,
@@ -49,6 +43,7 @@ from orders.models import (
     Shipment,
     ShipmentLine,
     StatusChange,
+    StockSource,
 )
 from orders.pricing import LineAmounts, line_amounts, order_totals
 from tenants.context import get_current_tenant
@@ -73,7 +68,7 @@ class QuantityInput:
     line: uuid.UUID
     quantity: Decimal
     warehouse: Warehouse | None = None
-    disposition: str = ReturnDisposition.RESTOCK
+    disposition: str | None = None  # customer returns: restock or write_off (required)
 
 
 # --- Numbers -------------------------------------------------------------------------------
@@ -87,10 +82,20 @@ def _sequence(kind: str) -> DocumentSequence:
     return DocumentSequence.objects.select_for_update(no_key=True).get(kind=kind)
 
 
+def format_number(prefix: str, value: int) -> str:
+    """An order number: the prefix, a dash and six digits (``SO-000042``)."""
+    return f"{prefix}-{value:06d}"
+
+
+def next_number(sequence: DocumentSequence) -> str:
+    """The number the next order of this sequence will get."""
+    return format_number(sequence.prefix, sequence.next_value)
+
+
 def allocate_number(kind: str) -> str:
     """Next number in the caller's transaction: gap-free, since a rollback returns it."""
     sequence = _sequence(kind)
-    number = f"{sequence.prefix}-{sequence.next_value:06d}"
+    number = next_number(sequence)
     sequence.next_value += 1
     sequence.save(update_fields=["next_value"])
     return number
@@ -104,15 +109,18 @@ def sequence_update(*, kind: str, prefix: str) -> DocumentSequence:
     return sequence
 
 
-def sequences() -> list[DocumentSequence]:
+def sequences() -> dict[str, DocumentSequence]:
+    """The tenant's sequence per kind (unsaved defaults for kinds not used yet)."""
     existing = {s.kind: s for s in DocumentSequence.objects.all()}
-    return [existing.get(kind) or DocumentSequence(kind=kind, prefix=DEFAULT_PREFIXES[kind]) for kind in SequenceKind]
+    return {
+        kind: existing.get(kind) or DocumentSequence(kind=kind, prefix=DEFAULT_PREFIXES[kind]) for kind in SequenceKind
+    }
 
 
 # --- Shared ---------------------------------------------------------------------------------
 
 
-def _lock(model: type[OrderT], order_id: Any) -> OrderT:
+def _lock(model: type[OrderT], order_id: uuid.UUID) -> OrderT:
     order = model.objects.select_for_update(no_key=True, of=("self",)).filter(pk=order_id).first()
     if order is None:
         raise NotFound("No such order in this workspace.")
@@ -126,10 +134,10 @@ def _history(order: SalesOrder | PurchaseOrder, from_status: str, user: User | N
 
 def _check_line_input(index: int, line: LineInput) -> None:
     if not line.product.is_active:
-        raise ValidationFailed.for_field(f"lines.{index}.product", "inactive", f"{line.product.sku} is archived.")
+        raise ValidationFailed.for_field(f"lines.{index}.product", errors.INACTIVE, f"{line.product.sku} is archived.")
     if not line.warehouse.is_active:
         raise ValidationFailed.for_field(
-            f"lines.{index}.warehouse", "inactive", f"Warehouse {line.warehouse.code} is inactive."
+            f"lines.{index}.warehouse", errors.INACTIVE, f"Warehouse {line.warehouse.code} is inactive."
         )
     try:
         check_quantity(line.product, line.quantity)
@@ -139,7 +147,7 @@ def _check_line_input(index: int, line: LineInput) -> None:
 
 def _write_lines(order: SalesOrder | PurchaseOrder, lines: Sequence[LineInput], default_price: Any) -> None:
     if not lines:
-        raise ValidationFailed.for_field("lines", "required", "An order needs at least one line.")
+        raise ValidationFailed.for_field("lines", errors.REQUIRED, "An order needs at least one line.")
     line_model: type[SalesOrderLine | PurchaseOrderLine] = (
         SalesOrderLine if isinstance(order, SalesOrder) else PurchaseOrderLine
     )
@@ -191,7 +199,7 @@ def _check_external_reference(model: type[Model], reference: str, exclude: Any =
     if existing is not None:
         raise Conflict(
             "An order with this external reference exists already.",
-            code="duplicate_external_reference",
+            code=errors.DUPLICATE_EXTERNAL_REFERENCE,
             details={"order": str(existing.pk), "number": existing.number},  # type: ignore[attr-defined]
         )
 
@@ -212,18 +220,20 @@ def _quantities_by_line(
     order_lines: dict[uuid.UUID, Any], inputs: Sequence[QuantityInput]
 ) -> list[tuple[Any, QuantityInput]]:
     if not inputs:
-        raise ValidationFailed.for_field("lines", "required", "Give at least one line and quantity.")
+        raise ValidationFailed.for_field("lines", errors.REQUIRED, "Give at least one line and quantity.")
     seen: set[uuid.UUID] = set()
     pairs = []
     for index, item in enumerate(inputs):
         line = order_lines.get(item.line)
         if line is None:
-            raise ValidationFailed.for_field(f"lines.{index}.line", "does_not_exist", "No such line on this order.")
+            raise ValidationFailed.for_field(
+                f"lines.{index}.line", errors.DOES_NOT_EXIST, "No such line on this order."
+            )
         if item.line in seen:
-            raise ValidationFailed.for_field(f"lines.{index}.line", "duplicate", "Each line at most once.")
+            raise ValidationFailed.for_field(f"lines.{index}.line", errors.DUPLICATE, "Each line at most once.")
         seen.add(item.line)
         if item.quantity <= 0:
-            raise ValidationFailed.for_field(f"lines.{index}.quantity", "min_value", "Must be greater than zero.")
+            raise ValidationFailed.for_field(f"lines.{index}.quantity", errors.MIN_VALUE, "Must be greater than zero.")
         try:
             check_quantity(line.product, item.quantity)
         except ValidationFailed as exc:
@@ -235,31 +245,43 @@ def _quantities_by_line(
 @transaction.atomic
 def _update_draft(
     model: type[OrderT],
-    table: dict[str, dict[str, frozenset[str]]],
-    party: str,
-    order_id: Any,
-    data: dict[str, Any],
+    *,
+    order_id: uuid.UUID,
+    party: tuple[str, Customer | Supplier | Unset],
+    lines: Sequence[LineInput] | Unset,
     price_for: Any,
+    notes: str | Unset,
+    expected_date: date | Unset | None,
+    external_reference: str | Unset,
+    over_receipt_tolerance_percent: Decimal | Unset = UNSET,
 ) -> OrderT:
-    """Edits a draft: fields, and the lines when given (priced for the order as edited)."""
+    """Edits a draft: the fields given, and the lines when given (priced for the order
+    as edited)."""
     order = _lock(model, order_id)
-    states.check_transition(table, "edit", order.status)
-    if party in data and not data[party].is_active:
-        raise ValidationFailed.for_field(party, "inactive", f"This {party} is deactivated.")
-    _check_external_reference(model, data.get("external_reference", ""), exclude=order.pk)
-    lines = data.pop("lines", None)
-    for name, value in data.items():
-        setattr(order, name, value)
-    if lines is not None:
+    states.check_transition(_machine(order), "edit", order.status)
+    party_name, party_value = party
+    if not isinstance(party_value, Unset) and not party_value.is_active:
+        raise ValidationFailed.for_field(party_name, errors.INACTIVE, f"This {party_name} is deactivated.")
+    if not isinstance(external_reference, Unset):
+        _check_external_reference(model, external_reference, exclude=order.pk)
+    assign(
+        order,
+        **{party_name: party_value},
+        notes=notes,
+        expected_date=expected_date,
+        external_reference=external_reference,
+        over_receipt_tolerance_percent=over_receipt_tolerance_percent,
+    )
+    if not isinstance(lines, Unset):
         _write_lines(order, lines, price_for(order))
     order.save()
     return order
 
 
 @transaction.atomic
-def _delete_draft(model: type[OrderT], table: dict[str, dict[str, frozenset[str]]], order_id: Any) -> None:
+def _delete_draft(model: type[OrderT], order_id: uuid.UUID) -> None:
     order = _lock(model, order_id)
-    states.check_transition(table, "delete", order.status)
+    states.check_transition(_machine(order), "delete", order.status)
     order.delete()
 
 
@@ -277,11 +299,11 @@ def sales_order_create(
     lines: Sequence[LineInput],
     user: User | None,
     notes: str = "",
-    expected_date: Any = None,
+    expected_date: date | None = None,
     external_reference: str = "",
 ) -> SalesOrder:
     if not customer.is_active:
-        raise ValidationFailed.for_field("customer", "inactive", "This customer is deactivated.")
+        raise ValidationFailed.for_field("customer", errors.INACTIVE, "This customer is deactivated.")
     _check_external_reference(SalesOrder, external_reference)
     order = SalesOrder(
         customer=customer,
@@ -295,33 +317,56 @@ def sales_order_create(
     return order
 
 
-def sales_order_update(*, order_id: Any, data: dict[str, Any]) -> SalesOrder:
-    return _update_draft(SalesOrder, states.SALES_TRANSITIONS, "customer", order_id, data, lambda _: _sales_price)
-
-
-def sales_order_delete(*, order_id: Any) -> None:
-    _delete_draft(SalesOrder, states.SALES_TRANSITIONS, order_id)
-
-
-def _open_reservations(lines: Sequence[SalesOrderLine]) -> dict[uuid.UUID, Reservation]:
-    rows = Reservation.objects.filter(
-        reference_type=ReferenceType.SALES_ORDER_LINE,
-        reference_id__in=[line.id for line in lines],
-        closed_at__isnull=True,
+def sales_order_update(
+    *,
+    order_id: uuid.UUID,
+    customer: Customer | Unset = UNSET,
+    lines: Sequence[LineInput] | Unset = UNSET,
+    notes: str | Unset = UNSET,
+    expected_date: date | Unset | None = UNSET,
+    external_reference: str | Unset = UNSET,
+) -> SalesOrder:
+    return _update_draft(
+        SalesOrder,
+        order_id=order_id,
+        party=("customer", customer),
+        lines=lines,
+        price_for=lambda _: _sales_price,
+        notes=notes,
+        expected_date=expected_date,
+        external_reference=external_reference,
     )
-    return {row.reference_id: row for row in rows}
+
+
+def sales_order_delete(*, order_id: uuid.UUID) -> None:
+    _delete_draft(SalesOrder, order_id)
+
+
+def _machine(order: SalesOrder | PurchaseOrder) -> states.Machine:
+    return states.SALES if isinstance(order, SalesOrder) else states.PURCHASE
+
+
+def _facts(order: SalesOrder | PurchaseOrder) -> Any:
+    """The facts about ``order`` that the state machine may ask for (one query, when asked)."""
+    if isinstance(order, SalesOrder):
+        return lambda: {states.SHIPPED} if order.lines.filter(shipped_quantity__gt=0).exists() else set()
+    return lambda: {states.RECEIVED} if order.lines.filter(received_quantity__gt=0).exists() else set()
+
+
+def _check(order: SalesOrder | PurchaseOrder, action: str, target: str | None = None) -> None:
+    states.check_transition(_machine(order), action, order.status, target, facts=_facts(order))
 
 
 @transaction.atomic
-def sales_order_confirm(*, order_id: Any, user: User | None) -> SalesOrder:
+def sales_order_confirm(*, order_id: uuid.UUID, user: User | None) -> SalesOrder:
     """Reserves every line or none: a shortage raises InsufficientStock naming each short line."""
     order = _lock(SalesOrder, order_id)
-    states.check_transition(states.SALES_TRANSITIONS, "confirm", order.status)
-    lines = list(order.lines.select_related("product", "warehouse"))
+    _check(order, "confirm")
     stock.stock_reserve(
-        requests=[
-            ReserveRequest(line.product, line.warehouse, line.quantity, ReferenceType.SALES_ORDER_LINE, line.id)
-            for line in lines
+        source=StockSource.SALES_ORDER_LINE,
+        lines=[
+            LineStock(line.id, line.product_id, line.warehouse_id, line.quantity, field=f"lines.{index}")
+            for index, line in enumerate(order.lines.order_by("position"))
         ],
         user=user,
     )
@@ -335,18 +380,24 @@ def sales_order_confirm(*, order_id: Any, user: User | None) -> SalesOrder:
 
 def _require_cancel_role(actor: Membership | None, status: str) -> None:
     if status != SalesStatus.DRAFT and actor is not None and not Role(actor.role).at_least(Role.MANAGER):
-        raise PermissionDenied("Only managers and up cancel a confirmed order.", code="role_required")
+        raise PermissionDenied("Only managers and up cancel a confirmed order.", code=errors.ROLE_REQUIRED)
 
 
 @transaction.atomic
-def sales_order_cancel(*, order_id: Any, actor: Membership | None, user: User | None, reason: str = "") -> SalesOrder:
+def sales_order_cancel(
+    *, order_id: uuid.UUID, actor: Membership | None, user: User | None, reason: str = ""
+) -> SalesOrder:
     """Cancels and releases what is still reserved; shipped goods stay shipped."""
     order = _lock(SalesOrder, order_id)
-    states.check_transition(states.SALES_TRANSITIONS, "cancel", order.status)
+    _check(order, "cancel")
     _require_cancel_role(actor, order.status)
-    reservations = list(_open_reservations(list(order.lines.all())).values())
-    if reservations:
-        stock.stock_release(reservations=reservations, user=user, note=f"Cancelled {order.number or ''}".strip())
+    if order.status != SalesStatus.DRAFT:
+        stock.stock_release(
+            source=StockSource.SALES_ORDER_LINE,
+            reference_ids=list(order.lines.values_list("id", flat=True)),
+            user=user,
+            note=f"Cancelled {order.number or ''}".strip(),
+        )
     previous = order.status
     order.status = SalesStatus.CANCELLED
     order.save(update_fields=["status", "updated_at"])
@@ -357,7 +408,7 @@ def sales_order_cancel(*, order_id: Any, actor: Membership | None, user: User | 
 @transaction.atomic
 def sales_order_ship(
     *,
-    order_id: Any,
+    order_id: uuid.UUID,
     lines: Sequence[QuantityInput],
     user: User | None,
     carrier: str = "",
@@ -365,19 +416,22 @@ def sales_order_ship(
     note: str = "",
 ) -> Shipment:
     order = _lock(SalesOrder, order_id)
-    states.check_transition(states.SALES_TRANSITIONS, "ship", order.status)
+    _check(order, "ship")
     order_lines = {line.id: line for line in order.lines.select_related("product", "warehouse")}
     pairs = _quantities_by_line(order_lines, lines)
-    reservations = _open_reservations([line for line, _ in pairs])
     items = []
     for index, (line, item) in enumerate(pairs):
         outstanding = line.quantity - line.shipped_quantity
         if item.quantity > outstanding:
             raise ValidationFailed.for_field(
-                f"lines.{index}.quantity", "more_than_outstanding", f"Only {outstanding} left to ship on this line."
+                f"lines.{index}.quantity",
+                errors.MORE_THAN_OUTSTANDING,
+                f"Only {outstanding} left to ship on this line.",
             )
-        items.append(IssueReserved(reservations[line.id], item.quantity))
-    stock.stock_issue_reserved(items=items, user=user, note=note or f"Shipment of {order.number}")
+        items.append(LineQuantity(line.id, item.quantity, field=f"lines.{index}"))
+    stock.stock_issue_reserved(
+        source=StockSource.SALES_ORDER_LINE, lines=items, user=user, note=note or f"Shipment of {order.number}"
+    )
     shipment = Shipment.objects.create(
         order=order, carrier=carrier, tracking_number=tracking_number, note=note, created_by=user
     )
@@ -389,7 +443,7 @@ def sales_order_ship(
     SalesOrderLine.objects.bulk_update([line for line, _ in pairs], ["shipped_quantity"])
     done = all(line.shipped_quantity >= line.quantity for line in order_lines.values())
     target = SalesStatus.FULFILLED if done else SalesStatus.PARTIALLY_FULFILLED
-    states.check_transition(states.SALES_TRANSITIONS, "ship", order.status, target)
+    _check(order, "ship", target)
     previous = order.status
     order.status = target
     order.save(update_fields=["status", "updated_at"])
@@ -400,21 +454,31 @@ def sales_order_ship(
 
 @transaction.atomic
 def sales_order_return(
-    *, order_id: Any, lines: Sequence[QuantityInput], user: User | None, reason: str = ""
+    *, order_id: uuid.UUID, lines: Sequence[QuantityInput], user: User | None, reason: str = ""
 ) -> OrderReturn:
     """A customer return: restocked lines go back into stock (a receipt at average cost);
-    written-off lines are recorded with the reason and move no stock."""
+    written-off lines are recorded with the reason and move no stock. Each line says
+    which (``disposition``): nothing goes back into stock unless asked."""
     order = _lock(SalesOrder, order_id)
-    states.check_transition(states.SALES_TRANSITIONS, "return", order.status)
+    _check(order, "return")
     order_lines = {line.id: line for line in order.lines.select_related("product", "warehouse")}
     pairs = _quantities_by_line(order_lines, lines)
     returned = OrderReturn.objects.create(sales_order=order, reason=reason, created_by=user)
-    rows, changes = [], []
+    rows: list[OrderReturnLine] = []
+    restocked: list[LineStock] = []
     for index, (line, item) in enumerate(pairs):
+        if item.disposition not in ReturnDisposition.values:
+            raise ValidationFailed.for_field(
+                f"lines.{index}.disposition",
+                errors.REQUIRED,
+                "Say what happens to the returned goods: restock or write_off.",
+            )
         returnable = line.shipped_quantity - line.returned_quantity
         if item.quantity > returnable:
             raise ValidationFailed.for_field(
-                f"lines.{index}.quantity", "more_than_shipped", f"Only {returnable} shipped and not yet returned."
+                f"lines.{index}.quantity",
+                errors.MORE_THAN_SHIPPED,
+                f"Only {returnable} shipped and not yet returned.",
             )
         warehouse = item.warehouse or line.warehouse
         row = OrderReturnLine(
@@ -425,23 +489,13 @@ def sales_order_return(
             disposition=item.disposition,
         )
         rows.append(row)
-        if item.disposition == ReturnDisposition.RESTOCK:
-            changes.append(
-                Change(
-                    line.product,
-                    warehouse,
-                    stock.MovementKind.RECEIPT,
-                    item.quantity,
-                    unit_cost=line.product.average_cost,
-                    reason="customer_return",
-                    reference_type=ReferenceType.CUSTOMER_RETURN,
-                    reference_id=row.id,
-                    note=reason,
-                )
-            )
+        if item.disposition == ReturnDisposition.RESTOCK:  # at the average cost (no unit_cost)
+            restocked.append(LineStock(row.id, line.product_id, warehouse.id, item.quantity, field=f"lines.{index}"))
         line.returned_quantity += item.quantity
     OrderReturnLine.objects.bulk_create(rows)
-    stock.apply_changes(changes, user=user)
+    stock.stock_receive_for_lines(
+        source=StockSource.CUSTOMER_RETURN, lines=restocked, user=user, note=reason, reason="customer_return"
+    )
     SalesOrderLine.objects.bulk_update([line for line, _ in pairs], ["returned_quantity"])
     return returned
 
@@ -465,12 +519,12 @@ def purchase_order_create(
     lines: Sequence[LineInput],
     user: User | None,
     notes: str = "",
-    expected_date: Any = None,
+    expected_date: date | None = None,
     external_reference: str = "",
     over_receipt_tolerance_percent: Decimal = Decimal("0"),
 ) -> PurchaseOrder:
     if not supplier.is_active:
-        raise ValidationFailed.for_field("supplier", "inactive", "This supplier is deactivated.")
+        raise ValidationFailed.for_field("supplier", errors.INACTIVE, "This supplier is deactivated.")
     _check_external_reference(PurchaseOrder, external_reference)
     order = PurchaseOrder(
         supplier=supplier,
@@ -485,21 +539,38 @@ def purchase_order_create(
     return order
 
 
-def purchase_order_update(*, order_id: Any, data: dict[str, Any]) -> PurchaseOrder:
+def purchase_order_update(
+    *,
+    order_id: uuid.UUID,
+    supplier: Supplier | Unset = UNSET,
+    lines: Sequence[LineInput] | Unset = UNSET,
+    notes: str | Unset = UNSET,
+    expected_date: date | Unset | None = UNSET,
+    external_reference: str | Unset = UNSET,
+    over_receipt_tolerance_percent: Decimal | Unset = UNSET,
+) -> PurchaseOrder:
     return _update_draft(
-        PurchaseOrder, states.PURCHASE_TRANSITIONS, "supplier", order_id, data, lambda o: _purchase_price(o.supplier)
+        PurchaseOrder,
+        order_id=order_id,
+        party=("supplier", supplier),
+        lines=lines,
+        price_for=lambda order: _purchase_price(order.supplier),
+        notes=notes,
+        expected_date=expected_date,
+        external_reference=external_reference,
+        over_receipt_tolerance_percent=over_receipt_tolerance_percent,
     )
 
 
-def purchase_order_delete(*, order_id: Any) -> None:
-    _delete_draft(PurchaseOrder, states.PURCHASE_TRANSITIONS, order_id)
+def purchase_order_delete(*, order_id: uuid.UUID) -> None:
+    _delete_draft(PurchaseOrder, order_id)
 
 
 @transaction.atomic
-def purchase_order_place(*, order_id: Any, user: User | None) -> PurchaseOrder:
+def purchase_order_place(*, order_id: uuid.UUID, user: User | None) -> PurchaseOrder:
     """draft -> ordered: the order gets its number."""
     order = _lock(PurchaseOrder, order_id)
-    states.check_transition(states.PURCHASE_TRANSITIONS, "order", order.status)
+    _check(order, "order")
     previous = order.status
     order.status = PurchaseStatus.ORDERED
     order.number = allocate_number(SequenceKind.PURCHASE)
@@ -510,12 +581,12 @@ def purchase_order_place(*, order_id: Any, user: User | None) -> PurchaseOrder:
 
 @transaction.atomic
 def purchase_order_cancel(
-    *, order_id: Any, actor: Membership | None, user: User | None, reason: str = ""
+    *, order_id: uuid.UUID, actor: Membership | None, user: User | None, reason: str = ""
 ) -> PurchaseOrder:
     order = _lock(PurchaseOrder, order_id)
-    states.check_transition(states.PURCHASE_TRANSITIONS, "cancel", order.status)
+    _check(order, "cancel")
     if order.status != PurchaseStatus.DRAFT and actor is not None and not Role(actor.role).at_least(Role.MANAGER):
-        raise PermissionDenied("Only managers and up cancel a placed order.", code="role_required")
+        raise PermissionDenied("Only managers and up cancel a placed order.", code=errors.ROLE_REQUIRED)
     previous = order.status
     order.status = PurchaseStatus.CANCELLED
     order.save(update_fields=["status", "updated_at"])
@@ -529,22 +600,23 @@ def _net_unit_cost(line: PurchaseOrderLine) -> Decimal:
 
 @transaction.atomic
 def purchase_order_receive(
-    *, order_id: Any, lines: Sequence[QuantityInput], user: User | None, note: str = ""
+    *, order_id: uuid.UUID, lines: Sequence[QuantityInput], user: User | None, note: str = ""
 ) -> Receipt:
     """Receives quantities per line (into the line's warehouse unless another is given),
     at the line's net unit price; refuses more than ordered plus the tolerance."""
     order = _lock(PurchaseOrder, order_id)
-    states.check_transition(states.PURCHASE_TRANSITIONS, "receive", order.status)
+    _check(order, "receive")
     order_lines = {line.id: line for line in order.lines.select_related("product", "warehouse")}
     pairs = _quantities_by_line(order_lines, lines)
     receipt = Receipt.objects.create(order=order, note=note, created_by=user)
-    rows, changes = [], []
+    rows: list[ReceiptLine] = []
+    received: list[LineStock] = []
     for index, (line, item) in enumerate(pairs):
         limit = line.quantity * (HUNDRED + order.over_receipt_tolerance_percent) / HUNDRED
         if line.received_quantity + item.quantity > limit:
             raise ValidationFailed.for_field(
                 f"lines.{index}.quantity",
-                "over_receipt",
+                errors.OVER_RECEIPT,
                 f"Receiving {item.quantity} would exceed the ordered {line.quantity}"
                 + (f" plus {order.over_receipt_tolerance_percent}%" if order.over_receipt_tolerance_percent else "")
                 + f"; {line.received_quantity} received so far.",
@@ -556,20 +628,15 @@ def purchase_order_receive(
                 receipt=receipt, order_line=line, warehouse=warehouse, quantity=item.quantity, unit_cost=unit_cost
             )
         )
-        changes.append(
-            Change(
-                line.product,
-                warehouse,
-                stock.MovementKind.RECEIPT,
-                item.quantity,
-                unit_cost=unit_cost,
-                reference_type=ReferenceType.PURCHASE_ORDER_LINE,
-                reference_id=line.id,
-                note=note or f"Receipt for {order.number}",
+        received.append(
+            LineStock(
+                line.id, line.product_id, warehouse.id, item.quantity, unit_cost=unit_cost, field=f"lines.{index}"
             )
         )
         line.received_quantity += item.quantity
-    stock.apply_changes(changes, user=user)
+    stock.stock_receive_for_lines(
+        source=StockSource.PURCHASE_ORDER_LINE, lines=received, user=user, note=note or f"Receipt for {order.number}"
+    )
     ReceiptLine.objects.bulk_create(rows)
     PurchaseOrderLine.objects.bulk_update([line for line, _ in pairs], ["received_quantity"])
     done = all(line.received_quantity >= line.quantity for line in order_lines.values())
@@ -584,39 +651,41 @@ def purchase_order_receive(
 
 @transaction.atomic
 def purchase_order_return(
-    *, order_id: Any, lines: Sequence[QuantityInput], user: User | None, reason: str = ""
+    *, order_id: uuid.UUID, lines: Sequence[QuantityInput], user: User | None, reason: str = ""
 ) -> OrderReturn:
     """Returns received goods to the supplier: an issue per line, refused when the stock is not there."""
     order = _lock(PurchaseOrder, order_id)
-    states.check_transition(states.PURCHASE_TRANSITIONS, "return", order.status)
+    _check(order, "return")
     order_lines = {line.id: line for line in order.lines.select_related("product", "warehouse")}
     pairs = _quantities_by_line(order_lines, lines)
     returned = OrderReturn.objects.create(purchase_order=order, reason=reason, created_by=user)
-    rows, changes = [], []
+    rows: list[OrderReturnLine] = []
+    issued: list[LineStock] = []
     for index, (line, item) in enumerate(pairs):
         returnable = line.received_quantity - line.returned_quantity
         if item.quantity > returnable:
             raise ValidationFailed.for_field(
-                f"lines.{index}.quantity", "more_than_received", f"Only {returnable} received and not yet returned."
+                f"lines.{index}.quantity",
+                errors.MORE_THAN_RECEIVED,
+                f"Only {returnable} received and not yet returned.",
             )
         warehouse = item.warehouse or line.warehouse
         row = OrderReturnLine(order_return=returned, purchase_line=line, warehouse=warehouse, quantity=item.quantity)
         rows.append(row)
-        changes.append(
-            Change(
-                line.product,
-                warehouse,
-                stock.MovementKind.ISSUE,
-                -item.quantity,
+        issued.append(
+            LineStock(
+                row.id,
+                line.product_id,
+                warehouse.id,
+                item.quantity,
                 unit_cost=_net_unit_cost(line),
-                reason="supplier_return",
-                reference_type=ReferenceType.SUPPLIER_RETURN,
-                reference_id=row.id,
-                note=reason,
+                field=f"lines.{index}",
             )
         )
         line.returned_quantity += item.quantity
-    stock.apply_changes(changes, user=user)
+    stock.stock_issue_for_lines(
+        source=StockSource.SUPPLIER_RETURN, lines=issued, user=user, note=reason, reason="supplier_return"
+    )
     OrderReturnLine.objects.bulk_create(rows)
     PurchaseOrderLine.objects.bulk_update([line for line, _ in pairs], ["returned_quantity"])
     return returned

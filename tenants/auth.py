@@ -18,6 +18,8 @@ class TenantJWTAuthentication(BaseAuthentication):
         if auth is None:
             return None
         if auth.error is not None:
+            if auth.error.status_code not in (401, 403):  # e.g. 503 database_unavailable
+                raise auth.error
             error_class = (
                 exceptions.AuthenticationFailed if auth.error.status_code == 401 else exceptions.PermissionDenied
             )

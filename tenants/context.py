@@ -1,5 +1,10 @@
 """The current tenant: one ContextVar, set by the tenant middleware, by the Celery
-task base class and by ``tenant_context()``. Reading it when unset raises."""
+task base class and by ``tenant_context()``. Reading it when unset raises.
+
+The current user's id is a second ContextVar, set by the tenant middleware for an
+authenticated request and by ``user_context()`` in the login services: the database
+layer turns it into ``app.user_id``, which lets the memberships table show the
+user's own rows in every workspace (login, the workspace switcher, /auth/me/)."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ if TYPE_CHECKING:
     from tenants.models import Tenant
 
 _current_tenant: ContextVar[Tenant | None] = ContextVar("stockroom_tenant", default=None)
+_current_user_id: ContextVar[uuid.UUID | None] = ContextVar("stockroom_user_id", default=None)
 
 
 def get_current_tenant() -> Tenant:
@@ -51,3 +57,27 @@ def tenant_context(tenant: Tenant | None) -> Iterator[Tenant | None]:
         yield tenant
     finally:
         _current_tenant.reset(token)
+
+
+def current_user_id() -> uuid.UUID | None:
+    return _current_user_id.get()
+
+
+def set_current_user_id(user_id: uuid.UUID | None) -> Token[uuid.UUID | None]:
+    """Low level: pair every call with ``reset_current_user_id`` in a ``finally``."""
+    return _current_user_id.set(user_id)
+
+
+def reset_current_user_id(token: Token[uuid.UUID | None]) -> None:
+    _current_user_id.reset(token)
+
+
+@contextmanager
+def user_context(user_id: uuid.UUID | None) -> Iterator[uuid.UUID | None]:
+    """Run a block as ``user_id``: the memberships of that user become readable in
+    every workspace (and only those, besides the current tenant's)."""
+    token = _current_user_id.set(user_id)
+    try:
+        yield user_id
+    finally:
+        _current_user_id.reset(token)

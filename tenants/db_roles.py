@@ -59,7 +59,7 @@ def _ensure_role(conn: psycopg.Connection[tuple[object, ...]], spec: RoleSpec, k
     if spec.password is not None:
         statement = sql.SQL("{} PASSWORD {}").format(statement, sql.Literal(spec.password))
     conn.execute(statement)
-    return f"{verb.lower()}d role {spec.name} ({kind})"
+    return f"{'altered' if exists else 'created'} role {spec.name} ({kind})"
 
 
 def provision(

@@ -2,27 +2,41 @@
 tenant's status, and sets the tenant context for the rest of the request.
 
 It runs before the request's transaction opens; the database layer turns the
-context into ``app.tenant_id`` in each transaction. Errors are not raised here:
+context into ``app.tenant_id`` (and the authenticated user into ``app.user_id``, which
+makes the user's own memberships readable under Row Level Security) in each
+transaction. Errors are not raised here:
 they are kept on the request and raised by ``TenantJWTAuthentication`` inside
 DRF, so they get the one error shape.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from core.errors import AuthenticationError, DomainError
+from core.db import is_database_unavailable
+from core.errors import AuthenticationError, DatabaseUnavailable, DomainError
 from core.logging import user_id_var
-from tenants.context import reset_current_tenant, set_current_tenant
+from tenants import errors
+from tenants.context import (
+    reset_current_tenant,
+    reset_current_user_id,
+    set_current_tenant,
+    set_current_user_id,
+    user_context,
+)
 from tenants.models import Membership, Tenant, User
 from tenants.selectors import active_membership
-from tenants.tokens import TENANT_CLAIM
+from tenants.tokens import TENANT_CLAIM, token_version_of
+
+logger = logging.getLogger("stockroom.errors")
 
 
 @dataclass
@@ -38,14 +52,17 @@ def authenticate_bearer(raw: str) -> RequestAuth:
     try:
         token = AccessToken(raw)  # type: ignore[arg-type]
     except TokenError as exc:
-        return RequestAuth(error=AuthenticationError(str(exc), code="token_not_valid"))
+        return RequestAuth(error=AuthenticationError(str(exc), code=errors.TOKEN_NOT_VALID))
     try:
         user_id = uuid.UUID(str(token.get("user_id")))
         tenant_id = uuid.UUID(str(token.get(TENANT_CLAIM)))
     except ValueError:
-        return RequestAuth(error=AuthenticationError("Token is missing its user or tenant.", code="token_not_valid"))
+        return RequestAuth(
+            error=AuthenticationError("Token is missing its user or tenant.", code=errors.TOKEN_NOT_VALID)
+        )
     try:
-        membership = active_membership(user_id=user_id, tenant_id=tenant_id)
+        with user_context(user_id):
+            membership = active_membership(user_id=user_id, tenant_id=tenant_id, token_version=token_version_of(token))
     except DomainError as exc:
         return RequestAuth(error=exc)
     return RequestAuth(user=membership.user, tenant=membership.tenant, membership=membership, token=token)
@@ -61,16 +78,24 @@ class TenantMiddleware:
         if header:
             scheme, _, raw = header.partition(" ")
             if scheme.lower() == "bearer" and raw.strip():
-                auth = authenticate_bearer(raw.strip())
+                try:
+                    auth = authenticate_bearer(raw.strip())
+                except DatabaseError as exc:  # raised inside DRF like every auth error: the error shape
+                    if not is_database_unavailable(exc):
+                        raise
+                    logger.warning("database unavailable: answered 503", exc_info=exc, extra={"dependency": "database"})
+                    auth = RequestAuth(error=DatabaseUnavailable())
             elif scheme.lower() == "bearer":
-                auth = RequestAuth(error=AuthenticationError("Empty bearer token.", code="token_not_valid"))
+                auth = RequestAuth(error=AuthenticationError("Empty bearer token.", code=errors.TOKEN_NOT_VALID))
         request.stockroom_auth = auth  # type: ignore[attr-defined]
         if auth.user is not None:
             user_id_var.set(str(auth.user.id))
         if auth.tenant is not None:
             request.log_tenant_id = str(auth.tenant.id)  # type: ignore[attr-defined]
         token = set_current_tenant(auth.tenant)
+        user_token = set_current_user_id(auth.user.id if auth.user is not None else None)
         try:
             return self.get_response(request)
         finally:
+            reset_current_user_id(user_token)
             reset_current_tenant(token)

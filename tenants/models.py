@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from tenants.scoping import TenantScopedModel
 
@@ -86,6 +87,10 @@ class User(AbstractBaseUser):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(auto_now_add=True)
+    token_version = models.PositiveIntegerField(
+        default=0,
+        help_text="Carried in every token; a password change or reset bumps it, which ends every token issued before.",
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -101,8 +106,9 @@ class User(AbstractBaseUser):
 
 
 class Membership(models.Model):
-    """A user's place in a tenant. Global table: reached only through services
-    that filter it explicitly by user or tenant."""
+    """A user's place in a tenant. Not a TenantScopedModel (login reads it by user,
+    across workspaces), but under Row Level Security like one: the current tenant's
+    rows, plus the current user's own (``tenants.rls.USER_READABLE_TABLES``)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
@@ -132,6 +138,10 @@ class Invitation(TenantScopedModel):
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The email: queued at creation (dispatched_at), re-queued by the dispatch sweep while unsent.
+    dispatched_at = models.DateTimeField(default=timezone.now)
+    dispatch_attempts = models.PositiveSmallIntegerField(default=1)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -143,10 +153,38 @@ class Invitation(TenantScopedModel):
                 name="invitation_one_pending_per_email",
             )
         ]
-        indexes = [models.Index(fields=["tenant", "created_at"])]
+        indexes = [
+            models.Index(fields=["tenant", "created_at"]),
+            # The dispatch sweep's look-up (across tenants, on the ops alias).
+            models.Index(
+                fields=["dispatched_at"],
+                condition=models.Q(email_sent_at__isnull=True, accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_unsent",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"invitation {self.email} as {self.role}"
+
+
+class PasswordResetRequest(models.Model):
+    """One asked-for password reset email (global, like users): the row the dispatch sweep
+    re-queues while the email is unsent. The link itself is made when the email is sent."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(default=timezone.now)
+    dispatch_attempts = models.PositiveSmallIntegerField(default=1)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["dispatched_at"], condition=models.Q(sent_at__isnull=True), name="reset_unsent")
+        ]
+
+    def __str__(self) -> str:
+        return f"password reset for {self.user_id}"
 
 
 class InvitationStatus(models.TextChoices):

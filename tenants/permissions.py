@@ -20,6 +20,7 @@ from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
+from tenants import errors
 from tenants.middleware import RequestAuth
 from tenants.models import Role
 
@@ -39,7 +40,7 @@ class TenantRolePermission(BasePermission):
         required = required_role(request, view)
         if not Role(membership.role).at_least(required):
             raise exceptions.PermissionDenied(
-                f"This action needs the {Role(required).label.lower()} role or higher.", code="role_required"
+                f"This action needs the {Role(required).label.lower()} role or higher.", code=errors.ROLE_REQUIRED
             )
         return True
 

@@ -11,6 +11,14 @@ For every concrete ``TenantScopedModel`` table, idempotently:
 - the runtime role's privileges (``runtime_privileges`` on the model) and the
   operations role's.
 
+The memberships table (``USER_READABLE_TABLES``) is not a ``TenantScopedModel`` (it
+is read across workspaces at login) but carries ``tenant_id``: it gets the same
+forced ``tenant_isolation`` policy, plus a read-only ``own_rows`` policy that shows
+the current user's own rows (``app.user_id``, set transaction-locally like
+``app.tenant_id``). PostgreSQL ORs permissive policies of a command: a user reads the
+current tenant's memberships and their own elsewhere, and writes only the current
+tenant's.
+
 A new tenant model therefore gets all of it from the migration that creates its
 table; ``tenants/tests/test_rls.py`` fails if any table with a ``tenant_id``
 column lacks an enabled, forced policy.
@@ -32,6 +40,15 @@ logger = logging.getLogger(__name__)
 
 POLICY_NAME = "tenant_isolation"
 TENANT_PREDICATE = "tenant_id = NULLIF((SELECT current_setting('app.tenant_id', true)), '')::uuid"
+OWN_ROWS_POLICY_NAME = "own_rows"
+# Tables with a tenant_id that are also read by user across tenants: table -> user column.
+USER_READABLE_TABLES = {"tenants_membership": "user_id"}
+
+
+def own_rows_predicate(user_column: str) -> str:
+    return f"{user_column} = NULLIF((SELECT current_setting('app.user_id', true)), '')::uuid"
+
+
 ALL_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 
@@ -100,28 +117,44 @@ def needs_tenant_pk_unique(model: type[models.Model]) -> bool:
     return model in referenced or not tenant_led_indexes(model)
 
 
+def _policy_exists(cursor: Any, table: str, name: str) -> bool:
+    cursor.execute(
+        "SELECT 1 FROM pg_policies WHERE schemaname = current_schema() AND tablename = %s AND policyname = %s",
+        [table, name],
+    )
+    return cursor.fetchone() is not None
+
+
+def _isolate_table(connection: BaseDatabaseWrapper, cursor: Any, table: str) -> None:
+    """ENABLE + FORCE row level security and the ``tenant_isolation`` policy (idempotent)."""
+    q = lambda name: _quote(connection, name)  # noqa: E731
+    cursor.execute(f"ALTER TABLE {q(table)} ENABLE ROW LEVEL SECURITY")
+    cursor.execute(f"ALTER TABLE {q(table)} FORCE ROW LEVEL SECURITY")
+    if not _policy_exists(cursor, table, POLICY_NAME):
+        cursor.execute(
+            f"CREATE POLICY {POLICY_NAME} ON {q(table)} USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})"
+        )
+
+
 def apply_tenant_isolation(using: str, *, runtime_role: str | None, ops_role: str | None) -> None:
     connection = connections[using]
-    if connection.vendor != "postgresql":
-        return
     q = lambda name: _quote(connection, name)  # noqa: E731
     with connection.cursor() as cursor:
+        for table, user_column in USER_READABLE_TABLES.items():
+            if not _table_exists(cursor, table):
+                continue
+            _isolate_table(connection, cursor, table)
+            if not _policy_exists(cursor, table, OWN_ROWS_POLICY_NAME):
+                cursor.execute(
+                    f"CREATE POLICY {OWN_ROWS_POLICY_NAME} ON {q(table)} FOR SELECT "
+                    f"USING ({own_rows_predicate(q(user_column))})"
+                )
         present = [m for m in tenant_models() if _table_exists(cursor, m._meta.db_table)]
         for model in present:
             table = model._meta.db_table
             pk = model._meta.pk
             assert pk is not None
-            cursor.execute(f"ALTER TABLE {q(table)} ENABLE ROW LEVEL SECURITY")
-            cursor.execute(f"ALTER TABLE {q(table)} FORCE ROW LEVEL SECURITY")
-            cursor.execute(
-                "SELECT 1 FROM pg_policies WHERE schemaname = current_schema() AND tablename = %s AND policyname = %s",
-                [table, POLICY_NAME],
-            )
-            if cursor.fetchone() is None:
-                cursor.execute(
-                    f"CREATE POLICY {POLICY_NAME} ON {q(table)} "
-                    f"USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})"
-                )
+            _isolate_table(connection, cursor, table)
             unique_name = _name(table, "tenant_pk", suffix="uniq")
             exists = _constraint_exists(cursor, table, unique_name)
             if needs_tenant_pk_unique(model) and not exists:
@@ -185,14 +218,9 @@ def post_migrate_apply(using: str, **kwargs: Any) -> None:
     )
 
 
-# Global tables that carry a tenant_id without being tenant-owned (shared/design.md):
-# a membership is read by user across tenants at login, always through services.
-GLOBAL_TABLES_WITH_TENANT_ID = frozenset({"tenants_membership"})
-
-
 def tables_missing_isolation(cursor: Any) -> list[str]:
     """Tables with a ``tenant_id`` column that lack enabled and forced RLS with the
-    ``tenant_isolation`` policy (GLOBAL_TABLES_WITH_TENANT_ID aside). Empty on a sound database."""
+    ``tenant_isolation`` policy, memberships included. Empty on a sound database."""
     cursor.execute(
         """
         SELECT c.relname
@@ -212,4 +240,4 @@ def tables_missing_isolation(cursor: Any) -> list[str]:
         """,
         [POLICY_NAME],
     )
-    return [row[0] for row in cursor.fetchall() if row[0] not in GLOBAL_TABLES_WITH_TENANT_ID]
+    return [row[0] for row in cursor.fetchall()]

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from core.errors import AuthenticationError, NotFound, PermissionDenied
 from core.sql import PreparedSelect
-from tenants.context import get_current_tenant
+from tenants import errors
+from tenants.context import get_current_tenant, user_context
 from tenants.models import Invitation, Membership, User
 
 # Runs on every authenticated request: prepared once (core/sql.py).
 _membership_query: PreparedSelect | None = None
 
 
-def active_membership(*, user_id: Any, tenant_id: Any) -> Membership:
+def active_membership(*, user_id: Any, tenant_id: Any, token_version: int | None) -> Membership:
     """The membership a token names, with its user and tenant (one query). Raises
-    ``membership_revoked`` (401) when it is gone or the user is inactive, and
-    ``tenant_suspended`` (403) when the workspace is suspended."""
+    ``membership_revoked`` (401) when it is gone or the user is inactive,
+    ``session_ended`` (401) when the token carries an older ``token_version`` than the
+    user's (the password changed since), and ``tenant_suspended`` (403) when the
+    workspace is suspended. The caller sets the user context (``app.user_id``), which
+    makes the row readable under Row Level Security before any tenant is known."""
     global _membership_query
     if _membership_query is None:
         _membership_query = PreparedSelect(
@@ -26,9 +31,14 @@ def active_membership(*, user_id: Any, tenant_id: Any) -> Membership:
         )
     membership = _membership_query.first(user_id, tenant_id)
     if membership is None or not membership.user.is_active:
-        raise AuthenticationError("This membership no longer exists. Log in again.", code="membership_revoked")
+        raise AuthenticationError("This membership no longer exists. Log in again.", code=errors.MEMBERSHIP_REVOKED)
+    if token_version != membership.user.token_version:
+        raise AuthenticationError(
+            "This session has ended because the password was changed or reset. Log in again.",
+            code=errors.SESSION_ENDED,
+        )
     if not membership.tenant.is_active:
-        raise PermissionDenied("This workspace is suspended. Contact support.", code="tenant_suspended")
+        raise PermissionDenied("This workspace is suspended. Contact support.", code=errors.TENANT_SUSPENDED)
     return membership
 
 
@@ -43,8 +53,11 @@ def membership_get(*, id: Any) -> Membership:
     return membership
 
 
-def user_memberships(*, user: User) -> QuerySet[Membership]:
-    return Membership.objects.select_related("tenant").filter(user=user).order_by("tenant__name")
+def user_memberships(*, user: User) -> list[Membership]:
+    """The user's memberships in every workspace: read in the user's context, which
+    makes them visible under Row Level Security whatever the current tenant."""
+    with user_context(user.id):
+        return list(Membership.objects.select_related("tenant").filter(user=user).order_by("tenant__name"))
 
 
 def invitation_list() -> QuerySet[Invitation]:
@@ -52,6 +65,13 @@ def invitation_list() -> QuerySet[Invitation]:
     removes an invitation from the API; its row stays so that the emailed link answers
     409 ``invitation_revoked`` instead of a bare "invalid token"."""
     return Invitation.objects.select_related("invited_by").filter(revoked_at__isnull=True)
+
+
+def invitations_pending(queryset: QuerySet[Invitation], *, pending: bool) -> QuerySet[Invitation]:
+    """The pending invitations of ``queryset`` (or the others): not accepted, not revoked,
+    not expired; ``models.invitation_status`` in SQL."""
+    condition = Q(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+    return queryset.filter(condition) if pending else queryset.exclude(condition)
 
 
 def invitation_get(*, id: Any) -> Invitation:

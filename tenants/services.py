@@ -17,16 +17,17 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.http import urlsafe_base64_decode
 from django.utils.text import slugify
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core.cache import counter_decr, counter_delete, counter_incr
 from core.errors import (
     AuthenticationError,
     Conflict,
@@ -35,11 +36,15 @@ from core.errors import (
     TooManyAttempts,
     ValidationFailed,
 )
-from tenants.context import get_current_tenant, tenant_context
+from tenants import errors
+from tenants.context import get_current_tenant, tenant_context, user_context
+from tenants.currency import CURRENCY_CODES, CURRENCY_PATTERN_MESSAGE, currency_in_use
+from tenants.emails import INVITATION_SALT
 from tenants.models import (
     Invitation,
     InvitationStatus,
     Membership,
+    PasswordResetRequest,
     Role,
     Tenant,
     User,
@@ -48,11 +53,10 @@ from tenants.models import (
 )
 from tenants.selectors import active_membership
 from tenants.tasking import enqueue_on_commit
-from tenants.tokens import TENANT_CLAIM, tokens_for_membership
+from tenants.tokens import TENANT_CLAIM, token_version_of, tokens_for_membership
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 RESERVED_SLUGS = {"api", "admin", "www", "static", "app", "auth", "signup", "login"}
-INVITATION_SALT = "stockroom.invitation"
 
 
 @dataclass
@@ -92,6 +96,29 @@ def _free_slug(base: str) -> str:
     return candidate
 
 
+def _slug_errors(slug: str) -> list[dict[str, str]]:
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+        return [
+            {
+                "code": errors.INVALID,
+                "message": "Use 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen "
+                f"(pattern {SLUG_RE.pattern}), and none of: {', '.join(sorted(RESERVED_SLUGS))}.",
+            }
+        ]
+    if Tenant.objects.filter(slug=slug).exists():
+        return [{"code": errors.SLUG_TAKEN, "message": "This workspace address is taken. Choose another."}]
+    return []
+
+
+def _create_workspace(*, user: User, name: str, slug: str | None) -> Membership:
+    """The tenant and its owner's membership. The membership is written in the new
+    tenant's context: Row Level Security admits only the current tenant's rows."""
+    tenant = Tenant.objects.create(name=name, slug=slug or _free_slug(name))
+    with tenant_context(tenant):
+        membership = Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
+    return membership
+
+
 def tenant_signup(
     *, company_name: str, email: str, password: str, slug: str | None = None, full_name: str = ""
 ) -> Session:
@@ -99,18 +126,13 @@ def tenant_signup(
     email = normalize_email(email)
     fields: dict[str, list[dict[str, str]]] = {}
     if User.objects.filter(email=email).exists():
-        fields["email"] = [{"code": "email_taken", "message": "An account with this email already exists. Log in."}]
+        fields["email"] = [
+            {"code": errors.EMAIL_TAKEN, "message": "An account with this email already exists. Log in."}
+        ]
     if slug:
         slug = slug.lower()
-        if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
-            fields["slug"] = [
-                {
-                    "code": "invalid",
-                    "message": "Use 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen.",
-                }
-            ]
-        elif Tenant.objects.filter(slug=slug).exists():
-            fields["slug"] = [{"code": "slug_taken", "message": "This workspace address is taken. Choose another."}]
+        if slug_errors := _slug_errors(slug):
+            fields["slug"] = slug_errors
     password_errors = _password_errors(password, User(email=email, full_name=full_name))
     if password_errors:
         fields["password"] = password_errors
@@ -118,9 +140,8 @@ def tenant_signup(
         raise ValidationFailed(fields=fields)
     try:
         with transaction.atomic():
-            tenant = Tenant.objects.create(name=company_name, slug=slug or _free_slug(company_name))
             user = User.objects.create_user(email=email, password=password, full_name=full_name)
-            membership = Membership.objects.create(user=user, tenant=tenant, role=Role.OWNER)
+            membership = _create_workspace(user=user, name=company_name, slug=slug)
     except IntegrityError as exc:  # a concurrent sign-up took the email or slug
         taken = "slug" if "slug" in str(exc) else "email"
         raise ValidationFailed.for_field(
@@ -129,12 +150,35 @@ def tenant_signup(
     return _session(membership)
 
 
+def tenant_create(*, user: User, name: str, slug: str | None = None) -> Session:
+    """Another workspace for an existing user, who becomes its owner; tokens for it.
+    The same rules as sign-up for the name and the address (slug)."""
+    if slug:
+        slug = slug.lower()
+        if slug_errors := _slug_errors(slug):
+            raise ValidationFailed(fields={"slug": slug_errors})
+    try:
+        with transaction.atomic():
+            membership = _create_workspace(user=user, name=name, slug=slug)
+    except IntegrityError as exc:  # a concurrent request took the slug
+        raise ValidationFailed.for_field("slug", errors.SLUG_TAKEN, "This workspace address was just taken.") from exc
+    return _session(membership)
+
+
 # --- Login, refresh, logout, switch ----------------------------------------------
 
 
 class LoginGuard:
-    """Counts failed logins per account and per IP address in the cache; past the
-    limit, further attempts are refused for LOGIN_LOCKOUT_SECONDS."""
+    """Counts login attempts per account and per IP address; past the limit, further
+    attempts are refused until the first counted attempt is LOGIN_LOCKOUT_SECONDS old.
+
+    The counters are global: their keys are made with no tenant, whatever bearer token
+    the login request carries. Each attempt is counted (one atomic increment) *before*
+    the password is checked, so concurrent wrong passwords cannot get more than the limit
+    checked; a successful login clears the account's counter and gives its attempt back
+    to the IP address. While Redis is unreachable the counting goes on in each process
+    (core.cache), starting from the counts this process last read from Redis: an account
+    it saw locked stays locked, and the limit holds per process (docs/architecture.md)."""
 
     def __init__(self, *, email: str, ip: str | None) -> None:
         digest = hashlib.sha256(email.encode()).hexdigest()[:32]
@@ -143,61 +187,72 @@ class LoginGuard:
             self.keys["ip"] = f"login-failures:ip:{ip}"
         self.limits = {"account": settings.LOGIN_MAX_FAILURES_PER_ACCOUNT, "ip": settings.LOGIN_MAX_FAILURES_PER_IP}
 
-    def check(self) -> None:
-        now = timezone.now().timestamp()
-        for scope, key in self.keys.items():
-            state = cache.get(key)
-            if state and state["count"] >= self.limits[scope]:
-                retry_after = max(1, int(state["until"] - now))
+    def attempt(self) -> None:
+        """Counts this attempt; raises ``login_locked`` when it is past a limit."""
+        with tenant_context(None):  # global keys, never under the caller's tenant
+            counts = {
+                scope: counter_incr(key, timeout=settings.LOGIN_LOCKOUT_SECONDS, mirror=True)
+                for scope, key in self.keys.items()
+            }
+        for scope, (count, retry_after) in counts.items():
+            if count > self.limits[scope]:
                 what = "this account" if scope == "account" else "this network address"
                 raise TooManyAttempts(
                     f"Too many failed login attempts for {what}. Try again in {retry_after // 60 + 1} minutes "
                     "or reset your password.",
-                    code="login_locked",
+                    code=errors.LOGIN_LOCKED,
                     details={"scope": scope, "retry_after": retry_after},
                 )
 
-    def failed(self) -> None:
-        now = timezone.now().timestamp()
-        for key in self.keys.values():
-            state = cache.get(key) or {"count": 0, "until": now + settings.LOGIN_LOCKOUT_SECONDS}
-            state["count"] += 1
-            cache.set(key, state, timeout=max(1, int(state["until"] - now)))
-
     def succeeded(self) -> None:
-        cache.delete(self.keys["account"])
+        with tenant_context(None):
+            counter_delete(self.keys["account"])
+            if "ip" in self.keys:
+                counter_decr(self.keys["ip"])
+
+    def cleared(self) -> None:
+        """After a password reset: the account starts afresh."""
+        with tenant_context(None):
+            counter_delete(self.keys["account"])
 
 
 def _membership_for_login(user: User, tenant_slug: str | None) -> Membership:
-    memberships = list(Membership.objects.select_related("tenant", "user").filter(user=user).order_by("created_at"))
+    # No tenant is known yet: the user context makes the user's own memberships readable.
+    with user_context(user.id):
+        memberships = list(Membership.objects.select_related("tenant", "user").filter(user=user).order_by("created_at"))
     if tenant_slug:
         chosen = [m for m in memberships if m.tenant.slug == tenant_slug.lower()]
         if not chosen:
-            raise ValidationFailed.for_field("tenant", "not_a_member", "You are not a member of this workspace.")
+            raise ValidationFailed.for_field("tenant", errors.NOT_A_MEMBER, "You are not a member of this workspace.")
         membership = chosen[0]
     elif len(memberships) == 1:
         membership = memberships[0]
     elif not memberships:
-        raise PermissionDenied("This account belongs to no workspace.", code="no_membership")
+        raise PermissionDenied("This account belongs to no workspace.", code=errors.NO_MEMBERSHIP)
     else:
         raise ValidationFailed(
-            "You belong to several workspaces: choose one.",
-            fields={"tenant": [{"code": "tenant_required", "message": "Choose a workspace (its slug)."}]},
+            fields={
+                "tenant": [
+                    {
+                        "code": errors.TENANT_REQUIRED,
+                        "message": "You belong to several workspaces: choose one (its slug, see details.tenants).",
+                    }
+                ]
+            },
             details={"tenants": [{"slug": m.tenant.slug, "name": m.tenant.name} for m in memberships]},
         )
     if not membership.tenant.is_active:
-        raise PermissionDenied("This workspace is suspended. Contact support.", code="tenant_suspended")
+        raise PermissionDenied("This workspace is suspended. Contact support.", code=errors.TENANT_SUSPENDED)
     return membership
 
 
 def auth_login(*, email: str, password: str, tenant_slug: str | None = None, ip: str | None = None) -> Session:
     email = normalize_email(email)
     guard = LoginGuard(email=email, ip=ip)
-    guard.check()
+    guard.attempt()
     user = authenticate(username=email, password=password)
     if not isinstance(user, User):
-        guard.failed()
-        raise AuthenticationError("The email or password is not correct.", code="invalid_credentials")
+        raise AuthenticationError("The email or password is not correct.", code=errors.INVALID_CREDENTIALS)
     guard.succeeded()
     return _session(_membership_for_login(user, tenant_slug))
 
@@ -206,21 +261,28 @@ def _refresh_token(raw: str) -> RefreshToken:
     try:
         return RefreshToken(raw)  # type: ignore[arg-type]
     except TokenError as exc:
-        raise AuthenticationError(str(exc), code="token_not_valid") from exc
+        raise AuthenticationError(str(exc), code=errors.TOKEN_NOT_VALID) from exc
 
 
 def _blacklist_once(token: RefreshToken) -> None:
     """Blacklists the token; refuses when another request already did (token reuse)."""
     _, created = cast(tuple[BlacklistedToken, bool], token.blacklist())  # simplejwt returns get_or_create's pair
     if not created:
-        raise AuthenticationError("Token is blacklisted", code="token_not_valid")
+        raise AuthenticationError("Token is blacklisted", code=errors.TOKEN_NOT_VALID)
 
 
 @transaction.atomic
 def auth_refresh(*, refresh: str) -> Session:
     """Rotates: the old refresh token is blacklisted and cannot be used again."""
     token = _refresh_token(refresh)
-    membership = active_membership(user_id=token.get("user_id"), tenant_id=token.get(TENANT_CLAIM))
+    try:
+        user_id = uuid.UUID(str(token.get("user_id")))
+    except ValueError as exc:
+        raise AuthenticationError("Token is missing its user.", code=errors.TOKEN_NOT_VALID) from exc
+    with user_context(user_id):
+        membership = active_membership(
+            user_id=user_id, tenant_id=token.get(TENANT_CLAIM), token_version=token_version_of(token)
+        )
     _blacklist_once(token)
     return _session(membership)
 
@@ -231,13 +293,16 @@ def auth_logout(*, refresh: str) -> None:
 
 
 def auth_switch_tenant(*, user: User, tenant_slug: str) -> Session:
-    membership = (
-        Membership.objects.select_related("tenant", "user").filter(user=user, tenant__slug=tenant_slug.lower()).first()
-    )
+    with user_context(user.id):
+        membership = (
+            Membership.objects.select_related("tenant", "user")
+            .filter(user=user, tenant__slug=tenant_slug.lower())
+            .first()
+        )
     if membership is None:
-        raise ValidationFailed.for_field("tenant", "not_a_member", "You are not a member of this workspace.")
+        raise ValidationFailed.for_field("tenant", errors.NOT_A_MEMBER, "You are not a member of this workspace.")
     if not membership.tenant.is_active:
-        raise PermissionDenied("This workspace is suspended. Contact support.", code="tenant_suspended")
+        raise PermissionDenied("This workspace is suspended. Contact support.", code=errors.TENANT_SUSPENDED)
     return _session(membership)
 
 
@@ -246,25 +311,59 @@ def _blacklist_all(user: User) -> None:
         BlacklistedToken.objects.get_or_create(token=outstanding)
 
 
+def _end_all_sessions(user: User) -> None:
+    """Every token of the user ends at once: access tokens carry the token version,
+    which the middleware compares on each request; refresh tokens are blacklisted too."""
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
+    _blacklist_all(user)
+
+
+# --- The account: name and password -------------------------------------------------
+
+
+@transaction.atomic
+def user_update(*, user: User, full_name: str) -> User:
+    user.full_name = full_name
+    user.save(update_fields=["full_name"])
+    return user
+
+
+@transaction.atomic
+def password_change(*, membership: Membership, current_password: str, new_password: str) -> Session:
+    """Checks the current password and Django's password validators, sets the new one
+    and ends every token of the account, the caller's included; returns a fresh session
+    for the caller's workspace, so the caller stays logged in."""
+    user = User.objects.select_for_update().get(pk=membership.user_id)
+    if not user.check_password(current_password):
+        raise ValidationFailed.for_field(
+            "current_password", errors.WRONG_PASSWORD, "The current password is not correct."
+        )
+    problems = _password_errors(new_password, user)
+    if problems:
+        raise ValidationFailed(fields={"new_password": problems})
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    _end_all_sessions(user)
+    membership.user = user
+    return _session(membership)
+
+
 # --- Password reset -------------------------------------------------------------
 
 
+@transaction.atomic
 def password_reset_request(*, email: str) -> None:
-    """Emails a single-use link when the account exists; says nothing either way."""
-    from tenants.tasks import send_password_reset_email
-
+    """Emails a single-use link when the account exists; says nothing either way. The
+    request is a row, so an email the broker could not take is sent by the dispatch sweep."""
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is not None:
-        enqueue_on_commit(send_password_reset_email, user_id=str(user.id))
-
-
-def password_reset_token(user: User) -> str:
-    """``<uid>.<token>``: Django's token is single-use (it hashes the password) and expires."""
-    return f"{urlsafe_base64_encode(user.pk.bytes)}.{default_token_generator.make_token(user)}"
+        request = PasswordResetRequest.objects.create(user=user)
+        enqueue_on_commit("tenants.tasks.send_password_reset_email", request_id=str(request.id))
 
 
 def _user_from_reset_token(token: str) -> User:
-    invalid = ValidationFailed.for_field("token", "invalid_token", "This reset link is invalid or has expired.")
+    invalid = ValidationFailed.for_field("token", errors.INVALID_TOKEN, "This reset link is invalid or has expired.")
     uid, _, secret = token.partition(".")
     try:
         user_id = uuid.UUID(bytes=urlsafe_base64_decode(uid))
@@ -279,25 +378,42 @@ def _user_from_reset_token(token: str) -> User:
 @transaction.atomic
 def password_reset_confirm(*, token: str, new_password: str) -> None:
     user = _user_from_reset_token(token)
-    errors = _password_errors(new_password, user)
-    if errors:
-        raise ValidationFailed(fields={"new_password": errors})
+    problems = _password_errors(new_password, user)
+    if problems:
+        raise ValidationFailed(fields={"new_password": problems})
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    _blacklist_all(user)  # every session of the account ends
-    LoginGuard(email=user.email, ip=None).succeeded()
+    _end_all_sessions(user)
+    LoginGuard(email=user.email, ip=None).cleared()
 
 
 # --- Tenant settings ----------------------------------------------------------------
 
 
+@transaction.atomic
 def tenant_update(*, name: str | None = None, currency: str | None = None) -> Tenant:
+    """Renames the workspace or changes its currency: an ISO 4217 code, and only while
+    no amounts exist in the old one (``tenants.currency``): 409 ``currency_in_use``."""
     tenant = Tenant.objects.select_for_update().get(pk=get_current_tenant().pk)
     changed: list[str] = []
     if name is not None:
         tenant.name, changed = name, [*changed, "name"]
-    if currency is not None:
-        tenant.currency, changed = currency.upper(), [*changed, "currency"]
+    if currency is not None and currency != tenant.currency:
+        if currency not in CURRENCY_CODES:
+            raise ValidationFailed.for_field(
+                "currency",
+                errors.INVALID_CHOICE,
+                f'"{currency}" is not a currency code: use {CURRENCY_PATTERN_MESSAGE}.',
+            )
+        in_use = currency_in_use()
+        if in_use:
+            raise Conflict(
+                f"The currency cannot change once the workspace has {' or '.join(in_use)}: their amounts are in "
+                f"{tenant.currency} and would be relabelled, not converted.",
+                code=errors.CURRENCY_IN_USE,
+                details={"currency": tenant.currency, "in_use_by": in_use},
+            )
+        tenant.currency, changed = currency, [*changed, "currency"]
     if changed:
         tenant.save(update_fields=changed)
     return tenant
@@ -306,25 +422,29 @@ def tenant_update(*, name: str | None = None, currency: str | None = None) -> Te
 # --- Members ------------------------------------------------------------------------
 
 
-def _member(membership_id: Any) -> Membership:
+def _lock_member(membership_id: Any) -> tuple[Membership, list[Membership]]:
+    """Locks the tenant's owner memberships, then the member (one fixed order: owners by
+    primary key first), and returns the member and the owners still there once locked.
+
+    Every membership change takes its locks this way, so two owners removing each other
+    (or both leaving) queue up instead of deadlocking, and the second one sees the first
+    one's change when it counts the owners."""
+    tenant = get_current_tenant()
+    owners = list(Membership.objects.select_for_update().filter(tenant=tenant, role=Role.OWNER).order_by("pk"))
     membership = (
-        Membership.objects.select_for_update()
-        .select_related("user")
-        .filter(pk=membership_id, tenant=get_current_tenant())
-        .first()
+        Membership.objects.select_for_update().select_related("user").filter(pk=membership_id, tenant=tenant).first()
     )
     if membership is None:
         raise NotFound("No such member in this workspace.")
-    return membership
+    return membership, owners
 
 
-def _ensure_other_owner(membership: Membership) -> None:
-    """Every tenant keeps at least one owner. Locks the tenant's owners first."""
-    owners = list(
-        Membership.objects.select_for_update().filter(tenant_id=membership.tenant_id, role=Role.OWNER).order_by("pk")
-    )
-    if membership.role == Role.OWNER and len(owners) <= 1:
-        raise Conflict("A workspace must keep at least one owner. Make someone else owner first.", code="last_owner")
+def _ensure_other_owner(membership: Membership, owners: list[Membership]) -> None:
+    """Every tenant keeps at least one owner (``owners``: locked by ``_lock_member``)."""
+    if membership.role == Role.OWNER and not any(owner.pk != membership.pk for owner in owners):
+        raise Conflict(
+            "A workspace must keep at least one owner. Make someone else owner first.", code=errors.LAST_OWNER
+        )
 
 
 @transaction.atomic
@@ -332,16 +452,15 @@ def membership_change_role(*, actor: Membership, membership_id: Any, role: str) 
     new_role = Role(role)
     actor_role = Role(actor.role)
     if not actor_role.at_least(Role.ADMIN):
-        raise PermissionDenied("Only admins and owners change roles.", code="role_required")
+        raise PermissionDenied("Only admins and owners change roles.", code=errors.ROLE_REQUIRED)
     if new_role.rank > actor_role.rank:
-        raise PermissionDenied("You cannot give anyone a role above your own.", code="role_above_own")
-    membership = _member(membership_id)
+        raise PermissionDenied("You cannot give anyone a role above your own.", code=errors.ROLE_ABOVE_OWN)
+    membership, owners = _lock_member(membership_id)
     if Role(membership.role).rank > actor_role.rank:
-        raise PermissionDenied("You cannot change the role of someone above you.", code="role_above_own")
+        raise PermissionDenied("You cannot change the role of someone above you.", code=errors.ROLE_ABOVE_OWN)
     if membership.role == new_role:
         return membership
-    if membership.role == Role.OWNER:
-        _ensure_other_owner(membership)
+    _ensure_other_owner(membership, owners)
     membership.role = new_role
     membership.save(update_fields=["role"])
     return membership
@@ -350,45 +469,37 @@ def membership_change_role(*, actor: Membership, membership_id: Any, role: str) 
 @transaction.atomic
 def membership_remove(*, actor: Membership, membership_id: Any) -> None:
     """Admins remove members up to their own role; anyone may leave."""
-    membership = _member(membership_id)
+    membership, owners = _lock_member(membership_id)
     actor_role = Role(actor.role)
     if membership.pk != actor.pk:
         if not actor_role.at_least(Role.ADMIN):
-            raise PermissionDenied("Only admins and owners remove members.", code="role_required")
+            raise PermissionDenied("Only admins and owners remove members.", code=errors.ROLE_REQUIRED)
         if Role(membership.role).rank > actor_role.rank:
-            raise PermissionDenied("You cannot remove someone above you.", code="role_above_own")
-    _ensure_other_owner(membership)
+            raise PermissionDenied("You cannot remove someone above you.", code=errors.ROLE_ABOVE_OWN)
+    _ensure_other_owner(membership, owners)
     membership.delete()
 
 
 # --- Invitations ------------------------------------------------------------------
 
 
-def invitation_token(invitation: Invitation) -> str:
-    """Signed, so nothing secret is stored or sent through the broker; single use
-    because acceptance marks the invitation, expiry from ``expires_at``."""
-    return signing.dumps({"t": str(invitation.tenant_id), "i": str(invitation.id)}, salt=INVITATION_SALT)
-
-
 @transaction.atomic
 def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation:
-    from tenants.tasks import send_invitation_email
-
     tenant = get_current_tenant()
     email, new_role = normalize_email(email), Role(role)
     if not Role(actor.role).at_least(Role.ADMIN):
-        raise PermissionDenied("Only admins and owners invite members.", code="role_required")
+        raise PermissionDenied("Only admins and owners invite members.", code=errors.ROLE_REQUIRED)
     if new_role.rank > Role(actor.role).rank:
-        raise PermissionDenied("You cannot invite anyone with a role above your own.", code="role_above_own")
+        raise PermissionDenied("You cannot invite anyone with a role above your own.", code=errors.ROLE_ABOVE_OWN)
     if Membership.objects.filter(tenant=tenant, user__email=email).exists():
-        raise Conflict("This person is already a member of the workspace.", code="already_member")
+        raise Conflict("This person is already a member of the workspace.", code=errors.ALREADY_MEMBER)
     now = timezone.now()
     # A new invitation replaces a pending one for the same address.
     Invitation.objects.filter(email=email, accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
     invitation = Invitation.objects.create(
         email=email, role=new_role, invited_by=actor.user, expires_at=now + settings.INVITATION_TTL
     )
-    enqueue_on_commit(send_invitation_email, invitation_id=str(invitation.id))
+    enqueue_on_commit("tenants.tasks.send_invitation_email", invitation_id=str(invitation.id))
     return invitation
 
 
@@ -399,7 +510,7 @@ def invitation_revoke(*, invitation_id: Any) -> Invitation:
     if invitation is None:
         raise NotFound("No such invitation in this workspace.")
     if invitation_status(invitation, timezone.now()) != InvitationStatus.PENDING:
-        raise Conflict("Only a pending invitation can be revoked.", code="invitation_not_pending")
+        raise Conflict("Only a pending invitation can be revoked.", code=errors.INVITATION_NOT_PENDING)
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     return invitation
@@ -415,7 +526,7 @@ class Acceptance:
 def invitation_accept(*, token: str, password: str | None = None, full_name: str = "") -> Acceptance:
     """Creates the membership (and the user when the address is new). A new user
     gets tokens at once; an existing one logs in as usual."""
-    invalid = ValidationFailed.for_field("token", "invalid_token", "This invitation link is invalid.")
+    invalid = ValidationFailed.for_field("token", errors.INVALID_TOKEN, "This invitation link is invalid.")
     try:
         payload = signing.loads(token, salt=INVITATION_SALT)
         tenant = Tenant.objects.filter(pk=payload["t"]).first()
@@ -425,7 +536,7 @@ def invitation_accept(*, token: str, password: str | None = None, full_name: str
     if tenant is None:
         raise invalid
     if not tenant.is_active:
-        raise PermissionDenied("This workspace is suspended.", code="tenant_suspended")
+        raise PermissionDenied("This workspace is suspended.", code=errors.TENANT_SUSPENDED)
     with tenant_context(tenant), transaction.atomic():
         invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
         if invitation is None:
@@ -437,10 +548,10 @@ def invitation_accept(*, token: str, password: str | None = None, full_name: str
         created = user is None
         if user is None:
             if not password:
-                raise ValidationFailed.for_field("password", "required", "Choose a password for your new account.")
-            errors = _password_errors(password, User(email=invitation.email, full_name=full_name))
-            if errors:
-                raise ValidationFailed(fields={"password": errors})
+                raise ValidationFailed.for_field("password", errors.REQUIRED, "Choose a password for your new account.")
+            problems = _password_errors(password, User(email=invitation.email, full_name=full_name))
+            if problems:
+                raise ValidationFailed(fields={"password": problems})
             user = User.objects.create_user(email=invitation.email, password=password, full_name=full_name)
         membership, _ = Membership.objects.get_or_create(user=user, tenant=tenant, defaults={"role": invitation.role})
         invitation.accepted_at = timezone.now()

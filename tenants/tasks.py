@@ -1,56 +1,83 @@
-"""Emails of the accounts module, sent by Celery after the writing transaction commits."""
+"""Emails of the accounts module, sent by Celery after the writing transaction commits,
+and the beat sweep that queues again the ones still unsent (tenants.tasking)."""
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
 
+from tenants import emails
 from tenants.context import get_current_tenant
-from tenants.models import Invitation, Role, User
-from tenants.tasking import TenantTask
+from tenants.models import Invitation, PasswordResetRequest, TenantStatus
+from tenants.tasking import TenantTask, dispatch, ops_database, redispatch_claim
+
+logger = logging.getLogger(__name__)
+
+# Password reset rows are kept this long, then deleted by the sweep.
+RESET_REQUEST_RETENTION = timedelta(days=1)
 
 
 @shared_task(base=TenantTask, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_invitation_email(*, tenant_id: str, invitation_id: str) -> None:
-    from tenants.services import invitation_token
-
-    invitation = Invitation.objects.select_related("invited_by").filter(pk=invitation_id).first()
-    if invitation is None or invitation.accepted_at or invitation.revoked_at:
-        return
-    tenant = get_current_tenant()
-    token = invitation_token(invitation)
-    inviter = invitation.invited_by.email if invitation.invited_by else "A colleague"
-    send_mail(
-        subject=f"You are invited to {tenant.name} on Stockroom",
-        message=(
-            f"{inviter} invited you to join {tenant.name} on Stockroom as {Role(invitation.role).label.lower()}.\n\n"
-            f"Accept the invitation: {settings.FRONTEND_URL}/accept-invitation?token={token}\n\n"
-            f"Or through the API: POST /api/v1/invitations/accept/ with the token\n{token}\n\n"
-            f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[invitation.email],
+    """Idempotent: the invitation is locked, and one already emailed, accepted, revoked or
+    expired is skipped (a message queued twice sends one email)."""
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",)).select_related("invited_by").filter(pk=invitation_id).first()
     )
+    if invitation is None or invitation.email_sent_at or invitation.accepted_at or invitation.revoked_at:
+        return
+    if invitation.expires_at <= timezone.now():
+        return
+    emails.send_invitation(invitation, tenant=get_current_tenant())
+    invitation.email_sent_at = timezone.now()
+    invitation.save(update_fields=["email_sent_at"])
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_password_reset_email(*, user_id: str) -> None:
-    from tenants.services import password_reset_token
+def send_password_reset_email(*, request_id: str) -> None:
+    """Idempotent like the invitation: a request already emailed, or older than a reset
+    link lives, is skipped."""
+    with transaction.atomic():
+        request = (
+            PasswordResetRequest.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(pk=request_id)
+            .first()
+        )
+        if request is None or request.sent_at or not request.user.is_active:
+            return
+        if request.created_at <= timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT):
+            return
+        emails.send_password_reset(request.user)
+        request.sent_at = timezone.now()
+        request.save(update_fields=["sent_at"])
 
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
+
+@shared_task
+def redispatch_pending_emails() -> None:
+    """Celery beat: queues again the invitation and password reset emails still unsent
+    after the grace period (the broker was down when they were asked for)."""
+    ops = ops_database()
+    if ops is None:
         return
-    token = password_reset_token(user)
-    send_mail(
-        subject="Reset your Stockroom password",
-        message=(
-            "Someone asked to reset the password of your Stockroom account.\n\n"
-            f"Choose a new password: {settings.FRONTEND_URL}/reset-password?token={token}\n\n"
-            f"Or through the API: POST /api/v1/auth/password-reset/confirm/ with the token\n{token}\n\n"
-            "The link works once and expires in "
-            f"{settings.PASSWORD_RESET_TIMEOUT // 60} minutes. If it was not you, ignore this email."
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
+    now = timezone.now()
+    invitations = Invitation.unscoped.using(ops).filter(
+        email_sent_at__isnull=True,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+        tenant__status=TenantStatus.ACTIVE,
     )
+    for invitation in redispatch_claim(invitations):
+        dispatch(send_invitation_email, tenant_id=str(invitation.tenant_id), invitation_id=str(invitation.id))
+    resets = PasswordResetRequest.objects.using(ops).filter(
+        sent_at__isnull=True, created_at__gt=now - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+    )
+    for request in redispatch_claim(resets):
+        dispatch(send_password_reset_email, request_id=str(request.id))
+    PasswordResetRequest.objects.using(ops).filter(created_at__lt=now - RESET_REQUEST_RETENTION).delete()

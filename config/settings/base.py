@@ -1,15 +1,21 @@
 """Settings shared by every environment, read from environment variables.
 
-Every variable is listed in README.md. Unset ``DATABASE_URL`` means a SQLite file
-(no Row Level Security: the ORM layer alone isolates tenants); unset
-``REDIS_URL`` means a local-memory cache and eager Celery.
+Every variable is listed in README.md. Unset ``DATABASE_URL`` means the
+development database that ``make run`` starts (embedded PostgreSQL in
+``.data/postgres``, config/devdb.py), with its owner and operations roles too;
+production refuses to start without it. Unset ``REDIS_URL`` means a local-memory
+cache and eager Celery.
 """
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+from config import devdb
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -47,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.TenantMiddleware",
+    "core.api.exception_handler.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -70,40 +77,45 @@ TEMPLATES = [
 # owner:   the role that owns the tables and runs migrations (DATABASE_OWNER_URL).
 # ops:     cross-tenant maintenance (BYPASSRLS), never on the request path (DATABASE_OPS_URL).
 POSTGRES_ENGINE = "tenants.dbbackend"
+_ALIASES = {"default": "runtime", "owner": "owner", "ops": "ops"}
 
 
 def _database(url: str) -> dict[str, object]:
     config: dict[str, object] = env.db_url_config(url)
-    if config["ENGINE"] == "django.db.backends.postgresql":
-        config["ENGINE"] = POSTGRES_ENGINE
-        # Persistent connections (measured +43 % on the hot stock path, docs/performance.md);
-        # safe with poolers and across tenants since app.tenant_id is transaction-local.
-        config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-        config["CONN_HEALTH_CHECKS"] = True
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"Stockroom runs on PostgreSQL only, not {url.split(':', 1)[0]}.")
+    config["ENGINE"] = POSTGRES_ENGINE
+    # A percent-encoded host is a Unix socket directory (the development database's).
+    config["HOST"] = unquote(str(config["HOST"]))
+    # Persistent connections (measured +43 % on the hot stock path, docs/performance.md);
+    # safe with poolers and across tenants since app.tenant_id is transaction-local.
+    config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
     return config
 
 
-DATABASES: dict[str, dict[str, object]] = {
-    # An empty DATABASE_URL counts as unset.
-    "default": _database(env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-}
-if env.str("DATABASE_OWNER_URL", default=""):
-    DATABASES["owner"] = _database(env.str("DATABASE_OWNER_URL"))
-if env.str("DATABASE_OPS_URL", default=""):
-    DATABASES["ops"] = _database(env.str("DATABASE_OPS_URL"))
+# An empty DATABASE_URL counts as unset: then all three aliases are the development database's.
+DEV_DATABASE_DIR = devdb.data_dir()
+_urls = {alias: env.str(devdb.VARIABLES[role], default="") for alias, role in _ALIASES.items()}
+if not _urls["default"]:
+    _dev = devdb.urls(DEV_DATABASE_DIR)
+    _urls = {alias: _dev[devdb.VARIABLES[role]] for alias, role in _ALIASES.items()}
+DATABASES: dict[str, dict[str, object]] = {alias: _database(url) for alias, url in _urls.items() if url}
 # Every request runs in one transaction: the database layer sets app.tenant_id
 # transaction-locally at its start (see tenants/dbbackend/base.py).
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# SQLite (make run) cannot treat NULL parents as equal in a unique constraint; the
-# category service checks sibling names itself, and PostgreSQL enforces it too.
-SILENCED_SYSTEM_CHECKS = ["models.W047"]
 AUTH_USER_MODEL = "tenants.User"
 
 # --- Cache and Celery -------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHE_KEY_FUNCTION = "tenants.cache.make_key"
+# Redis down (docs/architecture.md, "When a dependency is down"): a cache call gives up after
+# REDIS_TIMEOUT_SECONDS; the counters then stay in each process for CACHE_RETRY_SECONDS.
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=1.0)
+CACHE_RETRY_SECONDS = env.int("CACHE_RETRY_SECONDS", default=10)
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS}
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -111,6 +123,7 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "stockroom",
             "KEY_FUNCTION": CACHE_KEY_FUNCTION,
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
@@ -133,7 +146,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 
+# Broker down (docs/architecture.md, "When a dependency is down"): a task that could not be
+# queued is logged; its row stays pending and the dispatch sweeps (beat, every
+# DISPATCH_SWEEP_SECONDS, on the ops alias) queue it again once DISPATCH_GRACE_SECONDS have
+# passed since its last dispatch, up to DISPATCH_MAX_ATTEMPTS times.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
+DISPATCH_SWEEP_SECONDS = env.int("DISPATCH_SWEEP_SECONDS", default=60)
+DISPATCH_GRACE_SECONDS = env.int("DISPATCH_GRACE_SECONDS", default=300)
+DISPATCH_MAX_ATTEMPTS = env.int("DISPATCH_MAX_ATTEMPTS", default=5)
+
 CELERY_BEAT_SCHEDULE = {
+    "redispatch-pending-jobs": {"task": "inventory.tasks.redispatch_pending_jobs", "schedule": DISPATCH_SWEEP_SECONDS},
+    "redispatch-pending-emails": {
+        "task": "tenants.tasks.redispatch_pending_emails",
+        "schedule": DISPATCH_SWEEP_SECONDS,
+    },
     "low-stock-scan": {"task": "inventory.tasks.low_stock_scan", "schedule": 15 * 60},
     "low-stock-digest": {
         "task": "inventory.tasks.low_stock_digest",
@@ -205,13 +232,14 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "core.api.throttling.AnonRateThrottle",
         "core.api.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "core.api.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),
         "user": env.str("THROTTLE_USER", default="6000/min"),
         "signup": env.str("THROTTLE_SIGNUP", default="20/hour"),
         "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
+        "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="10/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -249,7 +277,6 @@ SPECTACULAR_SETTINGS = {
         "MovementKindEnum": "inventory.models.MovementKind",
         "ExportKindEnum": "inventory.models.ExportKind",
         "JobStatusEnum": "inventory.models.JobStatus",
-        "ReferenceTypeEnum": "inventory.models.ReferenceType",
         "UnitEnum": "inventory.models.Unit",
         "SalesStatusEnum": "orders.models.SalesStatus",
         "PurchaseStatusEnum": "orders.models.PurchaseStatus",

@@ -11,6 +11,9 @@ if not SECRET_KEY or SECRET_KEY == INSECURE_SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters.")
 if not env.str("ALLOWED_HOSTS", default="") or not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names this deployment serves.")
+if not env.str("DATABASE_URL", default=""):
+    # Unset means the development database (config/devdb.py): never in production.
+    raise ImproperlyConfigured("DATABASE_URL must be set to the runtime role's PostgreSQL URL.")
 if SIMPLE_JWT["SIGNING_KEY"] == INSECURE_SECRET_KEY:
     raise ImproperlyConfigured("JWT_SIGNING_KEY must not be the development default.")
 

@@ -8,12 +8,14 @@ runtime role, so Row Level Security is really in force.
 """
 
 import os
-from urllib.parse import urlsplit
+from urllib.parse import unquote
 
+from config import devdb
 from config.settings.base import *  # noqa: F403
-from config.settings.base import POSTGRES_ENGINE, env
+from config.settings.base import DEV_DATABASE_DIR, POSTGRES_ENGINE, env
 
-TEST_DATABASE_ADMIN_URL = env.str("DATABASE_URL", default="") or "postgres://postgres@127.0.0.1:5432/postgres"
+# Unset: the superuser of the development database (config/devdb.py), which must be running.
+TEST_DATABASE_ADMIN_URL = env.str("DATABASE_URL", default="") or devdb.urls(DEV_DATABASE_DIR)["DATABASE_ADMIN_URL"]
 TEST_DATABASE_NAME = env.str("TEST_DATABASE_NAME", default=f"stockroom_test_{os.getpid()}")
 TEST_ROLE_PASSWORD = env.str("TEST_ROLE_PASSWORD", default="stockroom-test-password")
 TEST_ROLES = {
@@ -22,7 +24,8 @@ TEST_ROLES = {
     "ops": env.str("TEST_OPS_ROLE", default="stockroom_test_ops"),
 }
 
-_admin = urlsplit(TEST_DATABASE_ADMIN_URL)
+# The host may be a percent-encoded socket directory (the embedded server of make test).
+_admin = env.db_url_config(TEST_DATABASE_ADMIN_URL)
 
 
 def _alias(role: str) -> dict[str, object]:
@@ -31,8 +34,8 @@ def _alias(role: str) -> dict[str, object]:
         "NAME": TEST_DATABASE_NAME,
         "USER": role,
         "PASSWORD": TEST_ROLE_PASSWORD,
-        "HOST": _admin.hostname or "",
-        "PORT": _admin.port or "",
+        "HOST": unquote(str(_admin["HOST"])),
+        "PORT": _admin["PORT"],
         "CONN_MAX_AGE": 0,
         "CONN_HEALTH_CHECKS": False,
         "ATOMIC_REQUESTS": False,
@@ -51,6 +54,7 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "stockroom-test",
         "KEY_FUNCTION": "tenants.cache.make_key",
+        "OPTIONS": REDIS_CACHE_OPTIONS,  # noqa: F405
     }
 }
 CELERY_BROKER_URL = REDIS_URL

@@ -4,26 +4,31 @@
      "fields": {"email": [{"code": "invalid", "message": "Enter a valid email address."}]},
      "details": {}, "request_id": "3f2c..."}
 
-``code`` is stable and machine-readable; ``fields`` maps dotted field paths
-(``lines.0.quantity``) to their errors; ``details`` carries error-specific data
+``code`` is stable and machine-readable; ``message`` is for humans and follows one
+rule (``summary_message``): with field errors it is the first one's message,
+prefixed by its path; without, the error's own message. ``fields`` maps dotted field
+paths (``lines.0.quantity``) to their errors; ``details`` carries error-specific data
 (``retry_after``, ``available``...). Documented in docs/api.md and as the
 ``Error`` component of the OpenAPI schema.
 """
 
 import logging
 import math
+import sys
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from core.api.errors import RequestTooLarge
-from core.errors import DomainError
+from core.db import is_database_unavailable
+from core.errors import DatabaseUnavailable, DomainError
 from core.logging import request_id_var
 
 logger = logging.getLogger("stockroom.errors")
@@ -43,6 +48,17 @@ _STATUS_CODES = {
 }
 
 
+def summary_message(message: str, fields: dict[str, list[dict[str, str]]] | None) -> str:
+    """The one rule for the top-level ``message``: the first field error's message,
+    prefixed by its dotted path (``email: Enter a valid email address.``; an error about
+    the whole body, ``non_field_errors``, has no prefix); ``message`` when there are none."""
+    for path, errors in (fields or {}).items():
+        if errors:
+            first = errors[0]["message"]
+            return first if path == "non_field_errors" else f"{path}: {first}"
+    return message
+
+
 def error_body(
     code: str,
     message: str,
@@ -52,7 +68,7 @@ def error_body(
 ) -> dict[str, Any]:
     return {
         "code": code,
-        "message": message,
+        "message": summary_message(message, fields),
         "fields": fields or {},
         "details": details or {},
         "request_id": request_id_var.get(),
@@ -86,9 +102,7 @@ def _api_exception_body(exc: exceptions.APIException) -> tuple[dict[str, Any], i
     status_code = exc.status_code
     if isinstance(exc, exceptions.ValidationError):
         fields = flatten_errors(exc.detail)
-        first = next(iter(fields.values()))[0]["message"] if fields else "Invalid input."
-        message = first if list(fields) == ["non_field_errors"] else "Invalid input."
-        return error_body("validation_error", message, fields=fields), status_code
+        return error_body("validation_error", "Invalid input.", fields=fields), status_code
     detail: Any = exc.detail
     code = _STATUS_CODES.get(status_code, "error")
     message = str(exc.default_detail)
@@ -115,9 +129,16 @@ def _api_exception_body(exc: exceptions.APIException) -> tuple[dict[str, Any], i
     return error_body(code, message, details=details), status_code
 
 
+def _database_unavailable(exc: BaseException) -> DatabaseUnavailable:
+    logger.warning("database unavailable: answered 503", exc_info=exc, extra={"dependency": "database"})
+    return DatabaseUnavailable()
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every exception becomes the error shape; never raises."""
     headers: dict[str, str] = {}
+    if is_database_unavailable(exc):
+        exc = _database_unavailable(exc)
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         exc = exceptions.NotFound()
     elif isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
@@ -162,8 +183,34 @@ def json_404(request: HttpRequest, exception: Exception | None = None) -> JsonRe
     return JsonResponse(error_body("not_found", "Not found."), status=404)
 
 
+def _error_response(exc: DomainError) -> JsonResponse:
+    return JsonResponse(error_body(exc.code, exc.message, details=exc.details), status=exc.status_code)
+
+
 def json_500(request: HttpRequest) -> JsonResponse:
+    """handler500: what Django answers to an exception outside DRF (middleware, the request's
+    transaction). Called while the exception is being handled."""
+    exc = sys.exc_info()[1]
+    if is_database_unavailable(exc):
+        return _error_response(DatabaseUnavailable())
     return JsonResponse(error_body("server_error", "A server error occurred. It has been logged."), status=500)
+
+
+class DatabaseUnavailableMiddleware:
+    """A lost database outside DRF's handler, e.g. the commit of the request's transaction
+    (ATOMIC_REQUESTS wraps the view), becomes 503 ``database_unavailable`` in the error shape,
+    with DEBUG on too (Django would render its HTML debug page)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if is_database_unavailable(exception):
+            return _error_response(_database_unavailable(exception))
+        return None
 
 
 def json_400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -19,7 +19,7 @@ class ErrorSerializer(serializers.Serializer[Any]):
             "invalid_cursor, not_authenticated, token_not_valid, membership_revoked, tenant_suspended, "
             "permission_denied, role_required, not_found, page_not_found, method_not_allowed, conflict, "
             "request_too_large, unsupported_media_type, throttled, too_many_attempts, server_error, "
-            "or a domain code such as insufficient_stock."
+            "database_unavailable (503), or a domain code such as insufficient_stock."
         )
     )
     message = serializers.CharField(help_text="Human-readable message.")

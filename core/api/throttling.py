@@ -2,47 +2,26 @@
 
 DRF's built-in throttles keep a list of every request time in the cache and
 rewrite it on each request, which costs more the higher the limit. Here each
-client has one counter per window (``cache.incr``), whatever the rate.
+client has one counter per window (``core.cache.counter_incr``, one EVALSHA),
+whatever the rate. While Redis is unreachable the counters live in each
+process's memory: the same limits, per process, with one WARNING per outage
+interval (``core.cache``); a request is never refused because Redis is down.
 """
 
 from __future__ import annotations
 
 import time
-import weakref
 from typing import Any
 
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-# One round trip, atomic: the counter and its expiry are set together.
-_INCREMENT_LUA = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return count
-"""
-_scripts: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+from core.cache import counter_incr
 
 
 def _increment(key: str, *, timeout: int) -> int:
-    """Adds one to a window's counter and returns it. On Redis one EVALSHA (Django's
-    ``add`` + ``incr`` take three round trips); elsewhere (tests without Redis, local
-    development) the cache API."""
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        full_key = backend.make_and_validate_key(key)
-        script = _scripts.get(backend._cache)
-        if script is None:  # get_client() builds a new client object on every call
-            client = backend._cache.get_client(full_key, write=True)
-            script = _scripts[backend._cache] = client.register_script(_INCREMENT_LUA)
-        return int(script(keys=[full_key], args=[timeout]))
-    cache.add(key, 0, timeout=timeout)
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=timeout)
-        return 1
+    """Adds one to a window's counter and returns it."""
+    return counter_incr(key, timeout=timeout)[0]
 
 
 class FixedWindowThrottle(SimpleRateThrottle):
@@ -84,3 +63,27 @@ class AnonRateThrottle(FixedWindowThrottle):
         if request.user and getattr(request.user, "is_authenticated", False):
             return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class ScopedRateThrottle(FixedWindowThrottle):
+    """The rate named by the view's ``throttle_scope`` (``signup``, ``password_reset``), per
+    user or, without credentials, per IP address. DRF's ScopedRateThrottle semantics on the
+    fixed-window counter."""
+
+    scope_attr = "throttle_scope"
+
+    def __init__(self) -> None:
+        # The rate is known only once the view is (allow_request).
+        self.rate = None
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        authenticated = request.user and getattr(request.user, "is_authenticated", False)
+        ident = str(request.user.pk) if authenticated else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -22,9 +22,10 @@ from hypothesis import settings as hypothesis_settings
 from rest_framework_simplejwt.tokens import AccessToken
 from schemathesis.config import SchemathesisConfig
 
+from tenants.context import tenant_context
 from tenants.models import Membership, Role, Tenant, User
 from tenants.tests.factories import PASSWORD
-from tenants.tokens import ROLE_CLAIM, TENANT_CLAIM
+from tenants.tokens import ROLE_CLAIM, TENANT_CLAIM, TOKEN_VERSION_CLAIM
 
 CONFIG = SchemathesisConfig.from_path(Path(settings.BASE_DIR) / "schemathesis.toml")
 APP = get_wsgi_application()
@@ -42,6 +43,7 @@ def _access_token() -> str:
     token = AccessToken.for_user(User(id=OWNER_ID))
     token[TENANT_CLAIM] = str(TENANT_ID)
     token[ROLE_CLAIM] = Role.OWNER
+    token[TOKEN_VERSION_CLAIM] = 0  # a new user's token_version
     return str(token)
 
 
@@ -64,7 +66,8 @@ def seeded_owner(db):
     """The demo workspace of seed_demo (catalog, stock, a second workspace), owned by OWNER_ID."""
     tenant = Tenant.objects.create(id=TENANT_ID, slug="demo", name="Demo Company")
     owner = User.objects.create_user(id=OWNER_ID, email="schema.owner@example.com", password=PASSWORD)
-    Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
+    with tenant_context(tenant):  # memberships are under Row Level Security
+        Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
     call_command("seed_demo", stdout=io.StringIO())
 
 

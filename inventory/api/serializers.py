@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.numbers import AMOUNT, PRICE, QUANTITY
+from inventory import errors
 from inventory.models import (
     Category,
     Customer,
@@ -24,9 +24,7 @@ from inventory.models import (
 )
 from tenants.api.fields import TenantRelatedField
 
-QUANTITY: dict[str, Any] = {"max_digits": 14, "decimal_places": 4}
-MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 4, "min_value": Decimal("0")}
-POSITIVE = Decimal("0.0001")
+POSITIVE = QUANTITY.quantum
 
 
 class CategorySerializer(serializers.ModelSerializer[Category]):
@@ -48,10 +46,10 @@ class CategoryBriefSerializer(serializers.ModelSerializer[Category]):
 class ProductSerializer(serializers.ModelSerializer[Product]):
     category = TenantRelatedField(Category, allow_null=True, required=False)
     category_name = serializers.CharField(source="category.name", read_only=True, allow_null=True)
-    cost_price = serializers.DecimalField(**MONEY, required=False)
-    selling_price = serializers.DecimalField(**MONEY, required=False)
-    reorder_point = serializers.DecimalField(**QUANTITY, min_value=Decimal("0"), required=False)
-    reorder_quantity = serializers.DecimalField(**QUANTITY, min_value=Decimal("0"), required=False)
+    cost_price = PRICE.serializer_field(required=False)
+    selling_price = PRICE.serializer_field(required=False)
+    reorder_point = QUANTITY.serializer_field(required=False)
+    reorder_quantity = QUANTITY.serializer_field(required=False)
     lead_time_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
     attributes = serializers.DictField(required=False, help_text="Free-form attributes (JSON object).")
     unit = serializers.ChoiceField(choices=Unit.choices, required=False)
@@ -125,7 +123,7 @@ class SupplierProductSerializer(serializers.ModelSerializer[SupplierProduct]):
     product = TenantRelatedField(Product)
     supplier_name = serializers.CharField(source="supplier.name", read_only=True)
     product_sku = serializers.CharField(source="product.sku", read_only=True)
-    price = serializers.DecimalField(**MONEY, required=False)
+    price = PRICE.serializer_field(required=False)
     lead_time_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
 
     class Meta:
@@ -168,31 +166,61 @@ class WarehouseBriefSerializer(serializers.ModelSerializer[Warehouse]):
 
 
 class StockLevelSerializer(serializers.ModelSerializer[StockLevel]):
+    """A level of ``selectors.stock_level_list()`` (which adds the values in effect)."""
+
     product = ProductBriefSerializer(read_only=True)
     warehouse = WarehouseBriefSerializer(read_only=True)
-    available = serializers.DecimalField(max_digits=18, decimal_places=4, read_only=True)
-    reorder_point = serializers.DecimalField(
-        source="product.reorder_point", max_digits=18, decimal_places=4, read_only=True
+    available = QUANTITY.read_field()
+    reorder_point = QUANTITY.read_field(
+        source="reorder_point_in_effect", help_text="The level's reorder point, else the product's."
+    )
+    reorder_quantity = QUANTITY.read_field(
+        source="reorder_quantity_in_effect", help_text="The level's reorder quantity, else the product's."
+    )
+    level_reorder_point = QUANTITY.read_field(
+        source="reorder_point", allow_null=True, help_text="Set on this level; null: the product's applies."
+    )
+    level_reorder_quantity = QUANTITY.read_field(
+        source="reorder_quantity", allow_null=True, help_text="Set on this level; null: the product's applies."
     )
 
     class Meta:
         model = StockLevel
-        fields = ["id", "product", "warehouse", "on_hand", "reserved", "available", "reorder_point", "updated_at"]
+        fields = [
+            "id",
+            "product",
+            "warehouse",
+            "on_hand",
+            "reserved",
+            "available",
+            "reorder_point",
+            "reorder_quantity",
+            "level_reorder_point",
+            "level_reorder_quantity",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
+class StockLevelReorderInput(serializers.Serializer[Any]):
+    reorder_point = QUANTITY.serializer_field(
+        required=False, allow_null=True, help_text="This warehouse's reorder point; null: use the product's."
+    )
+    reorder_quantity = QUANTITY.serializer_field(
+        required=False, allow_null=True, help_text="This warehouse's reorder quantity; null: use the product's."
+    )
+
+
 class LowStockSerializer(StockLevelSerializer):
-    suggested_order_quantity = serializers.SerializerMethodField()
+    """A level of ``selectors.low_stock_list()``."""
+
+    suggested_order_quantity = QUANTITY.read_field(
+        help_text="The reorder quantity in effect, or enough to reach the reorder point, whichever is more."
+    )
 
     class Meta(StockLevelSerializer.Meta):
         fields = [*StockLevelSerializer.Meta.fields, "suggested_order_quantity"]
         read_only_fields = fields
-
-    @extend_schema_field({"type": "string", "format": "decimal"})
-    def get_suggested_order_quantity(self, level: Any) -> str:
-        """The product's reorder quantity, or enough to reach the reorder point."""
-        shortfall: Decimal = level.product.reorder_point - level.available
-        return str(max(level.product.reorder_quantity, shortfall).quantize(Decimal("0.0001")))
 
 
 class StockMovementSerializer(serializers.ModelSerializer[StockMovement]):
@@ -239,7 +267,7 @@ def movements_payload(movements: list[StockMovement]) -> dict[str, Any]:
 # --- Stock operation inputs ------------------------------------------------------------------
 
 
-# Ids are checked for form here; stock.resolve_targets looks them up (and locks the
+# Ids are checked for form here; the stock services look them up (and lock the
 # levels) in one query, with a ``does_not_exist`` error per unknown field.
 class _StockInput(serializers.Serializer[Any]):
     product = serializers.UUIDField(help_text="A product of this workspace.")
@@ -248,35 +276,35 @@ class _StockInput(serializers.Serializer[Any]):
 
 class ReceiveInput(_StockInput):
     warehouse = serializers.UUIDField(help_text="A warehouse of this workspace.")
-    quantity = serializers.DecimalField(**QUANTITY, min_value=POSITIVE)
-    unit_cost = serializers.DecimalField(
-        **MONEY, required=False, allow_null=True, help_text="Defaults to the product's cost price."
+    quantity = QUANTITY.serializer_field(min_value=POSITIVE)
+    unit_cost = PRICE.serializer_field(
+        required=False, allow_null=True, help_text="Defaults to the product's cost price."
     )
 
 
 class IssueInput(_StockInput):
     warehouse = serializers.UUIDField(help_text="A warehouse of this workspace.")
-    quantity = serializers.DecimalField(**QUANTITY, min_value=POSITIVE)
+    quantity = QUANTITY.serializer_field(min_value=POSITIVE)
 
 
 class AdjustInput(_StockInput):
     warehouse = serializers.UUIDField(help_text="A warehouse of this workspace.")
-    counted_quantity = serializers.DecimalField(**QUANTITY, min_value=Decimal("0"), required=False)
-    delta = serializers.DecimalField(**QUANTITY, required=False)
+    counted_quantity = QUANTITY.serializer_field(required=False)
+    delta = QUANTITY.serializer_field(min_value=-QUANTITY.max_value, required=False)
     reason = serializers.CharField(max_length=32, help_text="A short reason code: count, damage, loss, found, ...")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("counted_quantity" in attrs) == ("delta" in attrs):
-            raise serializers.ValidationError("Give either counted_quantity or delta.", code="counted_or_delta")
+            raise serializers.ValidationError("Give either counted_quantity or delta.", code=errors.COUNTED_OR_DELTA)
         if attrs.get("delta") == 0:
-            raise serializers.ValidationError({"delta": ["The delta must not be zero."]}, code="zero_quantity")
+            raise serializers.ValidationError({"delta": ["The delta must not be zero."]}, code=errors.ZERO_QUANTITY)
         return attrs
 
 
 class TransferInput(_StockInput):
     from_warehouse = serializers.UUIDField(help_text="A warehouse of this workspace.")
     to_warehouse = serializers.UUIDField(help_text="A warehouse of this workspace.")
-    quantity = serializers.DecimalField(**QUANTITY, min_value=POSITIVE)
+    quantity = QUANTITY.serializer_field(min_value=POSITIVE)
 
 
 class WarehouseQuerySerializer(serializers.Serializer[Any]):
@@ -287,13 +315,13 @@ class ValuationWarehouseSerializer(serializers.Serializer[Any]):
     warehouse = serializers.UUIDField()
     code = serializers.CharField()
     name = serializers.CharField()
-    quantity = serializers.DecimalField(max_digits=18, decimal_places=4)
-    value = serializers.DecimalField(max_digits=24, decimal_places=2)
+    quantity = QUANTITY.sum_field()
+    value = AMOUNT.sum_field()
 
 
 class ValuationSerializer(serializers.Serializer[Any]):
     currency = serializers.CharField()
-    total_value = serializers.DecimalField(max_digits=24, decimal_places=2)
+    total_value = AMOUNT.sum_field()
     warehouses = ValuationWarehouseSerializer(many=True)
 
 

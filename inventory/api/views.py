@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from django.db import transaction
 from django.db.models import QuerySet, Subquery
 from django.http import FileResponse
 from django.utils.decorators import method_decorator
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -23,6 +29,7 @@ from core.api.parsers import MultiPartParser
 from core.api.schema import ErrorSerializer
 from inventory import selectors
 from inventory.api import serializers as s
+from inventory.imports.services import import_job_create
 from inventory.models import (
     Category,
     Customer,
@@ -31,7 +38,6 @@ from inventory.models import (
     LowStockAlert,
     MovementKind,
     Product,
-    ReferenceType,
     StockLevel,
     StockMovement,
     Supplier,
@@ -39,11 +45,14 @@ from inventory.models import (
     Unit,
     Warehouse,
 )
-from inventory.services import catalog, jobs, stock
+from inventory.services import catalog, stock
+from inventory.services.exports import export_file_open, export_job_create
+from inventory.tasks import run_export, run_import
 from tenants.api.base import TenantViewSet
 from tenants.context import get_current_tenant
 from tenants.models import Role
 from tenants.permissions import request_membership
+from tenants.tasking import enqueue_on_commit
 
 # --- Categories -------------------------------------------------------------------------
 
@@ -89,7 +98,7 @@ class CategoryViewSet(
         serializer.instance = catalog.category_create(**serializer.validated_data)
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = catalog.category_update(category=serializer.instance, data=serializer.validated_data)
+        serializer.instance = catalog.category_update(category=serializer.instance, **serializer.validated_data)
 
     def perform_destroy(self, instance: Category) -> None:
         catalog.category_delete(category=instance)
@@ -167,7 +176,7 @@ class ProductViewSet(
         serializer.instance = catalog.product_create(**serializer.validated_data)
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = catalog.product_update(product=serializer.instance, data=serializer.validated_data)
+        serializer.instance = catalog.product_update(product=serializer.instance, **serializer.validated_data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         product = self.get_object()
@@ -215,10 +224,10 @@ class WarehouseViewSet(
         return selectors.warehouse_list()
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = catalog.warehouse_save(warehouse=Warehouse(), data=serializer.validated_data)
+        serializer.instance = catalog.warehouse_create(**serializer.validated_data)
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = catalog.warehouse_save(warehouse=serializer.instance, data=serializer.validated_data)
+        serializer.instance = catalog.warehouse_update(warehouse=serializer.instance, **serializer.validated_data)
 
     def perform_destroy(self, instance: Warehouse) -> None:
         catalog.warehouse_delete(warehouse=instance)
@@ -238,10 +247,10 @@ class _PartyViewSet(
     ordering = ["name"]
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = catalog.party_save(party=self.model(), data=serializer.validated_data)  # type: ignore[arg-type]
+        serializer.instance = catalog.party_create(model=self.model, **serializer.validated_data)  # type: ignore[type-var]
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = catalog.party_save(party=serializer.instance, data=serializer.validated_data)
+        serializer.instance = catalog.party_update(party=serializer.instance, **serializer.validated_data)
 
     def perform_destroy(self, instance: Any) -> None:
         catalog.party_delete(party=instance)
@@ -291,10 +300,10 @@ class SupplierProductViewSet(
         return selectors.supplier_product_list()
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = catalog.supplier_product_save(item=SupplierProduct(), data=serializer.validated_data)
+        serializer.instance = catalog.supplier_product_create(**serializer.validated_data)
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = catalog.supplier_product_save(item=serializer.instance, data=serializer.validated_data)
+        serializer.instance = catalog.supplier_product_update(item=serializer.instance, **serializer.validated_data)
 
 
 # --- Stock: levels, ledger, operations -----------------------------------------------------
@@ -304,7 +313,7 @@ class StockLevelFilter(FilterSet):
     product = filters.UUIDFilter(field_name="product_id")
     warehouse = filters.UUIDFilter(field_name="warehouse_id")
     below_reorder_point = filters.BooleanFilter(
-        method="filter_below", label="Available quantity under the product's reorder point"
+        method="filter_below", label="Available quantity under the reorder point (the level's, else the product's)"
     )
 
     class Meta:
@@ -318,8 +327,9 @@ class StockLevelFilter(FilterSet):
 
 @extend_schema(tags=["stock"])
 class StockLevelViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """On hand, reserved and available per product and warehouse (read-only: stock
-    changes through the stock operations and orders)."""
+    """On hand, reserved and available per product and warehouse (stock changes through
+    the stock operations and orders), and the reorder point and quantity in effect: the
+    level's own (``PATCH``, managers and up), else the product's."""
 
     model = StockLevel
     serializer_class = s.StockLevelSerializer
@@ -331,12 +341,33 @@ class StockLevelViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMod
     def scoped_queryset(self) -> QuerySet[StockLevel]:
         return selectors.stock_level_list()
 
+    @extend_schema(
+        request=s.StockLevelReorderInput,
+        responses=s.StockLevelSerializer,
+        summary="Set this warehouse's reorder point and quantity (null: back to the product's)",
+    )
+    def partial_update(self, request: Request, pk: Any = None) -> Response:
+        level = self.get_object()
+        data = s.StockLevelReorderInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        catalog.stock_level_set_reorder(level=level, **data.validated_data)
+        return Response(s.StockLevelSerializer(selectors.stock_level_get(id=level.pk)).data)
+
+
+@extend_schema_field({"type": "string", "pattern": stock.SOURCE_PATTERN.pattern, "maxLength": 32})
+class SourceFilter(filters.CharFilter):
+    """A source name (``reference_type``): lowercase letters, digits and ``_``."""
+
 
 class MovementFilter(FilterSet):
     product = filters.UUIDFilter(field_name="product_id")
     warehouse = filters.UUIDFilter(field_name="warehouse_id")
     kind = filters.MultipleChoiceFilter(choices=MovementKind.choices)
-    reference_type = filters.ChoiceFilter(choices=ReferenceType.choices)
+    reference_type = SourceFilter(
+        max_length=32,
+        validators=[RegexValidator(stock.SOURCE_PATTERN, "A source name: lowercase letters, digits and _.")],
+        label="The source: manual, import_job, transfer, or another app's (sales_order_line, ...)",
+    )
     reference_id = filters.UUIDFilter()
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -362,8 +393,9 @@ class StockMovementViewSet(TenantViewSet, mixins.ListModelMixin, mixins.Retrieve
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class _StockOperationView(APIView):
-    """Parsing and the stock service run in one transaction that commits before the
-    response is rendered, so a hot level's row lock is held only while it is written."""
+    """The stock service resolves the ids, takes its locks and runs in its own
+    transaction, which commits before the response is rendered: a hot level's row lock
+    is held only while it is written."""
 
     write_role = Role.CLERK
     input_serializer: type[Any]
@@ -371,21 +403,10 @@ class _StockOperationView(APIView):
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
         raise NotImplementedError
 
-    @staticmethod
-    def _one_warehouse(data: dict[str, Any], *, lock: bool) -> dict[str, Any]:
-        """Takes ``product`` and ``warehouse`` out of ``data`` and resolves them (and, with
-        ``lock``, locks their level) for the service's keyword arguments."""
-        targets = stock.resolve_targets(
-            product_id=data.pop("product"), warehouse_ids={"warehouse": data.pop("warehouse")}, lock=lock
-        )
-        resolved = {"product": targets.product, "warehouse": targets.warehouses["warehouse"]}
-        return {**resolved, "locked": targets.locked} if lock else resolved
-
     def post(self, request: Request) -> Response:
-        with transaction.atomic():
-            data = self.input_serializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            movements = self.run(dict(data.validated_data), request_membership(request).user)
+        data = self.input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        movements = self.run(dict(data.validated_data), request_membership(request).user)
         return Response(s.movements_payload(movements), status=status.HTTP_201_CREATED)
 
 
@@ -412,8 +433,14 @@ class ReceiveView(_StockOperationView):
         return super().post(request)
 
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
-        # Not locked here: a receipt with a cost locks the product first (stock.apply_changes).
-        return stock.stock_receive(**self._one_warehouse(data, lock=False), **data, user=user)
+        return stock.stock_receive(
+            product_id=data["product"],
+            warehouse_id=data["warehouse"],
+            quantity=data["quantity"],
+            unit_cost=data.get("unit_cost"),
+            note=data["note"],
+            user=user,
+        )
 
 
 class IssueView(_StockOperationView):
@@ -424,7 +451,13 @@ class IssueView(_StockOperationView):
         return super().post(request)
 
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
-        return stock.stock_issue(**self._one_warehouse(data, lock=True), **data, user=user)
+        return stock.stock_issue(
+            product_id=data["product"],
+            warehouse_id=data["warehouse"],
+            quantity=data["quantity"],
+            note=data["note"],
+            user=user,
+        )
 
 
 class AdjustView(_StockOperationView):
@@ -439,7 +472,15 @@ class AdjustView(_StockOperationView):
         return super().post(request)
 
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
-        return stock.stock_adjust(**self._one_warehouse(data, lock=True), **data, user=user)
+        return stock.stock_adjust(
+            product_id=data["product"],
+            warehouse_id=data["warehouse"],
+            reason=data["reason"],
+            counted_quantity=data.get("counted_quantity"),
+            delta=data.get("delta"),
+            note=data["note"],
+            user=user,
+        )
 
 
 class TransferView(_StockOperationView):
@@ -459,24 +500,20 @@ class TransferView(_StockOperationView):
         return super().post(request)
 
     def run(self, data: dict[str, Any], user: Any) -> list[StockMovement]:
-        targets = stock.resolve_targets(
-            product_id=data.pop("product"),
-            warehouse_ids={"from_warehouse": data.pop("from_warehouse"), "to_warehouse": data.pop("to_warehouse")},
-            lock=True,
-        )
         return stock.stock_transfer(
-            product=targets.product,
-            from_warehouse=targets.warehouses["from_warehouse"],
-            to_warehouse=targets.warehouses["to_warehouse"],
-            locked=targets.locked,
-            **data,
+            product_id=data["product"],
+            from_warehouse_id=data["from_warehouse"],
+            to_warehouse_id=data["to_warehouse"],
+            quantity=data["quantity"],
+            note=data["note"],
             user=user,
         )
 
 
 @extend_schema(tags=["stock"])
 class LowStockViewSet(TenantViewSet, mixins.ListModelMixin):
-    """Levels whose available quantity is under the product's reorder point, with a suggested order quantity."""
+    """Levels whose available quantity is under their reorder point (the level's, else the
+    product's), with a suggested order quantity."""
 
     model = StockLevel
     serializer_class = s.LowStockSerializer
@@ -550,11 +587,12 @@ class ImportJobViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     def create(self, request: Request) -> Response:
         data = s.ImportInput(data=request.data)
         data.is_valid(raise_exception=True)
-        job = jobs.import_job_create(
+        job = import_job_create(
             upload=data.validated_data["file"],
             skip_invalid_rows=data.validated_data["skip_invalid_rows"],
             user=request_membership(request).user,
         )
+        enqueue_on_commit(run_import, job_id=str(job.id))
         return Response(s.ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -592,7 +630,8 @@ class ExportJobViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     def create(self, request: Request) -> Response:
         data = s.ExportInput(data=request.data)
         data.is_valid(raise_exception=True)
-        job = jobs.export_job_create(**data.validated_data, user=request_membership(request).user)
+        job = export_job_create(**data.validated_data, user=request_membership(request).user)
+        enqueue_on_commit(run_export, job_id=str(job.id))
         return Response(s.ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -602,5 +641,5 @@ class ExportJobViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     )
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: Any = None) -> FileResponse:
-        job = self.get_object()
-        return jobs.export_file_response(job=job)
+        export = export_file_open(job=self.get_object())
+        return FileResponse(export.file, as_attachment=True, filename=export.name, content_type="text/csv")

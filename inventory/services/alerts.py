@@ -1,5 +1,6 @@
-"""Low-stock alerts: opened when a level drops under its product's reorder point,
-closed when it is restocked; a daily digest to the tenant's managers."""
+"""Low-stock alerts: opened when a level drops under its reorder point in effect (the
+level's own, else the product's: ``selectors.stock_level_list``), closed when it is
+restocked or its reorder point is lowered; a daily digest to the tenant's managers."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def low_stock_scan() -> tuple[int, int]:
             product_id=level.product_id,
             warehouse_id=level.warehouse_id,
             available_at_open=level.available,
-            reorder_point=level.product.reorder_point,
+            reorder_point=level.reorder_point_in_effect,  # type: ignore[attr-defined]
         )
         for key, level in low.items()
         if key not in open_alerts

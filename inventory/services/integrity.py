@@ -17,9 +17,10 @@ from typing import Any
 from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from core.numbers import QUANTITY
 from inventory.models import ON_HAND_KINDS, RESERVED_KINDS, Reservation, StockLevel, StockMovement
 
-_QUANTITY = DecimalField(max_digits=18, decimal_places=4)
+_QUANTITY = DecimalField(**QUANTITY.column)
 _EXTRA_CHECKS: list[Callable[[], list[dict[str, Any]]]] = []
 
 

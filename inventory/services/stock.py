@@ -1,18 +1,33 @@
-"""Stock writes. Every change of quantity goes through ``apply_changes``:
+"""Stock writes. The public services take ids, resolve them in the current tenant and
+take their own locks; every change of quantity goes through ``apply_changes``:
 
 1. products whose average cost changes are locked (``SELECT ... FOR UPDATE``,
    ordered by id), then the stock levels touched, ordered by (product, warehouse):
    one global order, so concurrent calls cannot deadlock;
 2. the changes are applied in memory, in the order given, and every rule is
-   checked (available stock, reservations, whole units);
+   checked (active product and warehouse, available stock, reservations, whole units);
 3. the ledger rows are inserted and the levels updated in the same transaction.
 
 A shortage raises ``InsufficientStock`` naming every short line, before anything
 is written. The CHECK constraints on ``StockLevel`` are the last word.
+
+Two families of services:
+
+- the stock operations of the API (``stock_receive``, ``stock_issue``, ``stock_adjust``,
+  ``stock_transfer``), by product and warehouse ids;
+- the stock of document lines for other apps (orders): ``stock_receive_for_lines``,
+  ``stock_issue_for_lines``, ``stock_reserve``, ``stock_release``, ``stock_issue_reserved``.
+  The caller names its source (``reference_type``, e.g. ``sales_order_line``) and its own
+  id per line (``reference_id``); inventory stores both in the ledger and the
+  reservations and knows nothing else about them.
+
+``apply_changes`` itself is inventory's engine (the stock services and the CSV import),
+not an API for other apps.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
@@ -26,7 +41,8 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from core.errors import Conflict, ValidationFailed
-from core.sql import PreparedSelect, insert_objects, insert_objects_sql, mark_inserted
+from core.sql import PreparedSelect, insert_objects_sql, mark_inserted
+from inventory import errors
 from inventory.errors import InsufficientStock, Shortage
 from inventory.models import (
     MovementKind,
@@ -43,12 +59,15 @@ from tenants.models import User
 ZERO = Decimal("0")
 QUANTUM = Decimal("0.0001")
 COST_QUANTUM = Decimal("0.0001")
+# A source (``reference_type``) is the caller's name for what caused a movement.
+SOURCE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 @dataclass
 class Change:
     """One signed change to one level: ``on_hand`` for receipt, issue, adjustment and
-    transfers; ``reserved`` for reservation and release."""
+    transfers; ``reserved`` for reservation and release. ``fields`` name the input fields
+    of the product and the warehouse in error messages."""
 
     product: Product
     warehouse: Warehouse
@@ -59,6 +78,7 @@ class Change:
     reference_type: str = ReferenceType.MANUAL
     reference_id: uuid.UUID | None = None
     note: str = ""
+    fields: tuple[str, str] = ("product", "warehouse")
 
     @property
     def key(self) -> tuple[uuid.UUID, uuid.UUID]:
@@ -81,32 +101,50 @@ class _Level:
 def check_quantity(product: Product, quantity: Decimal, field_name: str = "quantity") -> Decimal:
     """Quantities have at most 4 decimals; whole-number units take whole numbers."""
     if quantity != quantity.quantize(QUANTUM):
-        raise ValidationFailed.for_field(field_name, "max_decimal_places", "Use at most 4 decimal places.")
+        raise ValidationFailed.for_field(field_name, errors.MAX_DECIMAL_PLACES, "Use at most 4 decimal places.")
     if product.whole_units_only and quantity != quantity.to_integral_value():
         raise ValidationFailed.for_field(
             field_name,
-            "fractional_quantity",
+            errors.FRACTIONAL_QUANTITY,
             f"{product.sku} is counted in {product.get_unit_display().lower()}: use a whole number.",
         )
     return quantity
 
 
+def _check_active(changes: Sequence[Change]) -> None:
+    """Archived products and inactive warehouses take no stock in: a change that adds to
+    ``on_hand`` or ``reserved`` (receipt, transfer in, upward adjustment, reservation) is
+    refused. Moving stock out (issue, transfer out, release, adjusting down to zero) is
+    allowed, so what is left can be cleared."""
+    fields: dict[str, list[dict[str, str]]] = {}
+    for change in changes:
+        if change.quantity <= 0:
+            continue
+        product_field, warehouse_field = change.fields
+        if not change.product.is_active:
+            message = f"{change.product.sku} is archived: it takes no stock in."
+            fields.setdefault(product_field, [{"code": errors.INACTIVE, "message": message}])
+        if not change.warehouse.is_active:
+            message = f"Warehouse {change.warehouse.code} is inactive: it takes no stock in."
+            fields.setdefault(warehouse_field, [{"code": errors.INACTIVE, "message": message}])
+    if fields:
+        raise ValidationFailed(next(iter(fields.values()))[0]["message"], fields=fields)
+
+
 def _pairs_condition(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> Any:
-    """``(product_id, warehouse_id) IN (VALUES ...)`` on PostgreSQL: one hash lookup per row,
-    where an OR of pairs is quadratic for import-sized batches."""
-    if connection.vendor == "postgresql" and len(keys) > 1:
-        table = StockLevel._meta.db_table
-        values = ", ".join(["(%s::uuid, %s::uuid)"] * len(keys))
-        # Only placeholders and the model's own table name are interpolated; values are parameters.
-        return RawSQL(  # noqa: S611
-            f'("{table}"."product_id", "{table}"."warehouse_id") IN (VALUES {values})',
-            [str(part) for key in keys for part in key],
-            output_field=BooleanField(),
-        )
-    condition = Q()
-    for product_id, warehouse_id in keys:
-        condition |= Q(product_id=product_id, warehouse_id=warehouse_id)
-    return condition
+    """``(product_id, warehouse_id) IN (VALUES ...)``: one hash lookup per row, where an OR
+    of pairs is quadratic for import-sized batches."""
+    if len(keys) == 1:
+        ((product_id, warehouse_id),) = keys
+        return Q(product_id=product_id, warehouse_id=warehouse_id)
+    table = StockLevel._meta.db_table
+    values = ", ".join(["(%s::uuid, %s::uuid)"] * len(keys))
+    # Only placeholders and the model's own table name are interpolated; values are parameters.
+    return RawSQL(  # noqa: S611
+        f'("{table}"."product_id", "{table}"."warehouse_id") IN (VALUES {values})',
+        [str(part) for key in keys for part in key],
+        output_field=BooleanField(),
+    )
 
 
 def _select_levels(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> list[StockLevel]:
@@ -119,7 +157,7 @@ def _select_levels(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> list[StockLev
 
 
 def _update_levels_sql(rows: Sequence[StockLevel]) -> tuple[str, list[Any]]:
-    """PostgreSQL: one UPDATE of on_hand and reserved of locked levels."""
+    """One UPDATE of on_hand and reserved of locked levels."""
     table = StockLevel._meta.db_table
     values = ", ".join(["(%s::uuid, %s::numeric, %s::numeric, %s::timestamptz)"] * len(rows))
     params: list[Any] = []
@@ -135,20 +173,15 @@ def _update_levels_sql(rows: Sequence[StockLevel]) -> tuple[str, list[Any]]:
 
 
 def _write(movements: list[StockMovement], rows: Sequence[StockLevel]) -> None:
-    """The ledger rows and the levels they change. On PostgreSQL one statement (the
-    UPDATE in a WITH clause of the INSERT): one round trip on every stock operation."""
-    if connection.vendor == "postgresql" and rows:
-        update_sql, update_params = _update_levels_sql(rows)
-        insert_sql, insert_params = insert_objects_sql(StockMovement, movements, tenant_id=get_current_tenant().id)
-        with connection.cursor() as cursor:
-            cursor.execute(f"WITH levels AS ({update_sql}) {insert_sql}", update_params + insert_params)
-        mark_inserted(movements)
+    """The ledger rows and the levels they change in one statement (the UPDATE in a WITH
+    clause of the INSERT): one round trip on every stock operation."""
+    if not movements:
         return
-    insert_objects(StockMovement, movements, tenant_id=get_current_tenant().id)
-    if len(rows) == 1:
-        rows[0].save(update_fields=["on_hand", "reserved", "updated_at"])
-    elif rows:
-        StockLevel.objects.bulk_update(rows, ["on_hand", "reserved", "updated_at"], batch_size=100)
+    update_sql, update_params = _update_levels_sql(rows)
+    insert_sql, insert_params = insert_objects_sql(StockMovement, movements, tenant_id=get_current_tenant().id)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH levels AS ({update_sql}) {insert_sql}", update_params + insert_params)
+    mark_inserted(movements)
 
 
 def _lock_levels(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> dict[tuple[uuid.UUID, uuid.UUID], StockLevel]:
@@ -204,15 +237,18 @@ def apply_changes(
     user: User | None = None,
     locked: dict[tuple[uuid.UUID, uuid.UUID], StockLevel] | None = None,
 ) -> list[StockMovement]:
-    """The one way stock quantities change. Atomic; raises before writing anything.
+    """The one way stock quantities change (inventory's engine, not a public service).
+    Atomic; raises before writing anything.
 
-    ``locked``: levels the caller already locked with ``_lock_levels`` in this transaction."""
+    ``locked``: levels this module (or the import) already locked with ``_lock_levels``
+    or ``_resolve`` in this transaction."""
     if not changes:
         return []
     for change in changes:
         check_quantity(change.product, abs(change.quantity))
         if change.quantity == 0:
-            raise ValidationFailed.for_field("quantity", "zero_quantity", "The quantity must not be zero.")
+            raise ValidationFailed.for_field("quantity", errors.ZERO_QUANTITY, "The quantity must not be zero.")
+    _check_active(changes)
     with _atomic():
         costed = {c.product.id for c in changes if c.kind == MovementKind.RECEIPT and c.unit_cost is not None}
         products = _lock_products(costed) if costed else {}
@@ -230,7 +266,7 @@ def apply_changes(
                     shortages.append(Shortage.of(change, level.on_hand - level.reserved))
                     continue
                 if new_reserved < 0:
-                    raise Conflict("Cannot release more than is reserved.", code="reservation_mismatch")
+                    raise Conflict("Cannot release more than is reserved.", code=errors.RESERVATION_MISMATCH)
                 level.reserved = new_reserved
             else:
                 new_on_hand = level.on_hand + change.quantity
@@ -271,11 +307,11 @@ def apply_changes(
         return movements
 
 
-# --- The operations of the API ---------------------------------------------------------
+# --- Resolving ids ------------------------------------------------------------------------
 
 
 @dataclass
-class Targets:
+class _Targets:
     """What one stock operation acts on: a product, its warehouses by input field, and
     the levels already locked (those that exist)."""
 
@@ -296,7 +332,7 @@ class _LevelQueries(dict[str, PreparedSelect]):
             related=("product", "warehouse"),
             where=("product", "warehouse"),
             tenant_scoped=True,
-            lock="NO KEY UPDATE" if key == "lock" and connection.features.has_select_for_no_key_update else "",
+            lock="NO KEY UPDATE" if key == "lock" else "",
         )
         return self[key]
 
@@ -304,9 +340,13 @@ class _LevelQueries(dict[str, PreparedSelect]):
 _level_queries = _LevelQueries()
 
 
-def resolve_targets(
-    *, product_id: uuid.UUID, warehouse_ids: Mapping[str, uuid.UUID], lock: bool, product_field: str = "product"
-) -> Targets:
+def _does_not_exist(names: Sequence[str]) -> ValidationFailed:
+    return ValidationFailed(
+        "Invalid input.", fields={name: [{"code": errors.DOES_NOT_EXIST, "message": _MISSING}] for name in names}
+    )
+
+
+def _resolve(*, product_id: uuid.UUID, warehouse_ids: Mapping[str, uuid.UUID], lock: bool) -> _Targets:
     """Looks up a product and warehouses of the current tenant, by the input fields that
     named them. With ``lock``, their existing levels are locked (``FOR NO KEY UPDATE``, in
     (product, warehouse) order, as ``_lock_levels`` does) by the same query, so the usual
@@ -334,101 +374,103 @@ def resolve_targets(
         by_id.update({w.pk: w for w in Warehouse.objects.filter(pk__in=wanted)})
     missing = [name for name, pk in warehouse_ids.items() if pk not in by_id]
     if product is None:
-        missing.insert(0, product_field)
+        missing.insert(0, "product")
     if missing:
-        raise ValidationFailed(
-            "Invalid input.", fields={name: [{"code": "does_not_exist", "message": _MISSING}] for name in missing}
-        )
+        raise _does_not_exist(missing)
     assert product is not None
-    return Targets(
+    return _Targets(
         product=product,
         warehouses={name: by_id[pk] for name, pk in warehouse_ids.items()},
         locked={(level.product_id, level.warehouse_id): level for level in levels} if lock else {},
     )
 
 
+# --- The operations of the API --------------------------------------------------------------
+
+
 def stock_receive(
     *,
-    product: Product,
-    warehouse: Warehouse,
+    product_id: uuid.UUID,
+    warehouse_id: uuid.UUID,
     quantity: Decimal,
     unit_cost: Decimal | None = None,
     note: str = "",
     user: User | None = None,
-    reference_type: str = ReferenceType.MANUAL,
-    reference_id: uuid.UUID | None = None,
 ) -> list[StockMovement]:
+    """A receipt at ``unit_cost`` (default: the product's cost price), updating the
+    product's average cost."""
     _positive(quantity)
-    return apply_changes(
-        [
-            Change(
-                product,
-                warehouse,
-                MovementKind.RECEIPT,
-                quantity,
-                unit_cost=product.cost_price if unit_cost is None else unit_cost,
-                note=note,
-                reference_type=reference_type,
-                reference_id=reference_id,
-            )
-        ],
-        user=user,
-    )
+    with _atomic():
+        # Not locked here: a receipt with a cost locks the product first (apply_changes).
+        targets = _resolve(product_id=product_id, warehouse_ids={"warehouse": warehouse_id}, lock=False)
+        product = targets.product
+        return apply_changes(
+            [
+                Change(
+                    product,
+                    targets.warehouses["warehouse"],
+                    MovementKind.RECEIPT,
+                    quantity,
+                    unit_cost=product.cost_price if unit_cost is None else unit_cost,
+                    note=note,
+                )
+            ],
+            user=user,
+        )
 
 
 def stock_issue(
     *,
-    product: Product,
-    warehouse: Warehouse,
+    product_id: uuid.UUID,
+    warehouse_id: uuid.UUID,
     quantity: Decimal,
     note: str = "",
     user: User | None = None,
-    reference_type: str = ReferenceType.MANUAL,
-    reference_id: uuid.UUID | None = None,
-    locked: dict[tuple[uuid.UUID, uuid.UUID], StockLevel] | None = None,
 ) -> list[StockMovement]:
     _positive(quantity)
-    return apply_changes(
-        [
-            Change(
-                product,
-                warehouse,
-                MovementKind.ISSUE,
-                -quantity,
-                unit_cost=product.average_cost,
-                note=note,
-                reference_type=reference_type,
-                reference_id=reference_id,
-            )
-        ],
-        user=user,
-        locked=locked,
-    )
+    with _atomic():
+        targets = _resolve(product_id=product_id, warehouse_ids={"warehouse": warehouse_id}, lock=True)
+        product = targets.product
+        return apply_changes(
+            [
+                Change(
+                    product,
+                    targets.warehouses["warehouse"],
+                    MovementKind.ISSUE,
+                    -quantity,
+                    unit_cost=product.average_cost,
+                    note=note,
+                )
+            ],
+            user=user,
+            locked=targets.locked,
+        )
 
 
 def stock_adjust(
     *,
-    product: Product,
-    warehouse: Warehouse,
+    product_id: uuid.UUID,
+    warehouse_id: uuid.UUID,
     reason: str,
     counted_quantity: Decimal | None = None,
     delta: Decimal | None = None,
     note: str = "",
     user: User | None = None,
-    locked: dict[tuple[uuid.UUID, uuid.UUID], StockLevel] | None = None,
 ) -> list[StockMovement]:
     """To a counted quantity, or by a delta. Counting the same quantity writes nothing."""
     if (counted_quantity is None) == (delta is None):
         raise ValidationFailed.for_field(
-            "non_field_errors", "counted_or_delta", "Give either counted_quantity or delta, not both."
+            "non_field_errors", errors.COUNTED_OR_DELTA, "Give either counted_quantity or delta, not both."
         )
     with _atomic():
+        targets = _resolve(product_id=product_id, warehouse_ids={"warehouse": warehouse_id}, lock=True)
+        product, warehouse, locked = targets.product, targets.warehouses["warehouse"], targets.locked
         if counted_quantity is not None:
             if counted_quantity < 0:
-                raise ValidationFailed.for_field("counted_quantity", "min_value", "A count cannot be negative.")
+                raise ValidationFailed.for_field("counted_quantity", errors.MIN_VALUE, "A count cannot be negative.")
             check_quantity(product, counted_quantity, "counted_quantity")
             key = (product.id, warehouse.id)
-            if locked is None or key not in locked:
+            if key not in locked:
                 locked = _lock_levels([key])
             delta = counted_quantity - locked[key].on_hand
             if delta == 0:
@@ -453,94 +495,177 @@ def stock_adjust(
 
 def stock_transfer(
     *,
-    product: Product,
-    from_warehouse: Warehouse,
-    to_warehouse: Warehouse,
+    product_id: uuid.UUID,
+    from_warehouse_id: uuid.UUID,
+    to_warehouse_id: uuid.UUID,
     quantity: Decimal,
     note: str = "",
     user: User | None = None,
-    locked: dict[tuple[uuid.UUID, uuid.UUID], StockLevel] | None = None,
 ) -> list[StockMovement]:
+    """A ``transfer_out`` and a ``transfer_in`` sharing a new ``reference_id``."""
     _positive(quantity)
-    if from_warehouse.pk == to_warehouse.pk:
-        raise ValidationFailed.for_field("to_warehouse", "same_warehouse", "Transfer to a different warehouse.")
-    transfer_id = uuid.uuid4()
-    common: dict[str, Any] = {
-        "unit_cost": product.average_cost,
-        "note": note,
-        "reference_type": ReferenceType.TRANSFER,
-        "reference_id": transfer_id,
-    }
-    return apply_changes(
-        [
-            Change(product, from_warehouse, MovementKind.TRANSFER_OUT, -quantity, **common),
-            Change(product, to_warehouse, MovementKind.TRANSFER_IN, quantity, **common),
-        ],
-        user=user,
-        locked=locked,
-    )
-
-
-# --- Reservations (used by sales orders) ------------------------------------------------
-
-
-@dataclass
-class ReserveRequest:
-    product: Product
-    warehouse: Warehouse
-    quantity: Decimal
-    reference_type: str
-    reference_id: uuid.UUID
-
-
-def stock_reserve(*, requests: Sequence[ReserveRequest], user: User | None = None) -> list[Reservation]:
-    """Reserves every line or none (InsufficientStock names each short line)."""
-    for request in requests:
-        _positive(request.quantity)
-    with transaction.atomic():
-        apply_changes(
+    if from_warehouse_id == to_warehouse_id:
+        raise ValidationFailed.for_field("to_warehouse", errors.SAME_WAREHOUSE, "Transfer to a different warehouse.")
+    with _atomic():
+        targets = _resolve(
+            product_id=product_id,
+            warehouse_ids={"from_warehouse": from_warehouse_id, "to_warehouse": to_warehouse_id},
+            lock=True,
+        )
+        product = targets.product
+        transfer_id = uuid.uuid4()
+        common: dict[str, Any] = {
+            "unit_cost": product.average_cost,
+            "note": note,
+            "reference_type": ReferenceType.TRANSFER,
+            "reference_id": transfer_id,
+        }
+        out_of, into = targets.warehouses["from_warehouse"], targets.warehouses["to_warehouse"]
+        return apply_changes(
             [
                 Change(
-                    r.product,
-                    r.warehouse,
-                    MovementKind.RESERVATION,
-                    r.quantity,
-                    reference_type=r.reference_type,
-                    reference_id=r.reference_id,
-                )
-                for r in requests
+                    product,
+                    out_of,
+                    MovementKind.TRANSFER_OUT,
+                    -quantity,
+                    fields=("product", "from_warehouse"),
+                    **common,
+                ),
+                Change(product, into, MovementKind.TRANSFER_IN, quantity, fields=("product", "to_warehouse"), **common),
             ],
             user=user,
+            locked=targets.locked,
         )
+
+
+# --- The stock of document lines (orders) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineStock:
+    """One document line's stock. ``reference_id`` is the caller's id for the line;
+    ``field`` is the line's path in the caller's input (``lines.2``), for error messages
+    (default: ``lines.<index in the call>``)."""
+
+    reference_id: uuid.UUID
+    product_id: uuid.UUID
+    warehouse_id: uuid.UUID
+    quantity: Decimal
+    unit_cost: Decimal | None = None
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class LineQuantity:
+    """A quantity of what is reserved for one line (``reference_id``) of a source."""
+
+    reference_id: uuid.UUID
+    quantity: Decimal
+    field: str = ""
+
+
+def _check_source(source: str) -> None:
+    if not SOURCE_PATTERN.match(source):
+        raise ValueError(f"A stock source is a short lowercase name, not {source!r}.")
+
+
+def _line_changes(
+    *, source: str, lines: Sequence[LineStock], kind: MovementKind, reason: str, note: str
+) -> list[Change]:
+    """The changes of ``lines``, their products and warehouses looked up (2 queries)."""
+    _check_source(source)
+    if not lines:
+        return []
+    products = Product.objects.in_bulk({line.product_id for line in lines})
+    warehouses = Warehouse.objects.in_bulk({line.warehouse_id for line in lines})
+    changes = []
+    for index, line in enumerate(lines):
+        path = line.field or f"lines.{index}"
+        product, warehouse = products.get(line.product_id), warehouses.get(line.warehouse_id)
+        if product is None or warehouse is None:
+            raise _does_not_exist([f"{path}.product" if product is None else f"{path}.warehouse"])
+        if line.quantity <= 0:
+            raise ValidationFailed.for_field(f"{path}.quantity", errors.MIN_VALUE, "Must be greater than zero.")
+        unit_cost = line.unit_cost
+        if unit_cost is None and kind in {MovementKind.RECEIPT, MovementKind.ISSUE}:
+            unit_cost = product.average_cost
+        sign = 1 if kind in {MovementKind.RECEIPT, MovementKind.RESERVATION} else -1
+        changes.append(
+            Change(
+                product,
+                warehouse,
+                kind,
+                sign * line.quantity,
+                unit_cost=unit_cost,
+                reason=reason,
+                reference_type=source,
+                reference_id=line.reference_id,
+                note=note,
+                fields=(f"{path}.product", f"{path}.warehouse"),
+            )
+        )
+    return changes
+
+
+def stock_receive_for_lines(
+    *, source: str, lines: Sequence[LineStock], user: User | None = None, note: str = "", reason: str = ""
+) -> list[StockMovement]:
+    """A receipt per line (all or none). A line's ``unit_cost`` updates the product's
+    average cost; without one the goods come back at the average cost (a return)."""
+    with _atomic():
+        return apply_changes(
+            _line_changes(source=source, lines=lines, kind=MovementKind.RECEIPT, reason=reason, note=note), user=user
+        )
+
+
+def stock_issue_for_lines(
+    *, source: str, lines: Sequence[LineStock], user: User | None = None, note: str = "", reason: str = ""
+) -> list[StockMovement]:
+    """An issue per line (all or none; a shortage names each short line). The ledger
+    records ``unit_cost`` (default: the product's average cost)."""
+    with _atomic():
+        return apply_changes(
+            _line_changes(source=source, lines=lines, kind=MovementKind.ISSUE, reason=reason, note=note), user=user
+        )
+
+
+def stock_reserve(*, source: str, lines: Sequence[LineStock], user: User | None = None) -> list[Reservation]:
+    """Reserves every line or none (InsufficientStock names each short line): an open
+    reservation per line, by (``source``, ``reference_id``)."""
+    with transaction.atomic():
+        changes = _line_changes(source=source, lines=lines, kind=MovementKind.RESERVATION, reason="", note="")
+        apply_changes(changes, user=user)
         return Reservation.objects.bulk_create(
             [
                 Reservation(
-                    product=r.product,
-                    warehouse=r.warehouse,
-                    quantity=r.quantity,
-                    reference_type=r.reference_type,
-                    reference_id=r.reference_id,
+                    product=change.product,
+                    warehouse=change.warehouse,
+                    quantity=change.quantity,
+                    reference_type=source,
+                    reference_id=line.reference_id,
                 )
-                for r in requests
+                for change, line in zip(changes, lines, strict=True)
             ]
         )
 
 
-def _locked_reservations(reservations: Sequence[Reservation]) -> list[Reservation]:
+def _locked_reservations(source: str, reference_ids: Sequence[uuid.UUID]) -> list[Reservation]:
+    _check_source(source)
     return list(
         Reservation.objects.select_for_update(no_key=True, of=("self",))
         .select_related("product", "warehouse")
-        .filter(pk__in=[r.pk for r in reservations], closed_at__isnull=True)
+        .filter(reference_type=source, reference_id__in=reference_ids, closed_at__isnull=True)
         .order_by("pk")
     )
 
 
 def stock_release(
-    *, reservations: Sequence[Reservation], user: User | None = None, note: str = ""
+    *, source: str, reference_ids: Sequence[uuid.UUID], user: User | None = None, note: str = ""
 ) -> list[StockMovement]:
-    """Releases what the reservations still hold and closes them."""
+    """Releases what the open reservations of these lines still hold and closes them
+    (lines without one are skipped)."""
     with transaction.atomic():
-        locked = _locked_reservations(reservations)
+        locked = _locked_reservations(source, reference_ids)
         movements = apply_changes(
             [
                 Change(
@@ -561,43 +686,41 @@ def stock_release(
         return movements
 
 
-@dataclass
-class IssueReserved:
-    reservation: Reservation
-    quantity: Decimal
-
-
 def stock_issue_reserved(
-    *, items: Sequence[IssueReserved], user: User | None = None, note: str = ""
+    *, source: str, lines: Sequence[LineQuantity], user: User | None = None, note: str = ""
 ) -> list[StockMovement]:
-    """Ships reserved stock: a release and an issue per item, and the reservation shrinks."""
+    """Ships reserved stock: a release and an issue per line, and its reservation shrinks
+    (closed at zero). More than is reserved, or no open reservation, is a 409
+    ``reservation_mismatch``."""
     with transaction.atomic():
-        locked = {r.pk: r for r in _locked_reservations([item.reservation for item in items])}
+        locked = {r.reference_id: r for r in _locked_reservations(source, [line.reference_id for line in lines])}
         changes: list[Change] = []
-        for item in items:
-            reservation = locked.get(item.reservation.pk)
-            if reservation is None or item.quantity > reservation.quantity:
-                raise Conflict("The quantity is more than is reserved for this line.", code="reservation_mismatch")
-            _positive(item.quantity)
+        for index, line in enumerate(lines):
+            reservation = locked.get(line.reference_id)
+            if reservation is None or line.quantity > reservation.quantity:
+                raise Conflict("The quantity is more than is reserved for this line.", code=errors.RESERVATION_MISMATCH)
+            if line.quantity <= 0:
+                path = line.field or f"lines.{index}"
+                raise ValidationFailed.for_field(f"{path}.quantity", errors.MIN_VALUE, "Must be greater than zero.")
             common: dict[str, Any] = {
                 "reference_type": reservation.reference_type,
                 "reference_id": reservation.reference_id,
                 "note": note,
             }
             changes.append(
-                Change(reservation.product, reservation.warehouse, MovementKind.RELEASE, -item.quantity, **common)
+                Change(reservation.product, reservation.warehouse, MovementKind.RELEASE, -line.quantity, **common)
             )
             changes.append(
                 Change(
                     reservation.product,
                     reservation.warehouse,
                     MovementKind.ISSUE,
-                    -item.quantity,
+                    -line.quantity,
                     unit_cost=reservation.product.average_cost,
                     **common,
                 )
             )
-            reservation.quantity -= item.quantity
+            reservation.quantity -= line.quantity
         movements = apply_changes(changes, user=user)
         now = timezone.now()
         for reservation in locked.values():
@@ -616,4 +739,4 @@ def _atomic() -> Any:
 
 def _positive(quantity: Decimal) -> None:
     if quantity <= 0:
-        raise ValidationFailed.for_field("quantity", "min_value", "The quantity must be greater than zero.")
+        raise ValidationFailed.for_field("quantity", errors.MIN_VALUE, "The quantity must be greater than zero.")

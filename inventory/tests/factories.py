@@ -19,7 +19,6 @@ from inventory.models import (
     Product,
     ReferenceType,
     Supplier,
-    SupplierProduct,
     Warehouse,
 )
 from inventory.services import catalog, stock
@@ -35,15 +34,13 @@ def make_product(**data: Any) -> Product:
 
 
 def make_warehouse(code: str | None = None, **data: Any) -> Warehouse:
-    return catalog.warehouse_save(
-        warehouse=Warehouse(), data={"code": code or f"WH{next(_seq)}", "name": data.pop("name", "Warehouse"), **data}
-    )
+    return catalog.warehouse_create(code=code or f"WH{next(_seq)}", name=data.pop("name", "Warehouse"), **data)
 
 
 def receive(product: Product, warehouse: Warehouse, quantity: str | int, unit_cost: str | None = None) -> None:
     stock.stock_receive(
-        product=product,
-        warehouse=warehouse,
+        product_id=product.id,
+        warehouse_id=warehouse.id,
         quantity=Decimal(str(quantity)),
         unit_cost=Decimal(unit_cost) if unit_cost is not None else None,
     )
@@ -54,12 +51,13 @@ def cross_tenant_seed(tenant: Tenant) -> list[Any]:
     category = catalog.category_create(name=f"Category {tenant.slug}")
     product = make_product(category=category, reorder_point=Decimal("100"))
     warehouse = make_warehouse()
-    supplier = catalog.party_save(party=Supplier(), data={"name": f"Supplier {tenant.slug}"})
-    customer = catalog.party_save(party=Customer(), data={"name": f"Customer {tenant.slug}"})
-    supplied = catalog.supplier_product_save(item=SupplierProduct(), data={"supplier": supplier, "product": product})
-    movements = stock.stock_receive(product=product, warehouse=warehouse, quantity=Decimal("10"))
+    supplier = catalog.party_create(model=Supplier, name=f"Supplier {tenant.slug}")
+    customer = catalog.party_create(model=Customer, name=f"Customer {tenant.slug}")
+    supplied = catalog.supplier_product_create(supplier=supplier, product=product)
+    movements = stock.stock_receive(product_id=product.id, warehouse_id=warehouse.id, quantity=Decimal("10"))
     reservations = stock.stock_reserve(
-        requests=[stock.ReserveRequest(product, warehouse, Decimal("1"), ReferenceType.MANUAL, uuid.uuid4())]
+        source=ReferenceType.MANUAL,
+        lines=[stock.LineStock(uuid.uuid4(), product.id, warehouse.id, Decimal("1"))],
     )
     level = product.stock_levels.get()
     alert = LowStockAlert.objects.create(

@@ -199,16 +199,16 @@ def test_party_email_is_validated(client_a, in_a):
 )
 def test_list_query_count_does_not_grow_with_the_page(client_a, in_a, url, django_assert_max_num_queries):
     def populate(n):
-        from inventory.models import LowStockAlert, SupplierProduct
+        from inventory.models import LowStockAlert
 
         category = catalog.category_create(name=f"C{n}")
         warehouse = make_warehouse(f"W{n}")
-        supplier = catalog.party_save(party=Supplier(), data={"name": f"S{n}"})
-        catalog.party_save(party=Customer(), data={"name": f"C{n}"})
+        supplier = catalog.party_create(model=Supplier, name=f"S{n}")
+        catalog.party_create(model=Customer, name=f"C{n}")
         for _i in range(n):
             product = make_product(category=category, reorder_point=Decimal("100"))
             receive(product, warehouse, 1)
-            catalog.supplier_product_save(item=SupplierProduct(), data={"supplier": supplier, "product": product})
+            catalog.supplier_product_create(supplier=supplier, product=product)
             LowStockAlert.objects.create(
                 product=product, warehouse=warehouse, available_at_open=Decimal(1), reorder_point=Decimal(100)
             )
@@ -222,3 +222,28 @@ def test_list_query_count_does_not_grow_with_the_page(client_a, in_a, url, djang
     assert len(large.captured_queries) == len(small.captured_queries)
     statements = [q["sql"] for q in small.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) <= 3, statements  # membership, count, page (cursor lists: no count)
+
+
+def test_patch_product_writes_only_the_fields_given(client_a, in_a):
+    product = make_product(sku="PATCH-1", name="Before", selling_price=Decimal("2.00"))
+    Product.objects.filter(pk=product.pk).update(selling_price=Decimal("3.00"))  # a concurrent edit
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client_a.patch(f"/api/v1/products/{product.id}/", {"name": "After"})
+
+    assert response.status_code == 200, response.json()
+    (update,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "inventory_product"')]
+    assert '"name"' in update and '"updated_at"' in update and '"selling_price"' not in update
+    product.refresh_from_db()
+    assert (product.name, product.selling_price) == ("After", Decimal("3.00"))
+
+
+def test_category_update_takes_typed_fields_and_leaves_the_rest(in_a):
+    parent = catalog.category_create(name="Parent")
+    child = catalog.category_create(name="Child", parent=parent, description="kept")
+
+    renamed = catalog.category_update(category=child, name="Renamed")
+    moved = catalog.category_update(category=child, parent=None)
+
+    assert (renamed.name, renamed.description, renamed.parent_id) == ("Renamed", "kept", parent.id)
+    assert moved.parent_id is None and moved.depth == 0 and moved.name == "Renamed"

@@ -65,21 +65,22 @@ def test_concurrent_issues_and_reservations_never_oversell(committed):
                 try:
                     with transaction.atomic():
                         if action == "issue":
-                            stock.stock_issue(product=product, warehouse=warehouse, quantity=quantity)
+                            stock.stock_issue(product_id=product.id, warehouse_id=warehouse.id, quantity=quantity)
                         elif action == "receive":
                             stock.stock_receive(
-                                product=product, warehouse=warehouse, quantity=quantity, unit_cost=Decimal("1.5")
+                                product_id=product.id,
+                                warehouse_id=warehouse.id,
+                                quantity=quantity,
+                                unit_cost=Decimal("1.5"),
                             )
                         elif action == "reserve":
                             held += stock.stock_reserve(
-                                requests=[
-                                    stock.ReserveRequest(
-                                        product, warehouse, quantity, ReferenceType.MANUAL, uuid.uuid4()
-                                    )
-                                ]
+                                source=ReferenceType.MANUAL,
+                                lines=[stock.LineStock(uuid.uuid4(), product.id, warehouse.id, quantity)],
                             )
                         elif held:
-                            stock.stock_release(reservations=[held.pop(rng.randrange(len(held)))])
+                            released = held.pop(rng.randrange(len(held)))
+                            stock.stock_release(source=ReferenceType.MANUAL, reference_ids=[released.reference_id])
                         else:
                             continue
                 except InsufficientStock:
@@ -123,7 +124,7 @@ def test_last_units_go_to_exactly_one_of_many_concurrent_issues(committed):
     def work(index):
         with tenant_context(tenant):
             try:
-                stock.stock_issue(product=product, warehouse=warehouse, quantity=Decimal(1))
+                stock.stock_issue(product_id=product.id, warehouse_id=warehouse.id, quantity=Decimal(1))
                 wins.append(index)
             except InsufficientStock:
                 pass

@@ -6,8 +6,9 @@ import threading
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from inventory.models import ImportJob, Product, StockLevel, StockMovement
-from inventory.services import jobs
+from inventory.imports import parse, validate, write, writers
+from inventory.models import Category, ImportJob, Product, StockLevel, StockMovement
+from inventory.services.catalog import category_create
 from inventory.services.integrity import stock_discrepancies
 from inventory.tests.factories import make_product, make_warehouse, receive
 from tenants.context import tenant_context
@@ -18,16 +19,16 @@ from tenants.tests.factories import client_for, make_member, make_tenant
 def test_celery_task_writes_batches_on_two_connections(committed, monkeypatch):
     """Outside a transaction (as in the worker) the batches are written by writer
     threads with their own connections, in the job's tenant."""
-    monkeypatch.setattr(jobs, "BATCH", 4)
-    monkeypatch.setattr(jobs, "WRITERS", 2)
+    monkeypatch.setattr(parse, "BATCH", 4)
+    monkeypatch.setattr(writers, "WRITERS", 2)
     threads: set[str] = set()
-    insert = jobs._insert_new_products
+    insert = write.insert_new_products
 
     def spy(*args):
         threads.add(threading.current_thread().name)
         insert(*args)
 
-    monkeypatch.setattr(jobs, "_insert_new_products", spy)
+    monkeypatch.setattr(write, "insert_new_products", spy)
     other = make_tenant(slug="import-other")
     with tenant_context(other):
         make_warehouse("MAIN")
@@ -63,20 +64,20 @@ def test_celery_task_writes_batches_on_two_connections(committed, monkeypatch):
 
 
 def test_a_failed_batch_on_a_writer_thread_rolls_every_writer_back(committed, monkeypatch):
-    monkeypatch.setattr(jobs, "BATCH", 3)
-    monkeypatch.setattr(jobs, "WRITERS", 2)
+    monkeypatch.setattr(parse, "BATCH", 3)
+    monkeypatch.setattr(writers, "WRITERS", 2)
     member = make_member(make_tenant(slug="import-conflict"), Role.OWNER)
     with tenant_context(member.tenant):
         make_warehouse("MAIN")
-    validate = jobs._validate_batch
+    validate_batch = validate.validate_batch
 
     def validate_then_conflict(batch, *args):
-        errors = validate(batch, *args)
+        errors = validate_batch(batch, *args)
         if batch[0][0][0] == 5:  # lines 5-7 validated: another user takes barcode 555
             make_product(sku="OTHER", name="Other", barcode="555")
         return errors
 
-    monkeypatch.setattr(jobs, "_validate_batch", validate_then_conflict)
+    monkeypatch.setattr(validate, "validate_batch", validate_then_conflict)
     rows = "".join(f"C-{n},C {n},{'555' if n == 4 else ''},{n + 1}\n" for n in range(9))
 
     response = client_for(member).post(
@@ -95,3 +96,32 @@ def test_a_failed_batch_on_a_writer_thread_rolls_every_writer_back(committed, mo
         assert job.processed_rows == job.created_count == 0
         assert StockMovement.objects.count() == 0
         assert stock_discrepancies() == []
+
+
+def test_a_failed_import_removes_the_categories_it_committed(committed, monkeypatch):
+    """Categories are committed as the file is read (the writers' connections must see
+    them); a job that fails removes those it made, and keeps the ones it found."""
+    monkeypatch.setattr(parse, "BATCH", 2)
+    monkeypatch.setattr(writers, "WRITERS", 2)
+    member = make_member(make_tenant(slug="import-categories"), Role.OWNER)
+    with tenant_context(member.tenant):
+        make_warehouse("MAIN")
+        kept = category_create(name="Hardware")
+    content = (
+        "sku,name,category,stock:MAIN\n"
+        "A-1,A,Hardware > Bolts > Small,1\n"
+        "A-2,B,Garden > Hoses,2\n"
+        "A-3,C,Tools,3\n"
+        "A-4,,Tools,4\n"  # a new product without a name: the job fails
+    )
+
+    response = client_for(member).post(
+        "/api/v1/imports/", {"file": SimpleUploadedFile("c.csv", content.encode())}, format="multipart"
+    )
+
+    assert response.status_code == 202, response.content
+    with tenant_context(member.tenant), transaction.atomic():
+        job = ImportJob.objects.get()
+        assert job.status == "failed" and job.errors[0]["row"] == 5
+        assert list(Category.objects.values_list("pk", flat=True)) == [kept.pk]
+        assert Product.objects.count() == 0 and StockMovement.objects.count() == 0

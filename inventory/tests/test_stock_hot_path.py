@@ -35,7 +35,7 @@ def test_issue_costs_three_statements_with_the_level_locked_in_the_first(client_
 
     assert response.status_code == 201, response.json()
     captured = [q["sql"] for q in queries.captured_queries]
-    # The view's transaction is a savepoint here only because the test runs in one.
+    # The service opens its own transaction; inside the test's it opens none (no savepoint).
     savepoints = [sql for sql in captured if "SAVEPOINT" in sql]
     statements = [sql for sql in captured if "SAVEPOINT" not in sql]
     # membership, level+product+warehouse (locked), level update + movement insert in one;
@@ -44,7 +44,7 @@ def test_issue_costs_three_statements_with_the_level_locked_in_the_first(client_
     assert "FOR NO KEY UPDATE OF" in statements[1] and "inventory_product" in statements[1]
     assert statements[2].startswith('WITH levels AS (UPDATE "inventory_stocklevel"')
     assert 'INSERT INTO "inventory_stockmovement"' in statements[2]
-    assert len(savepoints) == 2, savepoints  # the view's own block: the service opens none
+    assert savepoints == [], savepoints
 
 
 @pytest.mark.parametrize("operation", ["receive", "issue", "adjust"])
@@ -87,8 +87,10 @@ def test_first_issue_of_a_product_never_stocked_here_is_409(client_a, bolt, wh):
 
 
 def test_movements_payload_is_what_the_serializer_renders(in_a, bolt, wh, wh2, owner_a):
-    movements = stock.stock_receive(product=bolt, warehouse=wh, quantity=Decimal("3"), user=owner_a.user)
-    movements += stock.stock_transfer(product=bolt, from_warehouse=wh, to_warehouse=wh2, quantity=Decimal("1"))
+    movements = stock.stock_receive(product_id=bolt.id, warehouse_id=wh.id, quantity=Decimal("3"), user=owner_a.user)
+    movements += stock.stock_transfer(
+        product_id=bolt.id, from_warehouse_id=wh.id, to_warehouse_id=wh2.id, quantity=Decimal("1")
+    )
 
     assert movements_payload(movements) == MovementsSerializer({"movements": movements}).data
     assert movements_payload(movements)["movements"][0]["user"] == owner_a.user.email
@@ -107,7 +109,7 @@ def test_prepared_select_matches_the_orm(in_a, bolt, wh, owner_a):
     assert level.product.sku == "BOLT-1" and level.warehouse.code == "MAIN"
     assert level.updated_at == orm.updated_at and level._state.adding is False
     assert query.first(bolt.id, MISSING, tenant_id=in_a.id) is None
-    membership = active_membership(user_id=owner_a.user_id, tenant_id=owner_a.tenant_id)
+    membership = active_membership(user_id=owner_a.user_id, tenant_id=owner_a.tenant_id, token_version=0)
     assert membership == Membership.objects.get(pk=owner_a.pk)
     assert membership.user.email == owner_a.user.email and membership.tenant.slug == owner_a.tenant.slug
 

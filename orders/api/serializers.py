@@ -5,6 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.numbers import AMOUNT, PERCENT, PRICE, QUANTITY
 from inventory.api.serializers import ProductBriefSerializer, WarehouseBriefSerializer
 from inventory.models import Customer, Product, Supplier, Warehouse
 from orders.models import (
@@ -25,26 +26,32 @@ from orders.models import (
 )
 from tenants.api.fields import TenantRelatedField
 
-QUANTITY: dict[str, Any] = {"max_digits": 14, "decimal_places": 4, "min_value": Decimal("0.0001")}
-PRICE: dict[str, Any] = {"max_digits": 14, "decimal_places": 4, "min_value": Decimal("0")}
-PERCENT: dict[str, Any] = {
-    "max_digits": 7,
-    "decimal_places": 4,
-    "min_value": Decimal("0"),
-    "max_value": Decimal("100"),
-}
 MAX_LINES = 500
 
 
 class LineInputSerializer(serializers.Serializer[Any]):
     product = TenantRelatedField(Product)
     warehouse = TenantRelatedField(Warehouse)
-    quantity = serializers.DecimalField(**QUANTITY)
-    unit_price = serializers.DecimalField(
-        **PRICE, required=False, help_text="Defaults to the product's selling price (sales) or the supplier's price."
+    quantity = QUANTITY.serializer_field(min_value=QUANTITY.quantum)
+    unit_price = PRICE.serializer_field(
+        required=False, help_text="Defaults to the product's selling price (sales) or the supplier's price."
     )
-    discount_percent = serializers.DecimalField(**PERCENT, required=False, default=Decimal("0"))
-    tax_rate = serializers.DecimalField(**PERCENT, required=False, default=Decimal("0"), help_text="Percent.")
+    discount_percent = PERCENT.serializer_field(required=False, default=Decimal("0"))
+    tax_rate = PERCENT.serializer_field(required=False, default=Decimal("0"), help_text="Percent.")
+
+    def to_internal_value(self, data: Any) -> Any:
+        """A line is always whole: a PATCH of the order is partial for the order's own
+        fields, not for the lines it replaces (DRF would skip their required fields)."""
+        value = super().to_internal_value(data)
+        missing = [name for name, field in self.fields.items() if field.required and name not in value]
+        if missing:
+            raise serializers.ValidationError(
+                {
+                    name: [serializers.ErrorDetail(str(self.fields[name].error_messages["required"]), code="required")]
+                    for name in missing
+                }
+            )
+        return value
 
 
 class _OrderWriteSerializer(serializers.Serializer[Any]):
@@ -65,7 +72,7 @@ class SalesOrderWriteSerializer(_OrderWriteSerializer):
 
 class PurchaseOrderWriteSerializer(_OrderWriteSerializer):
     supplier = TenantRelatedField(Supplier)
-    over_receipt_tolerance_percent = serializers.DecimalField(**PERCENT, required=False)
+    over_receipt_tolerance_percent = PERCENT.serializer_field(required=False)
 
 
 class PartyBriefSerializer(serializers.Serializer[Any]):
@@ -234,7 +241,7 @@ class PurchaseOrderDetailSerializer(PurchaseOrderSerializer):
 
 class LineQuantitySerializer(serializers.Serializer[Any]):
     line = serializers.UUIDField(help_text="Id of a line of this order.")
-    quantity = serializers.DecimalField(**QUANTITY)
+    quantity = QUANTITY.serializer_field(min_value=QUANTITY.quantum)
 
 
 class ShipInput(serializers.Serializer[Any]):
@@ -254,7 +261,10 @@ class PurchaseReceiveInput(serializers.Serializer[Any]):
 
 
 class SalesReturnLineSerializer(ReceiveLineSerializer):
-    disposition = serializers.ChoiceField(choices=ReturnDisposition.choices, default=ReturnDisposition.RESTOCK)
+    disposition = serializers.ChoiceField(
+        choices=ReturnDisposition.choices,
+        help_text="restock: back into stock (a receipt at average cost); write_off: recorded, no stock moves.",
+    )
 
 
 class SalesReturnInput(serializers.Serializer[Any]):
@@ -288,13 +298,18 @@ class StatsQuerySerializer(serializers.Serializer[Any]):
 class StatusStatSerializer(serializers.Serializer[Any]):
     status = serializers.CharField()
     count = serializers.IntegerField()
-    total = serializers.DecimalField(max_digits=24, decimal_places=2)
+    total = AMOUNT.sum_field()
 
 
 class DayStatSerializer(serializers.Serializer[Any]):
     date = serializers.DateField()
     count = serializers.IntegerField()
-    total = serializers.DecimalField(max_digits=24, decimal_places=2)
+    total = AMOUNT.sum_field()
+
+
+class CancelledStatSerializer(serializers.Serializer[Any]):
+    count = serializers.IntegerField()
+    total = AMOUNT.sum_field()
 
 
 class StatsSerializer(serializers.Serializer[Any]):
@@ -302,16 +317,29 @@ class StatsSerializer(serializers.Serializer[Any]):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
     currency = serializers.CharField()
-    count = serializers.IntegerField()
-    total = serializers.DecimalField(max_digits=24, decimal_places=2)
+    count = serializers.IntegerField(help_text="Orders created in the range, cancelled ones left out.")
+    total = AMOUNT.sum_field(help_text="Their total, cancelled orders left out.")
+    cancelled = CancelledStatSerializer(help_text="The cancelled orders of the range, apart.")
     by_status = StatusStatSerializer(many=True)
-    by_day = DayStatSerializer(many=True)
+    by_day = DayStatSerializer(many=True, help_text="Per day of creation, cancelled orders left out.")
+
+
+PREFIX_PATTERN = r"^[A-Za-z0-9]{1,12}$"
+PREFIX_MESSAGE = "Use 1-12 letters or digits (A-Z, a-z, 0-9), no spaces or symbols, e.g. SO."
 
 
 class NumberingSerializer(serializers.Serializer[Any]):
     sales_prefix = serializers.RegexField(
-        r"^[A-Za-z0-9]{1,12}$", required=False, help_text="1-12 letters or digits, e.g. SO."
+        PREFIX_PATTERN,
+        required=False,
+        help_text="1-12 letters or digits, e.g. SO.",
+        error_messages={"invalid": PREFIX_MESSAGE},
     )
-    purchase_prefix = serializers.RegexField(r"^[A-Za-z0-9]{1,12}$", required=False)
+    purchase_prefix = serializers.RegexField(
+        PREFIX_PATTERN,
+        required=False,
+        help_text="1-12 letters or digits, e.g. PO.",
+        error_messages={"invalid": PREFIX_MESSAGE},
+    )
     next_sales_number = serializers.CharField(read_only=True)
     next_purchase_number = serializers.CharField(read_only=True)

@@ -87,7 +87,7 @@ class _OrderViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
     def scoped_detail(self) -> QuerySet[Any]:
         raise NotImplementedError
 
-    # The services of the order type: create(**fields, user), update(order_id, data), delete(order_id).
+    # The services of the order type: create(**fields, user), update(order_id, **fields), delete(order_id).
     create_service: Any
     update_service: Any
     delete_service: Any
@@ -99,7 +99,7 @@ class _OrderViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         order = self.get_object()
         data = self._write(request, partial=kwargs.get("partial", False))
-        return self._detail(self.update_service(order_id=order.pk, data=data))
+        return self._detail(self.update_service(order_id=order.pk, **data))
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.delete_service(order_id=self.get_object().pk)
@@ -343,14 +343,12 @@ class NumberingView(APIView):
     write_role = Role.ADMIN
 
     def _render(self) -> Response:
-        rows = {row.kind: row for row in services.sequences()}
+        rows = services.sequences()
         data = {
             "sales_prefix": rows[SequenceKind.SALES].prefix,
             "purchase_prefix": rows[SequenceKind.PURCHASE].prefix,
-            "next_sales_number": f"{rows[SequenceKind.SALES].prefix}-{rows[SequenceKind.SALES].next_value:06d}",
-            "next_purchase_number": (
-                f"{rows[SequenceKind.PURCHASE].prefix}-{rows[SequenceKind.PURCHASE].next_value:06d}"
-            ),
+            "next_sales_number": services.next_number(rows[SequenceKind.SALES]),
+            "next_purchase_number": services.next_number(rows[SequenceKind.PURCHASE]),
         }
         return Response(s.NumberingSerializer(data).data)
 

@@ -14,11 +14,11 @@ from tenants.models import Tenant
 
 
 def make_customer(name: str = "Customer") -> Customer:
-    return catalog.party_save(party=Customer(), data={"name": name})  # type: ignore[return-value]
+    return catalog.party_create(model=Customer, name=name)
 
 
 def make_supplier(name: str = "Supplier") -> Supplier:
-    return catalog.party_save(party=Supplier(), data={"name": name})  # type: ignore[return-value]
+    return catalog.party_create(model=Supplier, name=name)
 
 
 def line(product: Any, warehouse: Any, quantity: str | int | Decimal, **extra: Any) -> services.LineInput:
@@ -39,7 +39,7 @@ def cross_tenant_seed(tenant: Tenant) -> list[Any]:
         order_id=sale.pk, lines=[services.QuantityInput(sale_line.id, Decimal(2))], user=None, carrier="UPS"
     )
     customer_return = services.sales_order_return(
-        order_id=sale.pk, lines=[services.QuantityInput(sale_line.id, Decimal(1))], user=None
+        order_id=sale.pk, lines=[services.QuantityInput(sale_line.id, Decimal(1), disposition="restock")], user=None
     )
     purchase = services.purchase_order_create(supplier=supplier, lines=[line(product, warehouse, 4)], user=None)
     services.purchase_order_place(order_id=purchase.pk, user=None)

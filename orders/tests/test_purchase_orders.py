@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from inventory.models import Product, StockLevel, SupplierProduct
+from inventory.models import Product, StockLevel
 from inventory.services import catalog
 from inventory.services.integrity import stock_discrepancies
 from orders.models import PurchaseOrder
@@ -39,9 +39,7 @@ def _receive(client, order, *quantities, **extra):
 
 
 def test_draft_takes_the_supplier_price_then_the_cost_price(client_a, shop):
-    catalog.supplier_product_save(
-        item=SupplierProduct(), data={"supplier": shop.supplier, "product": shop.bolt, "price": Decimal("0.18")}
-    )
+    catalog.supplier_product_create(supplier=shop.supplier, product=shop.bolt, price=Decimal("0.18"))
     order = _draft(client_a, shop, (shop.bolt, 100, {}), (shop.saw, 2, {}))
     assert [line["unit_price"] for line in order["lines"]] == ["0.1800", "8.0000"]
     assert order["total"] == "34.00"

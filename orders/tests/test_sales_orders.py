@@ -217,14 +217,19 @@ def test_customer_return_restocks_or_writes_off(client_a, shop):
     line = order["lines"][0]["id"]
     _act(client_a, order, "ship", {"lines": [{"line": line, "quantity": "10"}]})
 
-    restock = _act(client_a, order, "return", {"lines": [{"line": line, "quantity": "3"}], "reason": "Wrong size"})
+    restock = _act(
+        client_a,
+        order,
+        "return",
+        {"lines": [{"line": line, "quantity": "3", "disposition": "restock"}], "reason": "Wrong size"},
+    )
     write_off = _act(
         client_a,
         order,
         "return",
         {"lines": [{"line": line, "quantity": "2", "disposition": "write_off"}], "reason": "Broken"},
     )
-    too_many = _act(client_a, order, "return", {"lines": [{"line": line, "quantity": "6"}]})
+    too_many = _act(client_a, order, "return", {"lines": [{"line": line, "quantity": "6", "disposition": "restock"}]})
 
     assert restock.status_code == write_off.status_code == 200
     assert restock.json()["lines"][0]["returned_quantity"] == "3.0000"
@@ -236,7 +241,12 @@ def test_customer_return_restocks_or_writes_off(client_a, shop):
 
 def test_return_before_shipping_is_an_invalid_transition(client_a, shop):
     order = _draft(client_a, shop, (shop.bolt, 1, {}))
-    response = _act(client_a, order, "return", {"lines": [{"line": order["lines"][0]["id"], "quantity": "1"}]})
+    response = _act(
+        client_a,
+        order,
+        "return",
+        {"lines": [{"line": order["lines"][0]["id"], "quantity": "1", "disposition": "restock"}]},
+    )
     assert response.status_code == 409 and response.json()["details"]["status"] == "draft"
 
 

@@ -68,7 +68,7 @@ class Scenario:
             return
         order = orders[index % len(orders)]
         order_line = order.lines.get()
-        item = [services.QuantityInput(order_line.id, q)]
+        item = [services.QuantityInput(order_line.id, q, disposition="restock")]
         call = {
             "confirm": lambda: services.sales_order_confirm(order_id=order.pk, user=None),
             "ship": lambda: services.sales_order_ship(order_id=order.pk, lines=item, user=None),

@@ -5,6 +5,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from tenants.currency import CURRENCY_CHOICES, CURRENCY_PATTERN_MESSAGE
 from tenants.models import Invitation, Membership, Role, Tenant, User, invitation_status
 
 
@@ -17,7 +18,25 @@ class TenantSerializer(serializers.ModelSerializer[Tenant]):
 
 class TenantUpdateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200, required=False)
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217 code, e.g. EUR.")
+    currency = serializers.ChoiceField(
+        choices=CURRENCY_CHOICES,
+        required=False,
+        help_text=(
+            "ISO 4217 code in capitals, e.g. EUR. Refused with 409 `currency_in_use` once the workspace has "
+            "orders or stock on hand (their amounts would be relabelled)."
+        ),
+        error_messages={"invalid_choice": f'"{{input}}" is not a currency code: use {CURRENCY_PATTERN_MESSAGE}.'},
+    )
+
+
+class TenantCreateSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=200, help_text="The company's name.")
+    slug = serializers.CharField(
+        max_length=63,
+        required=False,
+        allow_blank=True,
+        help_text="Workspace address: 1-63 lowercase letters, digits and hyphens; made from the name when left out.",
+    )
 
 
 class UserSerializer(serializers.ModelSerializer[User]):
@@ -29,7 +48,12 @@ class UserSerializer(serializers.ModelSerializer[User]):
 
 class SignupSerializer(serializers.Serializer[Any]):
     company_name = serializers.CharField(max_length=200)
-    slug = serializers.CharField(max_length=63, required=False, allow_blank=True)
+    slug = serializers.CharField(
+        max_length=63,
+        required=False,
+        allow_blank=True,
+        help_text="Workspace address: 1-63 lowercase letters, digits and hyphens; made from the name when left out.",
+    )
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
     full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -67,6 +91,15 @@ class SessionSerializer(serializers.Serializer[Any]):
     user = UserSerializer()
     tenant = TenantSerializer(source="membership.tenant")
     role = serializers.ChoiceField(source="membership.role", choices=Role.choices)
+
+
+class MeUpdateSerializer(serializers.Serializer[Any]):
+    full_name = serializers.CharField(max_length=200, allow_blank=True)
+
+
+class PasswordChangeSerializer(serializers.Serializer[Any]):
+    current_password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    new_password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
 
 
 class MeSerializer(serializers.Serializer[Any]):

@@ -118,20 +118,54 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _me(membership: Membership) -> dict[str, Any]:
+    memberships = [{"tenant": m.tenant, "role": m.role} for m in selectors.user_memberships(user=membership.user)]
+    return {"user": membership.user, "tenant": membership.tenant, "role": membership.role, "memberships": memberships}
+
+
 class MeView(APIView):
     permission_classes = [AuthenticatedMember]
 
     @extend_schema(responses={200: s.MeSerializer}, summary="Who am I, where, and my other workspaces", tags=["auth"])
     def get(self, request: Request) -> Response:
+        return Response(s.MeSerializer(_me(request_membership(request))).data)
+
+    @extend_schema(
+        request=s.MeUpdateSerializer,
+        responses={200: s.MeSerializer},
+        summary="Change my name",
+        tags=["auth"],
+    )
+    def patch(self, request: Request) -> Response:
+        data = s.MeUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
         membership = request_membership(request)
-        memberships = [{"tenant": m.tenant, "role": m.role} for m in selectors.user_memberships(user=membership.user)]
-        me = {
-            "user": membership.user,
-            "tenant": membership.tenant,
-            "role": membership.role,
-            "memberships": memberships,
-        }
-        return Response(s.MeSerializer(me).data)
+        if "full_name" in data.validated_data:  # a PATCH without a change (the schema's fields are optional)
+            services.user_update(user=membership.user, full_name=data.validated_data["full_name"])
+        return Response(s.MeSerializer(_me(membership)).data)
+
+
+class PasswordChangeView(APIView):
+    permission_classes = [AuthenticatedMember]
+    throttle_scope = "password_change"
+
+    @extend_schema(
+        request=s.PasswordChangeSerializer,
+        responses={200: s.SessionSerializer},
+        summary="Change my password; ends every other session and returns a fresh one",
+        description=(
+            "Needs the current password (400 `wrong_password` on `current_password` otherwise); the new one "
+            "passes the password validators (400 on `new_password`). Every access and refresh token of the "
+            "account ends at once, in every workspace, the ones of this request included: the answer is a "
+            "new session for the current workspace, so the caller stays logged in."
+        ),
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.password_change(membership=request_membership(request), **data.validated_data)
+        return Response(s.SessionSerializer(session).data)
 
 
 class SwitchTenantView(APIView):
@@ -209,6 +243,33 @@ class TenantView(APIView):
         return Response(s.TenantSerializer(services.tenant_update(**data.validated_data)).data)
 
 
+class TenantCreateView(APIView):
+    permission_classes = [AuthenticatedMember]
+    throttle_scope = "signup"
+
+    @extend_schema(
+        request=s.TenantCreateSerializer,
+        responses={201: s.SessionSerializer},
+        summary="Create another workspace, with me as its owner",
+        description=(
+            "For a user who already has an account (sign-up creates the first workspace). The same rules as "
+            "sign-up for `name` and `slug`. The answer is a session for the new workspace (its `tenant` and "
+            "tokens); the caller's current tokens stay valid for the current one."
+        ),
+        examples=[OpenApiExample("Create", value={"name": "Acme Trading", "slug": "acme-trading"}, request_only=True)],
+        tags=["workspace"],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.TenantCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.tenant_create(
+            user=request_membership(request).user,
+            name=data.validated_data["name"],
+            slug=data.validated_data.get("slug") or None,
+        )
+        return Response(s.SessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
 class MemberFilter(FilterSet):
     role = filters.ChoiceFilter(choices=Role.choices)
 
@@ -270,11 +331,7 @@ class InvitationFilter(FilterSet):
         fields = ["role"]
 
     def filter_pending(self, queryset: QuerySet[Invitation], name: str, value: bool) -> QuerySet[Invitation]:
-        from django.db.models import Q
-        from django.utils import timezone
-
-        pending = Q(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
-        return queryset.filter(pending) if value else queryset.exclude(pending)
+        return selectors.invitations_pending(queryset, pending=value)
 
 
 @extend_schema(tags=["members"])

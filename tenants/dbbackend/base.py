@@ -1,15 +1,18 @@
-"""PostgreSQL backend: ``app.tenant_id`` is set with ``set_config(..., true)``
-(transaction-local, never a session-level SET) from the tenant ContextVar.
+"""PostgreSQL backend: ``app.tenant_id`` and ``app.user_id`` are set with
+``set_config(..., true)`` (transaction-local, never a session-level SET) from the
+tenant and user ContextVars (``tenants.context``).
 
-Before each statement it checks that the value already applied in the open
-transaction matches the current tenant and re-applies it when not: at the start
+Before each statement it checks that the values already applied in the open
+transaction match the current tenant and user and re-applies them when not: at the start
 of every transaction, after the tenant context changes inside one, and after a
 rollback to a savepoint (which undoes set_config). A statement run in autocommit
 mode while a tenant is set is wrapped in its own short transaction, so the
 setting is never left on a pooled connection. With no tenant, the value is the
-empty string and the RLS policies match no row.
+empty string and the RLS policies match no row; with no user, the memberships
+table shows only the current tenant's rows.
 """
 
+import contextlib
 from typing import Any
 
 import psycopg
@@ -17,10 +20,16 @@ from django.db import transaction
 from django.db.backends.postgresql import base
 from psycopg.pq import TransactionStatus
 
-from tenants.context import current_tenant_id
+from tenants.context import current_tenant_id, current_user_id
 
 _UNKNOWN = object()
-_SET_TENANT_SQL = "SELECT set_config('app.tenant_id', %s, true)"
+_SET_TENANT_SQL = "SELECT set_config('app.tenant_id', %s, true), set_config('app.user_id', %s, true)"
+
+
+def _can_pipeline(params: Any, context: dict[str, Any]) -> bool:
+    """Pipelining needs the extended protocol: not for parameterless SQL, which may hold
+    several commands (migrations), nor for server-side cursors."""
+    return bool(params) and not isinstance(getattr(context.get("cursor"), "cursor", None), psycopg.ServerCursor)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -33,14 +42,40 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super()._savepoint_rollback(sid)  # type: ignore[misc]
         self._applied_tenant = _UNKNOWN
 
+    def _execute_in_own_transaction(
+        self, execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any], wanted: tuple[str, str]
+    ) -> Any:
+        """BEGIN, set_config, the statement and COMMIT in one pipeline: one round trip,
+        as the statement alone would take (the tenant middleware's membership look-up
+        runs here, before the request's transaction). The connection stays in autocommit
+        mode, so the driver adds no BEGIN of its own; on an error the transaction is
+        rolled back before the error goes up."""
+        assert self.connection is not None
+        try:
+            with self.wrap_database_errors, self.connection.pipeline():
+                with self.connection.cursor() as cursor:
+                    cursor.execute("BEGIN")
+                    cursor.execute(_SET_TENANT_SQL, list(wanted))
+                result = execute(sql, params, many, context)
+                with self.connection.cursor() as cursor:
+                    cursor.execute("COMMIT")
+        except BaseException:
+            if self.connection.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+                with contextlib.suppress(psycopg.Error):  # a broken connection: the first error goes up
+                    self.connection.execute("ROLLBACK")
+            raise
+        return result
+
     def _apply_tenant(self, execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
-        tenant_id = current_tenant_id()
-        wanted = str(tenant_id) if tenant_id else ""
+        tenant_id, user_id = current_tenant_id(), current_user_id()
+        wanted = (str(tenant_id) if tenant_id else "", str(user_id) if user_id else "")
         if not self.in_atomic_block and self.get_autocommit():
-            if not wanted:
+            if wanted == ("", ""):
                 return execute(sql, params, many, context)
-            with transaction.atomic(using=self.alias):
-                return self._apply_tenant(execute, sql, params, many, context)
+            if not _can_pipeline(params, context):
+                with transaction.atomic(using=self.alias):
+                    return self._apply_tenant(execute, sql, params, many, context)
+            return self._execute_in_own_transaction(execute, sql, params, many, context, wanted)
         assert self.connection is not None
         status = self.connection.info.transaction_status
         if status == TransactionStatus.IDLE:
@@ -51,17 +86,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return execute(sql, params, many, context)
         if self._applied_tenant == wanted:
             return execute(sql, params, many, context)
-        # Pipelining needs the extended protocol: not for parameterless SQL, which may hold
-        # several commands (migrations), nor for server-side cursors.
-        if not params or isinstance(getattr(context.get("cursor"), "cursor", None), psycopg.ServerCursor):
+        if not _can_pipeline(params, context):
             with self.connection.cursor() as cursor:
-                cursor.execute(_SET_TENANT_SQL, [wanted])
+                cursor.execute(_SET_TENANT_SQL, list(wanted))
             self._applied_tenant = wanted
             return execute(sql, params, many, context)
         # Pipelined: BEGIN, set_config and the statement go in one round trip. An error
         # surfaces when the pipeline syncs, so it is translated to Django's exceptions here.
         with self.wrap_database_errors, self.connection.pipeline():
             with self.connection.cursor() as cursor:
-                cursor.execute(_SET_TENANT_SQL, [wanted])
+                cursor.execute(_SET_TENANT_SQL, list(wanted))
             self._applied_tenant = wanted
             return execute(sql, params, many, context)

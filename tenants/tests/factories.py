@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework.test import APIClient
 
+from tenants.context import tenant_context
 from tenants.models import Membership, Role, Tenant, User
 from tenants.tokens import tokens_for_membership
 
@@ -24,7 +25,10 @@ def make_user(*, email: str | None = None, password: str = PASSWORD, **extra: An
 
 
 def make_member(tenant: Tenant, role: str = Role.OWNER, *, user: User | None = None) -> Membership:
-    return Membership.objects.create(tenant=tenant, user=user or make_user(), role=role)
+    """Written in the tenant's context, as Row Level Security on memberships requires."""
+    user = user or make_user()
+    with tenant_context(tenant):
+        return Membership.objects.create(tenant=tenant, user=user, role=role)
 
 
 def client_for(membership: Membership) -> APIClient:

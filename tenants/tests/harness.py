@@ -136,7 +136,7 @@ def snapshot(seeded: Seeded) -> dict[str, Any]:
     with tenant_context(seeded.tenant):
         for model in tenant_models():
             state[model._meta.label] = list(model.objects.order_by("pk").values())
-    state["memberships"] = list(Membership.objects.filter(tenant=seeded.tenant).order_by("pk").values())
+        state["memberships"] = list(Membership.objects.filter(tenant=seeded.tenant).order_by("pk").values())
     state["tenant"] = list(Tenant.objects.filter(pk=seeded.tenant.pk).values())
     return state
 

@@ -10,13 +10,36 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tenants.api.serializers import MemberSerializer
-from tenants.models import Membership
+from tenants.api.serializers import MemberSerializer, UserSerializer
+from tenants.models import Membership, User
 from tenants.tests.isolation_app.models import Widget
 
 
-class LeakyMemberList(generics.ListAPIView):
-    """Forgets to filter a global table by tenant."""
+class LeakyUserList(generics.ListAPIView):
+    """Forgets to filter a global table (users: no tenant_id, no RLS) by tenant."""
+
+    serializer_class = UserSerializer
+
+    def get_queryset(self) -> Any:
+        return User.objects.order_by("pk")
+
+
+class LeakyUserDetail(APIView):
+    """Fetches and changes by id alone."""
+
+    @extend_schema(responses=UserSerializer)
+    def get(self, request: Request, id: Any) -> Response:
+        return Response(UserSerializer(User.objects.get(pk=id)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, id: Any) -> Response:
+        User.objects.filter(pk=id).update(full_name="hijacked")
+        return Response(status=204)
+
+
+class UnscopedMemberList(generics.ListAPIView):
+    """Forgets to filter memberships by tenant: Row Level Security does (the current
+    tenant's rows, and the user's own)."""
 
     serializer_class = MemberSerializer
 
@@ -24,8 +47,8 @@ class LeakyMemberList(generics.ListAPIView):
         return Membership.objects.select_related("user").order_by("pk")
 
 
-class LeakyMemberDetail(APIView):
-    """Fetches and deletes by id alone."""
+class UnscopedMemberDetail(APIView):
+    """Fetches and deletes memberships by id alone: Row Level Security stops it."""
 
     @extend_schema(responses=MemberSerializer)
     def get(self, request: Request, id: Any) -> Response:
@@ -33,7 +56,7 @@ class LeakyMemberDetail(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, id: Any) -> Response:
-        Membership.objects.filter(pk=id).delete()
+        Membership.objects.get(pk=id).delete()
         return Response(status=204)
 
 
@@ -46,8 +69,12 @@ class UnscopedWidgetList(APIView):
 
 
 leaky_urlpatterns = [
-    path("api/v1/leaky/members/", LeakyMemberList.as_view()),
-    path("api/v1/leaky/members/<uuid:id>/", LeakyMemberDetail.as_view()),
+    path("api/v1/leaky/users/", LeakyUserList.as_view()),
+    path("api/v1/leaky/users/<uuid:id>/", LeakyUserDetail.as_view()),
 ]
 rls_contained_urlpatterns = [path("api/v1/unscoped/widgets/", UnscopedWidgetList.as_view())]
-urlpatterns = leaky_urlpatterns + rls_contained_urlpatterns
+rls_contained_member_urlpatterns = [
+    path("api/v1/unscoped/members/", UnscopedMemberList.as_view()),
+    path("api/v1/unscoped/members/<uuid:id>/", UnscopedMemberDetail.as_view()),
+]
+urlpatterns = leaky_urlpatterns + rls_contained_urlpatterns + rls_contained_member_urlpatterns

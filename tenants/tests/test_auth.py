@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 
+from tenants.context import tenant_context
 from tenants.models import Membership, Role, Tenant, TenantStatus, User
 from tenants.tests.factories import PASSWORD, client_for, make_member, make_tenant, make_user
 
@@ -36,7 +37,8 @@ def test_signup_creates_tenant_owner_and_returns_tokens(api):
     assert body["tenant"]["slug"] == "acme-hardware"
     assert body["role"] == "owner"
     assert body["user"]["email"] == "owner@acme.example"
-    membership = Membership.objects.get(user__email="owner@acme.example")
+    with tenant_context(Tenant.objects.get(slug="acme-hardware")):
+        membership = Membership.objects.get(user__email="owner@acme.example")
     assert membership.role == Role.OWNER and membership.tenant.name == "Acme Hardware"
     me = api.get(ME, HTTP_AUTHORIZATION=f"Bearer {body['access']}")
     assert me.status_code == 200 and me.json()["tenant"]["slug"] == "acme-hardware"
@@ -204,7 +206,8 @@ def test_token_rejected_once_membership_removed(owner_a):
     api = client_for(clerk)
     assert api.get(ME).status_code == 200
 
-    clerk.delete()
+    with tenant_context(owner_a.tenant):
+        clerk.delete()
 
     response = api.get(ME)
     assert response.status_code == 401 and response.json()["code"] == "membership_revoked"
@@ -224,7 +227,8 @@ def test_token_and_refresh_rejected_once_tenant_suspended(api, owner_a):
 def test_refresh_rejected_once_membership_removed(api, owner_a):
     clerk = make_member(owner_a.tenant, Role.CLERK)
     tokens = api.post(TOKEN, {"email": clerk.user.email, "password": PASSWORD}).json()
-    clerk.delete()
+    with tenant_context(owner_a.tenant):
+        clerk.delete()
     response = api.post(REFRESH, {"refresh": tokens["refresh"]})
     assert response.status_code == 401 and response.json()["code"] == "membership_revoked"
 
@@ -235,7 +239,8 @@ def test_role_change_applies_to_existing_token(owner_a):
     api = client_for(admin)
     assert api.get("/api/v1/invitations/").status_code == 200
 
-    Membership.objects.filter(pk=admin.pk).update(role=Role.VIEWER)
+    with tenant_context(owner_a.tenant):
+        Membership.objects.filter(pk=admin.pk).update(role=Role.VIEWER)
 
     response = api.get("/api/v1/invitations/")
     assert response.status_code == 403 and response.json()["code"] == "role_required"
@@ -316,3 +321,151 @@ def test_password_reset_with_forged_token(api, owner_a):
     for token in ["garbage", "abc.def", "", "%%%.%%%"]:
         response = api.post("/api/v1/auth/password-reset/confirm/", {"token": token, "new_password": "x" * 12})
         assert response.status_code == 400, token
+
+
+# --- Every token ends on a password change or reset -------------------------------
+
+PASSWORD_CHANGE = "/api/v1/auth/password/"
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def _login(api, membership, tenant=None):
+    body = {"email": membership.user.email, "password": PASSWORD}
+    if tenant:
+        body["tenant"] = tenant
+    response = api.post(TOKEN, body)
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def _me_status(api, access):
+    return api.get(ME, HTTP_AUTHORIZATION=f"Bearer {access}").status_code
+
+
+def test_password_reset_ends_every_access_token_at_once(api, owner_a, tenant_b, django_capture_on_commit_callbacks):
+    make_member(tenant_b, Role.CLERK, user=owner_a.user)
+    in_a, in_b = _login(api, owner_a, "alpha"), _login(api, owner_a, "beta")
+    token = _reset_token(django_capture_on_commit_callbacks, api, owner_a.user.email)
+
+    assert (
+        api.post("/api/v1/auth/password-reset/confirm/", {"token": token, "new_password": NEW_PASSWORD}).status_code
+        == 204
+    )
+
+    for session in (in_a, in_b):
+        response = api.get(ME, HTTP_AUTHORIZATION=f"Bearer {session['access']}")
+        assert response.status_code == 401 and response.json()["code"] == "session_ended"
+        refreshed = api.post(REFRESH, {"refresh": session["refresh"]})
+        assert refreshed.status_code == 401
+    fresh = api.post(TOKEN, {"email": owner_a.user.email, "password": NEW_PASSWORD, "tenant": "alpha"}).json()
+    assert _me_status(api, fresh["access"]) == 200
+
+
+def test_refresh_token_of_an_older_token_version_is_refused_even_if_not_blacklisted(api, owner_a):
+    session = _login(api, owner_a)
+    User.objects.filter(pk=owner_a.user_id).update(token_version=1)  # what a password change does
+
+    response = api.post(REFRESH, {"refresh": session["refresh"]})
+
+    assert response.status_code == 401 and response.json()["code"] == "session_ended"
+
+
+def test_token_without_a_version_counts_as_version_zero(api, owner_a):
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    refresh = RefreshToken.for_user(owner_a.user)  # as issued before token versions existed
+    refresh["tenant_id"] = str(owner_a.tenant_id)
+    access = str(refresh.access_token)
+    assert _me_status(api, access) == 200
+
+    User.objects.filter(pk=owner_a.user_id).update(token_version=1)
+
+    assert _me_status(api, access) == 401
+
+
+def test_password_change_ends_other_sessions_and_returns_fresh_tokens(api, owner_a):
+    mine, other = _login(api, owner_a), _login(api, owner_a)
+
+    response = _bearer(api, mine["access"]).post(
+        PASSWORD_CHANGE, {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
+
+    assert response.status_code == 200, response.json()
+    fresh = response.json()
+    assert fresh["tenant"]["slug"] == "alpha" and fresh["role"] == "owner"
+    api.credentials()
+    for session in (mine, other):
+        assert _me_status(api, session["access"]) == 401
+        assert api.post(REFRESH, {"refresh": session["refresh"]}).status_code == 401
+    assert _me_status(api, fresh["access"]) == 200
+    assert api.post(REFRESH, {"refresh": fresh["refresh"]}).status_code == 200
+    assert api.post(TOKEN, {"email": owner_a.user.email, "password": PASSWORD}).status_code == 401
+    assert api.post(TOKEN, {"email": owner_a.user.email, "password": NEW_PASSWORD}).status_code == 200
+
+
+def test_password_change_with_wrong_current_password_changes_nothing(client_a, owner_a):
+    response = client_a.post(PASSWORD_CHANGE, {"current_password": "not it at all", "new_password": NEW_PASSWORD})
+
+    assert response.status_code == 400
+    assert response.json()["fields"]["current_password"][0]["code"] == "wrong_password"
+    owner_a.user.refresh_from_db()
+    assert owner_a.user.check_password(PASSWORD) and owner_a.user.token_version == 0
+    assert client_a.get(ME).status_code == 200
+
+
+def test_password_change_rejects_a_weak_password_and_keeps_the_old(client_a, owner_a):
+    response = client_a.post(PASSWORD_CHANGE, {"current_password": PASSWORD, "new_password": "12345678"})
+
+    assert response.status_code == 400
+    assert "password_too_common" in {error["code"] for error in response.json()["fields"]["new_password"]}
+    owner_a.user.refresh_from_db()
+    assert owner_a.user.check_password(PASSWORD) and owner_a.user.token_version == 0
+
+
+def test_password_change_needs_login(api):
+    response = api.post(PASSWORD_CHANGE, {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert response.status_code == 401
+
+
+def test_me_patch_changes_my_name(client_a, owner_a):
+    response = client_a.patch(ME, {"full_name": "Ada Lovelace"})
+
+    assert response.status_code == 200
+    assert response.json()["user"]["full_name"] == "Ada Lovelace"
+    assert User.objects.get(pk=owner_a.user_id).full_name == "Ada Lovelace"
+
+
+def test_me_patch_with_a_too_long_name_changes_nothing(client_a, owner_a):
+    response = client_a.patch(ME, {"full_name": "x" * 201})
+
+    assert response.status_code == 400 and "full_name" in response.json()["fields"]
+    assert User.objects.get(pk=owner_a.user_id).full_name == ""
+
+
+# --- Memberships under Row Level Security: the flows that read them by user ----------
+
+
+def test_login_refresh_switch_and_me_read_memberships_across_workspaces_under_rls(api, owner_a, tenant_b):
+    make_member(tenant_b, Role.VIEWER, user=owner_a.user)
+
+    session = _login(api, owner_a, "alpha")
+    refreshed = api.post(REFRESH, {"refresh": session["refresh"]}).json()
+    switched = _bearer(api, refreshed["access"]).post(SWITCH, {"tenant": "beta"}).json()
+    me = _bearer(api, switched["access"]).get(ME).json()
+
+    assert refreshed["tenant"]["slug"] == "alpha"
+    assert switched["tenant"]["slug"] == "beta" and switched["role"] == "viewer"
+    assert me["tenant"]["slug"] == "beta"
+    assert {(m["slug"], m["role"]) for m in me["memberships"]} == {("alpha", "owner"), ("beta", "viewer")}
+
+
+def test_me_does_not_list_other_users_memberships(client_a, owner_a, owner_b):
+    body = client_a.get(ME).json()
+    assert [m["slug"] for m in body["memberships"]] == ["alpha"]
+
+
+def test_patch_me_without_a_name_changes_nothing(client_a, owner_a):
+    response = client_a.patch(ME, {})
+    assert response.status_code == 200
+    owner_a.user.refresh_from_db()
+    assert response.json()["user"]["full_name"] == owner_a.user.full_name

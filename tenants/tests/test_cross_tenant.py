@@ -54,14 +54,14 @@ def test_harness_catches_deliberately_unscoped_views():
     problems = {str(op): check_operation(op, a, b) for op in operations}
 
     assert set(problems) == {
-        "GET /api/v1/leaky/members/",
-        "GET /api/v1/leaky/members/{id}/",
-        "DELETE /api/v1/leaky/members/{id}/",
+        "GET /api/v1/leaky/users/",
+        "GET /api/v1/leaky/users/{id}/",
+        "DELETE /api/v1/leaky/users/{id}/",
     }
     assert all(problems.values()), problems
-    assert any("shows A's ids" in p for p in problems["GET /api/v1/leaky/members/"])
-    assert any("gave 200" in p for p in problems["GET /api/v1/leaky/members/{id}/"])
-    assert any("gave 204" in p for p in problems["DELETE /api/v1/leaky/members/{id}/"])
+    assert any("shows A's ids" in p for p in problems["GET /api/v1/leaky/users/"])
+    assert any("gave 200" in p for p in problems["GET /api/v1/leaky/users/{id}/"])
+    assert any("gave 204" in p for p in problems["DELETE /api/v1/leaky/users/{id}/"])
 
 
 @pytest.mark.django_db
@@ -70,3 +70,21 @@ def test_row_level_security_contains_an_unscoped_orm_query():
     a, b = seed_pair()
     (operation,) = discover_operations(urlconf=_urlconf(leaky_urls.rls_contained_urlpatterns))
     assert check_operation(operation, a, b) == []
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF="tenants.tests.leaky_urls")
+def test_row_level_security_contains_unscoped_membership_queries():
+    """Memberships are under a forced policy: a view that forgets the tenant filter
+    lists, reads and deletes only the current tenant's rows (and the user's own)."""
+    a, b = seed_pair()
+    operations = discover_operations(urlconf=_urlconf(leaky_urls.rls_contained_member_urlpatterns))
+
+    problems = {str(op): check_operation(op, a, b) for op in operations}
+
+    assert set(problems) == {
+        "GET /api/v1/unscoped/members/",
+        "GET /api/v1/unscoped/members/{id}/",
+        "DELETE /api/v1/unscoped/members/{id}/",
+    }
+    assert all(found == [] for found in problems.values()), problems

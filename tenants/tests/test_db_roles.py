@@ -48,7 +48,7 @@ def test_create_db_roles_makes_owner_runtime_and_ops(monkeypatch, capsys):
 def test_create_db_roles_refuses_incomplete_configuration(monkeypatch):
     monkeypatch.setenv("DATABASE_OWNER_URL", _url("o", "p", "d"))
     monkeypatch.setenv("DATABASE_URL", _url("a", "p", "d"))
-    monkeypatch.setenv("DATABASE_OPS_URL", "sqlite:///nope")
+    monkeypatch.setenv("DATABASE_OPS_URL", "mysql://o:p@h/d")
     with pytest.raises(CommandError, match=r"missing or not PostgreSQL: DATABASE_OPS_URL\)"):
         call_command("create_db_roles", admin_url=settings.TEST_DATABASE_ADMIN_URL)
 

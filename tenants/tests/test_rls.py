@@ -156,3 +156,77 @@ def test_composite_key_refuses_a_level_for_a_product_that_does_not_exist(tenant_
                 [tenant_a.id, warehouse.id],
             )
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+# --- Memberships: the current tenant's rows, plus the current user's own -----------------
+
+
+@pytest.fixture
+def memberships(tenant_a, tenant_b):
+    from tenants.tests.factories import make_member
+
+    return make_member(tenant_a, "owner"), make_member(tenant_b, "owner")
+
+
+def _membership_tenants():
+    return _names("SELECT tenant_id::text FROM tenants_membership")
+
+
+def test_memberships_table_has_a_forced_policy_and_an_own_rows_read_policy():
+    with connections["owner"].cursor() as cursor:
+        cursor.execute("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = 'tenants_membership'")
+        assert cursor.fetchone() == (True, True)
+        cursor.execute("SELECT policyname, cmd FROM pg_policies WHERE tablename = 'tenants_membership' ORDER BY 1")
+        assert cursor.fetchall() == [("own_rows", "SELECT"), ("tenant_isolation", "ALL")]
+
+
+def test_runtime_role_reads_only_the_current_tenants_memberships(memberships, tenant_a, tenant_b):
+    assert _membership_tenants() == []
+    with tenant_context(tenant_a):
+        assert _membership_tenants() == [str(tenant_a.id)]
+    with tenant_context(tenant_b):
+        assert _membership_tenants() == [str(tenant_b.id)]
+
+
+def test_user_context_reads_only_the_users_own_memberships_and_writes_none(memberships, tenant_a, tenant_b):
+    from tenants.context import user_context
+    from tenants.tests.factories import make_member
+
+    owner_a, owner_b = memberships
+    make_member(tenant_b, "viewer", user=owner_a.user)
+    with user_context(owner_a.user_id):
+        assert _membership_tenants() == sorted([str(tenant_a.id), str(tenant_b.id)])
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM tenants_membership WHERE user_id = %s", [owner_b.user_id])
+            assert cursor.fetchone()[0] == 0
+            # Reading one's own rows elsewhere is not writing them: promote oneself in B, leave A.
+            cursor.execute("UPDATE tenants_membership SET role = 'owner' WHERE user_id = %s", [owner_a.user_id])
+            assert cursor.rowcount == 0
+            cursor.execute("DELETE FROM tenants_membership WHERE user_id = %s", [owner_a.user_id])
+            assert cursor.rowcount == 0
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO tenants_membership (id, user_id, tenant_id, role, created_at) "
+                    "VALUES (gen_random_uuid(), %s, %s, 'owner', now())",
+                    [owner_a.user_id, tenant_b.id],
+                )
+
+
+def test_runtime_role_cannot_write_another_tenants_memberships(memberships, tenant_a, tenant_b):
+    owner_a, owner_b = memberships
+    with tenant_context(tenant_a):
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE tenants_membership SET role = 'viewer' WHERE id = %s", [owner_b.id])
+            assert cursor.rowcount == 0
+            cursor.execute("DELETE FROM tenants_membership WHERE id = %s", [owner_b.id])
+            assert cursor.rowcount == 0
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO tenants_membership (id, user_id, tenant_id, role, created_at) "
+                    "VALUES (gen_random_uuid(), %s, %s, 'owner', now())",
+                    [owner_a.user_id, tenant_b.id],
+                )
+    with tenant_context(tenant_b):
+        assert _names("SELECT role FROM tenants_membership") == ["owner"]

@@ -8,10 +8,11 @@ and a second workspace the owner also belongs to, and prints the logins.
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from inventory.models import Customer, Product, Supplier, SupplierProduct, Unit, Warehouse
+from inventory.models import Customer, Product, Supplier, Unit
 from inventory.services import catalog, stock
 from tenants.context import tenant_context
 from tenants.models import Membership, Role, Tenant, User
@@ -38,12 +39,12 @@ DEMO_PRODUCTS: list[tuple[Any, ...]] = [
 def _seed_inventory(user: User) -> None:
     if Product.objects.exists():
         return
-    main = catalog.warehouse_save(warehouse=Warehouse(), data={"code": "MAIN", "name": "Main warehouse"})
-    east = catalog.warehouse_save(warehouse=Warehouse(), data={"code": "EAST", "name": "East depot"})
-    supplier = catalog.party_save(
-        party=Supplier(), data={"name": "Acme Supply Co.", "email": "sales@acme.example", "payment_terms": "Net 30"}
+    main = catalog.warehouse_create(code="MAIN", name="Main warehouse")
+    east = catalog.warehouse_create(code="EAST", name="East depot")
+    supplier = catalog.party_create(
+        model=Supplier, name="Acme Supply Co.", email="sales@acme.example", payment_terms="Net 30"
     )
-    catalog.party_save(party=Customer(), data={"name": "Bob's Garage", "email": "bob@garage.example"})
+    catalog.party_create(model=Customer, name="Bob's Garage", email="bob@garage.example")
     categories: dict[tuple[str, ...], Any] = {}
     for sku, name, path, unit, cost, price, reorder, in_main, in_east in DEMO_PRODUCTS:
         for depth in range(1, len(path) + 1):
@@ -61,12 +62,12 @@ def _seed_inventory(user: User) -> None:
             reorder_point=Decimal(reorder),
             reorder_quantity=Decimal(reorder) * 2,
         )
-        catalog.supplier_product_save(
-            item=SupplierProduct(), data={"supplier": supplier, "product": product, "price": Decimal(cost)}
-        )
+        catalog.supplier_product_create(supplier=supplier, product=product, price=Decimal(cost))
         for warehouse, quantity in ((main, in_main), (east, in_east)):
             if Decimal(quantity) > 0:
-                stock.stock_receive(product=product, warehouse=warehouse, quantity=Decimal(quantity), user=user)
+                stock.stock_receive(
+                    product_id=product.id, warehouse_id=warehouse.id, quantity=Decimal(quantity), user=user
+                )
 
 
 class Command(BaseCommand):
@@ -80,15 +81,18 @@ class Command(BaseCommand):
             user = User.objects.filter(email=email).first()
             if user is None:
                 user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=name)
-            Membership.objects.get_or_create(user=user, tenant=demo, defaults={"role": role})
+            with tenant_context(demo):  # memberships are under Row Level Security
+                Membership.objects.get_or_create(user=user, tenant=demo, defaults={"role": role})
         owner = User.objects.get(email=DEMO_USERS[0][0])
-        Membership.objects.get_or_create(user=owner, tenant=second, defaults={"role": Role.OWNER})
+        with tenant_context(second):
+            Membership.objects.get_or_create(user=owner, tenant=second, defaults={"role": Role.OWNER})
         with tenant_context(demo):
             _seed_inventory(owner)
+        site = settings.FRONTEND_URL.rstrip("/")
         self.stdout.write(
             self.style.SUCCESS("Demo data ready.")
-            + "\n  Log in:    POST http://127.0.0.1:8000/api/v1/auth/token/"
+            + f"\n  Log in:    POST {site}/api/v1/auth/token/"
             + f'\n             {{"email": "{DEMO_USERS[0][0]}", "password": "{DEMO_PASSWORD}", "tenant": "demo"}}'
             + f"\n  Also:      {DEMO_USERS[1][0]} (clerk), {DEMO_USERS[2][0]} (viewer), same password"
-            + "\n  API docs:  http://127.0.0.1:8000/api/docs/"
+            + f"\n  API docs:  {site}/api/docs/"
         )

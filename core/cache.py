@@ -1,0 +1,228 @@
+"""Counters in the shared cache (Redis), with a per-process fallback while Redis is down.
+
+Request throttles and the login lockout count in Redis, one atomic ``INCR`` per
+event (a Lua script: the counter, its expiry and its remaining time in one round
+trip). Nothing else in the request path reads the cache, so Redis being
+unreachable never fails a request:
+
+- the first failed call logs one WARNING and marks Redis as down for
+  ``CACHE_RETRY_SECONDS``; until then no call tries Redis (no connect timeout
+  per request), and counters go to this process's own memory
+  (``local_counters``): the same limits, enforced per process;
+- after the interval the next call tries Redis again; a success logs that it is
+  back, another failure logs one more WARNING (so at most one line per interval).
+
+``counter_incr(..., mirror=True)`` also copies every count Redis returns into the
+process's memory, so a limit this process saw reached (a locked account) stays
+in force when Redis goes away (docs/architecture.md, "When a dependency is down").
+
+Keys go through the cache's key function like every cache key (prefix, version,
+tenant id); callers that need global keys run without a tenant.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger("stockroom.cache")
+
+# What a cache call raises when Redis is unreachable or misbehaves.
+CACHE_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
+
+# One round trip, atomic: the counter, an expiry when it has none, and the seconds left.
+_INCREMENT_LUA = """
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+"""
+_DECREMENT_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
+_scripts: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+class LocalCounters:
+    """Expiring counters in this process's memory, thread-safe."""
+
+    MAX_KEYS = 100_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._data: dict[str, tuple[int, float]] = {}  # key -> (count, expires at, monotonic)
+
+    def _live(self, key: str, now: float) -> tuple[int, float] | None:
+        entry = self._data.get(key)
+        if entry is not None and entry[1] <= now:
+            del self._data[key]
+            return None
+        return entry
+
+    def _prune(self, now: float) -> None:
+        if len(self._data) >= self.MAX_KEYS:
+            for key in [k for k, (_, expires) in self._data.items() if expires <= now]:
+                del self._data[key]
+            if len(self._data) >= self.MAX_KEYS:  # still full: drop the oldest half
+                for key in list(self._data)[: self.MAX_KEYS // 2]:
+                    del self._data[key]
+
+    def incr(self, key: str, *, timeout: int) -> tuple[int, int]:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._live(key, now)
+            if entry is None:
+                self._prune(now)
+                entry = (0, now + timeout)
+            count, expires = entry[0] + 1, entry[1]
+            self._data[key] = (count, expires)
+        return count, max(1, round(expires - now))
+
+    def raise_to(self, key: str, *, count: int, ttl: int) -> None:
+        """Remembers a count read from Redis (never lowers the one already here)."""
+        now = time.monotonic()
+        with self._lock:
+            entry = self._live(key, now)
+            if entry is None or entry[0] < count:
+                self._prune(now)
+                self._data[key] = (count, now + ttl)
+
+    def decr(self, key: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            entry = self._live(key, now)
+            if entry is not None:
+                self._data[key] = (max(0, entry[0] - 1), entry[1])
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+local_counters = LocalCounters()
+
+
+class _Availability:
+    """Whether to try Redis now; logs one line per outage interval."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.down_until = 0.0
+
+    def should_try(self) -> bool:
+        return time.monotonic() >= self.down_until
+
+    def failed(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now < self.down_until:  # another thread has just logged it
+                return
+            self.down_until = now + settings.CACHE_RETRY_SECONDS
+        logger.warning(
+            "cache unreachable: throttles and login counters fall back to per-process limits for %s s (%s: %s)",
+            settings.CACHE_RETRY_SECONDS,
+            type(exc).__name__,
+            exc,
+            extra={"dependency": "redis"},
+        )
+
+    def succeeded(self) -> None:
+        if self.down_until:
+            with self._lock:
+                was_down, self.down_until = self.down_until, 0.0
+            if was_down:
+                logger.info("cache reachable again: counting in Redis", extra={"dependency": "redis"})
+
+    def reset(self) -> None:
+        with self._lock:
+            self.down_until = 0.0
+
+
+availability = _Availability()
+
+
+def reset() -> None:
+    """Forgets the outage state and the per-process counters (tests)."""
+    availability.reset()
+    local_counters.clear()
+
+
+def _script(backend: RedisCache, key: str, name: str, source: str) -> Any:
+    scripts = _scripts.setdefault(backend._cache, {})  # get_client() builds a new client on every call
+    if name not in scripts:
+        scripts[name] = backend._cache.get_client(key, write=True).register_script(source)
+    return scripts[name]
+
+
+def _redis_backend() -> tuple[RedisCache | None, Any]:
+    backend = caches["default"]
+    return (backend if isinstance(backend, RedisCache) else None), backend
+
+
+def counter_incr(key: str, *, timeout: int, mirror: bool = False) -> tuple[int, int]:
+    """Adds one to ``key`` (created with ``timeout`` seconds to live) and returns the
+    count and the seconds it has left. Never raises for an unreachable Redis."""
+    redis, backend = _redis_backend()
+    full_key = backend.make_and_validate_key(key)
+    if redis is not None and availability.should_try():
+        try:
+            count, ttl = _script(redis, full_key, "incr", _INCREMENT_LUA)(keys=[full_key], args=[timeout])
+        except CACHE_ERRORS as exc:
+            availability.failed(exc)
+        else:
+            availability.succeeded()
+            count, ttl = int(count), max(1, int(ttl))
+            if mirror:
+                local_counters.raise_to(full_key, count=count, ttl=ttl)
+            return count, ttl
+    return local_counters.incr(full_key, timeout=timeout)
+
+
+def counter_decr(key: str) -> None:
+    """Takes one off ``key`` if it exists (both in Redis and in this process)."""
+    redis, backend = _redis_backend()
+    full_key = backend.make_and_validate_key(key)
+    local_counters.decr(full_key)
+    if redis is not None and availability.should_try():
+        try:
+            _script(redis, full_key, "decr", _DECREMENT_LUA)(keys=[full_key], args=[])
+        except CACHE_ERRORS as exc:
+            availability.failed(exc)
+
+
+def counter_delete(key: str) -> None:
+    redis, backend = _redis_backend()
+    full_key = backend.make_and_validate_key(key)
+    local_counters.delete(full_key)
+    if redis is not None and availability.should_try():
+        try:
+            redis.delete(key)
+        except CACHE_ERRORS as exc:
+            availability.failed(exc)
+
+
+def cache_ping() -> bool:
+    """For /readyz: a real write and read, whatever the outage state."""
+    try:
+        backend = caches["default"]
+        backend.set("readyz", "1", timeout=5)
+        return bool(backend.get("readyz") == "1")
+    except CACHE_ERRORS:
+        logger.warning("readiness: cache unreachable", exc_info=True, extra={"dependency": "redis"})
+        return False

@@ -1,0 +1,37 @@
+"""Error codes of the tenants module (top-level ``code`` of an error, or a field error's ``code``).
+
+The domain error classes themselves are core's (core/errors.py)."""
+
+from __future__ import annotations
+
+# 401
+NOT_AUTHENTICATED = "not_authenticated"
+TOKEN_NOT_VALID = "token_not_valid"  # noqa: S105 - an error code
+INVALID_CREDENTIALS = "invalid_credentials"
+MEMBERSHIP_REVOKED = "membership_revoked"
+SESSION_ENDED = "session_ended"
+# 403
+ROLE_REQUIRED = "role_required"
+ROLE_ABOVE_OWN = "role_above_own"
+TENANT_SUSPENDED = "tenant_suspended"
+NO_MEMBERSHIP = "no_membership"
+TENANT_REQUIRED = "tenant_required"
+# 409
+LAST_OWNER = "last_owner"
+ALREADY_MEMBER = "already_member"
+INVITATION_NOT_PENDING = "invitation_not_pending"
+INVITATION_ACCEPTED = "invitation_accepted"
+INVITATION_REVOKED = "invitation_revoked"
+INVITATION_EXPIRED = "invitation_expired"
+CURRENCY_IN_USE = "currency_in_use"
+# 429
+LOGIN_LOCKED = "login_locked"
+# 400 field codes
+EMAIL_TAKEN = "email_taken"
+SLUG_TAKEN = "slug_taken"
+NOT_A_MEMBER = "not_a_member"
+INVALID_TOKEN = "invalid_token"  # noqa: S105 - an error code
+REQUIRED = "required"
+WRONG_PASSWORD = "wrong_password"  # noqa: S105 - an error code
+INVALID_CHOICE = "invalid_choice"  # currency
+INVALID = "invalid"  # the slug pattern
