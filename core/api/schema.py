@@ -58,8 +58,8 @@ _BODIES = {"POST", "PUT", "PATCH"}
 
 def decimal_pattern(field: serializers.DecimalField) -> str:
     """The decimal strings ``field`` accepts, as a regex: digits within max_digits/decimal_places,
-    a sign only where negatives are allowed, and, where the bounds allow it, min_value > 0 (at
-    least one non-zero digit) and a max_value that is a power of ten (e.g. 100 for percents)."""
+    a sign only where negatives are allowed, and, where the bounds allow it, min_value > 0 (a
+    non-zero digit) and a max_value that is a power of ten (e.g. 100 for percents)."""
     whole_digits, places = field.max_whole_digits, field.decimal_places
     whole = r"\d+" if whole_digits is None else rf"\d{{1,{whole_digits}}}" if whole_digits else "0"
     fraction = r"\d*" if places is None else rf"\d{{0,{places}}}"
@@ -71,8 +71,12 @@ def decimal_pattern(field: serializers.DecimalField) -> str:
     if whole_digits and 0 <= power < whole_digits and high == 10**power:
         number = rf"1{'0' * power}(?:\.0{{0,{places}}})?|\d{{1,{power}}}(?:\.{fraction})?|\.\d{{1,{places}}}"
     sign = "-?" if low is None or low < 0 else ""
-    positive = "(?=[^1-9]*[1-9])" if low is not None and low > 0 and places and low <= Decimal(10) ** -places else ""
-    return rf"^{positive}{sign}(?:{number})$"
+    if low is not None and low > 0 and whole_digits and places and low <= Decimal(10) ** -places:
+        # At least one non-zero digit, spelled out (a look-ahead makes generators filter too much);
+        # leading zeros are not digits to DRF, trailing ones are.
+        fractions = "|".join(rf"0{{{zeros}}}[1-9]\d{{0,{places - 1 - zeros}}}" for zeros in range(places))
+        number = rf"0*[1-9]\d{{0,{whole_digits - 1}}}(?:\.{fraction})?|0*\.(?:{fractions})"
+    return rf"^{sign}(?:{number})$"
 
 
 def _constrain_text(schema: dict[str, Any], pattern: str) -> None:
