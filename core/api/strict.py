@@ -84,6 +84,18 @@ def _boolean(field: Any, data: Any) -> Any:
     return data
 
 
+def _wrap_empty_decimal() -> None:
+    """DRF reads a blank string as null for a nullable decimal; JSON has ``null`` for that."""
+    original = serializers.DecimalField.validate_empty_values
+
+    def validate_empty_values(self: Any, data: Any) -> Any:
+        if isinstance(data, str) and not data.strip() and _from_json(self):
+            raise serializers.ValidationError("A valid number is required (null for none).", code="invalid")
+        return original(self, data)
+
+    serializers.DecimalField.validate_empty_values = validate_empty_values  # type: ignore[method-assign]
+
+
 def install() -> None:
     global _installed  # patched once per process
     if _installed:
@@ -92,5 +104,6 @@ def install() -> None:
     _wrap(serializers.CharField, _text)
     _wrap(serializers.UUIDField, _uuid)
     _wrap(serializers.DecimalField, _decimal)
+    _wrap_empty_decimal()
     _wrap(serializers.IntegerField, _integer)
     _wrap(serializers.BooleanField, _boolean)

@@ -24,6 +24,7 @@ def _field_code(response, field):
         ({"sku": "S-1", "name": "n", "is_active": 1}, "is_active", "incorrect_type"),
         ({"sku": "S-1", "name": "n", "is_active": "false"}, "is_active", "incorrect_type"),
         ({"sku": "S-1", "name": "n", "cost_price": 1.5}, "cost_price", "incorrect_type"),
+        ({"sku": "S-1", "name": "n", "cost_price": " "}, "cost_price", "invalid"),
         ({"sku": "S-1", "name": "n", "lead_time_days": "7"}, "lead_time_days", "incorrect_type"),
         ({"sku": "S-1", "name": "n", "lead_time_days": 7.5}, "lead_time_days", "incorrect_type"),
         ({"sku": "S-1", "name": "n", "lead_time_days": True}, "lead_time_days", "incorrect_type"),
@@ -56,3 +57,17 @@ def test_form_booleans_are_true_or_false(client_a, in_a):
     upload = SimpleUploadedFile("p.csv", b"sku,name\nA,B\n", content_type="text/csv")
     response = client_a.post("/api/v1/imports/", {"file": upload, "skip_invalid_rows": "0"}, format="multipart")
     assert response.status_code == 400 and "skip_invalid_rows" in response.json()["fields"]
+
+
+@pytest.mark.django_db
+def test_set_level_reorder_with_a_blank_decimal_is_400(client_a, in_a):
+    from inventory.tests.factories import make_product, make_warehouse, receive
+
+    product, warehouse = make_product(sku="LVL-1"), make_warehouse("LVL")
+    receive(product, warehouse, 1)
+    level = client_a.get("/api/v1/stock-levels/").json()["results"][0]
+
+    response = client_a.patch(f"/api/v1/stock-levels/{level['id']}/", {"reorder_quantity": ""})
+
+    assert _field_code(response, "reorder_quantity") == "invalid"
+    assert client_a.patch(f"/api/v1/stock-levels/{level['id']}/", {"reorder_quantity": None}).status_code == 200
