@@ -94,14 +94,19 @@ def dispatch(task: Any, **kwargs: Any) -> bool:
     return True
 
 
+def task_by_name(name: str) -> Any:
+    """The registered task ``name`` (``"<module>.<function>"``). A web process never imports
+    the tasks modules (Celery's autodiscovery runs in workers), so the module is imported
+    before the look-up."""
+    importlib.import_module(name.rsplit(".", 1)[0])
+    return current_app.tasks[name]
+
+
 def enqueue_on_commit(task: Any, **kwargs: Any) -> None:
     """Queue ``task`` (the task, or its registered name) once the current transaction
     commits, for the current tenant. A broker that is down never fails the caller (``dispatch``)."""
     if isinstance(task, str):
-        # A web process never imports the tasks modules (Celery's autodiscovery runs in workers):
-        # the name is the module path, so import it before the look-up.
-        importlib.import_module(task.rsplit(".", 1)[0])
-        task = current_app.tasks[task]
+        task = task_by_name(task)
     if isinstance(task, TenantTask) and "tenant_id" not in kwargs:
         tenant_id = current_tenant_id()
         if tenant_id is None:

@@ -92,3 +92,28 @@ def test_eager_task_restores_the_callers_tenant(tenant_a, tenant_b):
         assert list(Widget.objects.values_list("name", flat=True)) == ["alpha-widget"]
         assert _raw_widget_names() == ["alpha-widget"]
     assert observations[0]["orm"] == ["beta-widget"]
+
+
+def test_tasks_queued_by_name_resolve_in_a_process_that_never_imported_them():
+    """A web process does not import the tasks modules; services queue tasks by name
+    (POST /invitations/ was a 500 there while the test suite, which imports them, passed)."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    code = (
+        "import django; django.setup()\n"
+        "import sys\n"
+        "assert 'tenants.tasks' not in sys.modules and 'inventory.tasks' not in sys.modules\n"
+        "from tenants.tasking import task_by_name\n"
+        "print(task_by_name('tenants.tasks.send_invitation_email').name)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "tenants.tasks.send_invitation_email"
