@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
+from functools import cached_property
 from typing import Any
 
 from rest_framework import serializers
@@ -46,12 +47,12 @@ class NumberKind:
     decimal_places: int
     max_value: Decimal  # the largest input value the API and the import accept
 
-    @property
+    @cached_property  # read for every number the import parses
     def quantum(self) -> Decimal:
         """The smallest step: ``0.0001`` for 4 decimal places."""
         return Decimal(1).scaleb(-self.decimal_places)
 
-    @property
+    @cached_property
     def column_max(self) -> Decimal:
         """The largest value the database column holds."""
         return Decimal(10) ** (self.max_digits - self.decimal_places) - self.quantum

@@ -20,6 +20,7 @@ SEPARATORS = frozenset(">/")
 ESCAPE = "\\"
 FORMULA_START = frozenset("=+-@\t\r")
 _QUOTED_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_SEPARATOR = re.compile(r"[>/]")
 
 
 def neutralize(text: str) -> str:
@@ -39,6 +40,8 @@ def restore(text: str) -> str:
 def category_path_split(text: str) -> list[str]:
     """The names of a category path, from the top; blanks around names and empty names
     are dropped (``" > "`` is the empty path)."""
+    if ESCAPE not in text:  # the usual path: no escapes, split at once
+        return [name for name in (part.strip() for part in _SEPARATOR.split(text)) if name]
     names: list[str] = []
     current: list[str] = []
     characters = iter(text)

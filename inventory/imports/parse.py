@@ -145,6 +145,7 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(name)  # NaN and Infinity are not JSON (PostgreSQL's jsonb refuses them)
 
 
+@functools.lru_cache(maxsize=4096)  # a file names the same few paths on many rows
 def _category(value: str) -> tuple[str, ...]:
     """The names of a category path (``csvformat``); an empty path clears the category."""
     names = category_path_split(value)
