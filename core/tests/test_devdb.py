@@ -115,3 +115,22 @@ def test_devdb_refuses_a_data_dir_too_long_for_the_socket(tmp_path):
     with pytest.raises(SystemExit, match="too long a path for PostgreSQL's Unix socket"):
         server.start()
     assert not (tmp_path / ("x" * 120)).exists()
+
+
+def test_no_code_branches_on_the_database_vendor():
+    """One program everywhere (shared/design.md): PostgreSQL only, so no code asks which
+    database it runs on. Migrations included: they run on PostgreSQL too."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"\.vendor\b|sqlite", re.IGNORECASE)
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for top in ("config", "core", "tenants", "inventory", "orders", "billing", "integrations", "demo", "scripts")
+        for path in (root / top).rglob("*.py")
+        if "tests" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line) and "PostgreSQL only" not in line
+    ]
+    assert offenders == []
