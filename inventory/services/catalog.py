@@ -68,7 +68,8 @@ def _check_depth(deepest: int) -> None:
 
 
 def _check_sibling_name(category: Category) -> None:
-    """Also enforced by a unique constraint (PostgreSQL); SQLite cannot index NULL parents as equal."""
+    """The field error before the write; the unique constraint (NULLS NOT DISTINCT: top-level
+    names too) is the last word under concurrency (``_save_unique``)."""
     siblings = Category.objects.filter(parent=category.parent).exclude(pk=category.pk)
     if siblings.annotate(name_ci=Lower("name")).filter(name_ci=category.name.lower()).exists():
         raise ValidationFailed.for_field("name", errors.UNIQUE, SIBLING_TAKEN)
