@@ -329,6 +329,16 @@ def user_update(*, user: User, full_name: str) -> User:
     return user
 
 
+def _set_password(user: User, new_password: str) -> None:
+    """The new password, if the validators take it; every session of the account ends."""
+    problems = _password_errors(new_password, user)
+    if problems:
+        raise ValidationFailed(fields={"new_password": problems})
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    _end_all_sessions(user)
+
+
 @transaction.atomic
 def password_change(*, membership: Membership, current_password: str, new_password: str) -> Session:
     """Checks the current password and Django's password validators, sets the new one
@@ -339,12 +349,7 @@ def password_change(*, membership: Membership, current_password: str, new_passwo
         raise ValidationFailed.for_field(
             "current_password", errors.WRONG_PASSWORD, "The current password is not correct."
         )
-    problems = _password_errors(new_password, user)
-    if problems:
-        raise ValidationFailed(fields={"new_password": problems})
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    _end_all_sessions(user)
+    _set_password(user, new_password)
     membership.user = user
     return _session(membership)
 
@@ -378,12 +383,7 @@ def _user_from_reset_token(token: str) -> User:
 @transaction.atomic
 def password_reset_confirm(*, token: str, new_password: str) -> None:
     user = _user_from_reset_token(token)
-    problems = _password_errors(new_password, user)
-    if problems:
-        raise ValidationFailed(fields={"new_password": problems})
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
-    _end_all_sessions(user)
+    _set_password(user, new_password)
     LoginGuard(email=user.email, ip=None).cleared()
 
 
