@@ -25,7 +25,7 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.services.catalog import category_create
-from inventory.services.stock import Change, _lock_levels, apply_changes
+from inventory.services.stock import _lock_levels, apply_changes, count_change
 from tenants.context import get_current_tenant
 from tenants.models import User
 
@@ -235,22 +235,22 @@ def apply_counts(
     if not stock_rows:
         return
     levels = _lock_levels([(p.id, w.id) for p, w, _ in stock_rows])
-    changes = []
-    for product, warehouse, counted in stock_rows:
-        delta = counted - levels[(product.id, warehouse.id)].on_hand
-        if delta:
-            changes.append(
-                Change(
-                    product,
-                    warehouse,
-                    MovementKind.ADJUSTMENT,
-                    delta,
-                    unit_cost=product.average_cost,
-                    reason="import",
-                    reference_type=ReferenceType.IMPORT_JOB,
-                    reference_id=job.id,
-                )
+    changes = [
+        change
+        for product, warehouse, counted in stock_rows
+        if (
+            change := count_change(
+                product,
+                warehouse,
+                counted,
+                levels[(product.id, warehouse.id)],
+                reason="import",
+                reference_type=ReferenceType.IMPORT_JOB,
+                reference_id=job.id,
             )
+        )
+        is not None
+    ]
     apply_changes(changes, user=user, locked=levels)
 
 

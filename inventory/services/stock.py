@@ -472,25 +472,51 @@ def stock_adjust(
             key = (product.id, warehouse.id)
             if key not in locked:
                 locked = _lock_levels([key])
-            delta = counted_quantity - locked[key].on_hand
-            if delta == 0:
+            change = count_change(product, warehouse, counted_quantity, locked[key], reason=reason, note=note)
+            if change is None:
                 return []
-        assert delta is not None
-        return apply_changes(
-            [
-                Change(
-                    product,
-                    warehouse,
-                    MovementKind.ADJUSTMENT,
-                    delta,
-                    unit_cost=product.average_cost,
-                    reason=reason,
-                    note=note,
-                )
-            ],
-            user=user,
-            locked=locked,
-        )
+        else:
+            assert delta is not None
+            change = Change(
+                product,
+                warehouse,
+                MovementKind.ADJUSTMENT,
+                delta,
+                unit_cost=product.average_cost,
+                reason=reason,
+                note=note,
+            )
+        return apply_changes([change], user=user, locked=locked)
+
+
+def count_change(
+    product: Product,
+    warehouse: Warehouse,
+    counted: Decimal,
+    level: StockLevel,
+    *,
+    reason: str,
+    note: str = "",
+    reference_type: str = ReferenceType.MANUAL,
+    reference_id: uuid.UUID | None = None,
+) -> Change | None:
+    """The adjustment that brings ``level`` (locked by the caller) to a counted quantity,
+    valued at the product's average cost; None when it holds that quantity already (a
+    count of the same quantity writes nothing). For ``stock_adjust`` and the import."""
+    delta = counted - level.on_hand
+    if not delta:
+        return None
+    return Change(
+        product,
+        warehouse,
+        MovementKind.ADJUSTMENT,
+        delta,
+        unit_cost=product.average_cost,
+        reason=reason,
+        note=note,
+        reference_type=reference_type,
+        reference_id=reference_id,
+    )
 
 
 def stock_transfer(
