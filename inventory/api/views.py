@@ -23,9 +23,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.fast import RowListMixin, RowRetrieveMixin
 from core.api.filters import FilterBackend, FilterSet, parse_query
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.parsers import MultiPartParser
+from core.api.rows import row_format
 from core.api.schema import ErrorSerializer
 from inventory import selectors
 from inventory.api import serializers as s
@@ -75,6 +77,8 @@ class CategoryFilter(FilterSet):
 @extend_schema(tags=["catalog"])
 class CategoryViewSet(
     TenantViewSet,
+    RowListMixin,
+    RowRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -153,6 +157,8 @@ PRODUCT_EXAMPLE = OpenApiExample(
 @extend_schema(tags=["catalog"])
 class ProductViewSet(
     TenantViewSet,
+    RowListMixin,
+    RowRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -195,8 +201,9 @@ class ProductViewSet(
         warehouse = parse_query(s.WarehouseQuerySerializer, request).get("warehouse")
         if warehouse:
             movements = movements.filter(warehouse_id=warehouse)
-        page = self.paginate_queryset(movements)
-        return self.get_paginated_response(s.StockMovementSerializer(page, many=True).data)
+        paginator: Any = self.paginator
+        page = paginator.paginate_rows(movements, row_format(s.StockMovementSerializer), request, view=self)
+        return paginator.get_paginated_response(page)
 
 
 # --- Warehouses, suppliers, customers -----------------------------------------------------
@@ -205,6 +212,8 @@ class ProductViewSet(
 @extend_schema(tags=["catalog"])
 class WarehouseViewSet(
     TenantViewSet,
+    RowListMixin,
+    RowRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -235,6 +244,8 @@ class WarehouseViewSet(
 
 class _PartyViewSet(
     TenantViewSet,
+    RowListMixin,
+    RowRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -281,6 +292,8 @@ class CustomerViewSet(_PartyViewSet):
 @extend_schema(tags=["parties"])
 class SupplierProductViewSet(
     TenantViewSet,
+    RowListMixin,
+    RowRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -326,7 +339,9 @@ class StockLevelFilter(FilterSet):
 
 
 @extend_schema(tags=["stock"])
-class StockLevelViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class StockLevelViewSet(
+    TenantViewSet, RowListMixin, RowRetrieveMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin
+):
     """On hand, reserved and available per product and warehouse (stock changes through
     the stock operations and orders), and the reorder point and quantity in effect: the
     level's own (``PATCH``, managers and up), else the product's."""
@@ -378,7 +393,9 @@ class MovementFilter(FilterSet):
 
 
 @extend_schema(tags=["stock"])
-class StockMovementViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class StockMovementViewSet(
+    TenantViewSet, RowListMixin, RowRetrieveMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin
+):
     """The ledger: append-only, newest first, cursor-paginated (stable while new movements arrive)."""
 
     model = StockMovement

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.fast import RowListMixin
 from core.api.filters import FilterSet, parse_query
 from orders import selectors, services
 from orders.api import serializers as s
@@ -69,7 +70,7 @@ class PurchaseOrderFilter(OrderFilter):
         fields = ["status", "supplier", "number", "external_reference"]
 
 
-class _OrderViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class _OrderViewSet(TenantViewSet, RowListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     write_role = Role.CLERK
     action_roles = dict.fromkeys(_ACTIONS, Role.CLERK)
     ordering_fields = ["created_at", "updated_at", "number", "total", "expected_date", "status"]
