@@ -36,7 +36,6 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -158,7 +157,9 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def measure(endpoint: Endpoint, url: str, script: Path, seconds: float, workers: list[int], args: argparse.Namespace):
+def measure(
+    endpoint: Endpoint, url: str, script: Path, seconds: float, workers: list[int], args: argparse.Namespace
+) -> dict[str, Any]:
     hz = os.sysconf("SC_CLK_TCK")
     before = cpu_ticks(workers)
     with common.ForeignLoadMonitor(every=3.0) as monitor:
@@ -188,10 +189,10 @@ def count_queries(paths: dict[str, tuple[str, str | None]], token: str) -> dict[
     client = Client(HTTP_HOST="127.0.0.1")
     counts = {}
     for name, (path, scheme) in paths.items():
-        headers = {"HTTP_AUTHORIZATION": f"{scheme} {token}"} if scheme else {}
-        client.get(path, **headers)
+        headers = {"Authorization": f"{scheme} {token}"} if scheme else {}
+        client.get(path, headers=headers)
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(path, **headers)
+            response = client.get(path, headers=headers)
         assert response.status_code == 200, (name, response.status_code, response.content[:300])
         # Statements; transaction control (BEGIN, COMMIT, savepoints) is left out.
         counts[name] = sum(1 for q in queries.captured_queries if not CONTROL.match(q["sql"]))
@@ -279,7 +280,9 @@ def read_endpoints(seeded: dict[str, Any]) -> list[Endpoint]:
         Endpoint("floor product", f"{FLOOR}/products/{product}/", scheme="Floor"),
         Endpoint("product", f"/api/v1/products/{product}/", floor="floor product", target=0.7),
         Endpoint("floor stock levels", f"{FLOOR}/stock-levels/?warehouse={warehouse}", scheme="Floor"),
-        Endpoint("stock levels", f"/api/v1/stock-levels/?warehouse={warehouse}", floor="floor stock levels", target=0.6),
+        Endpoint(
+            "stock levels", f"/api/v1/stock-levels/?warehouse={warehouse}", floor="floor stock levels", target=0.6
+        ),
         Endpoint("floor sales orders", f"{FLOOR}/sales-orders/", scheme="Floor"),
         Endpoint("sales orders", "/api/v1/sales-orders/", floor="floor sales orders", target=0.4),
     ]
@@ -318,14 +321,22 @@ def _hot_product(seeded: dict[str, Any], sku: str, quantity: int) -> Any:
 
     with tenant_context(seeded["tenant"]), transaction.atomic():
         product = catalog.product_create(sku=sku, name=f"hot {sku}", cost_price=Decimal("2.00"))
-        stock.stock_receive(product_id=product.id, warehouse_id=seeded["warehouses"]["MAIN"].id, quantity=quantity)
+        warehouse_id = seeded["warehouses"]["MAIN"].id
+        stock.stock_receive(product_id=product.id, warehouse_id=warehouse_id, quantity=Decimal(quantity))
     connection.close()
     return product
 
 
 def issue_run(
-    endpoint: Endpoint, seeded: dict[str, Any], base: str, token: str, workers: list[int], args: argparse.Namespace, *,
-    stock: int, seconds: float,
+    endpoint: Endpoint,
+    seeded: dict[str, Any],
+    base: str,
+    token: str,
+    workers: list[int],
+    args: argparse.Namespace,
+    *,
+    stock: int,
+    seconds: float,
 ) -> dict[str, Any]:
     warehouse = seeded["warehouses"]["MAIN"]
     product = _hot_product(seeded, f"HOT-{uuid.uuid4().hex[:10]}", stock)
@@ -346,9 +357,12 @@ def issue_run(
     return result
 
 
-def run_stock_issue(seeded: dict[str, Any], base: str, token: str, workers: list[int], args: argparse.Namespace):
-    ours = Endpoint("stock issue", "/api/v1/stock/issue/", floor="floor stock issue", method="POST",
-                    group="writes", target=0.5)
+def run_stock_issue(
+    seeded: dict[str, Any], base: str, token: str, workers: list[int], args: argparse.Namespace
+) -> tuple[list[Endpoint], dict[str, Any]]:
+    ours = Endpoint(
+        "stock issue", "/api/v1/stock/issue/", floor="floor stock issue", method="POST", group="writes", target=0.5
+    )
     floor = Endpoint("floor stock issue", f"{FLOOR}/stock/issue/", scheme="Floor", method="POST", group="writes")
     for number in range(args.rounds):
         for e in (ours, floor) if number % 2 == 0 else (floor, ours):
@@ -358,12 +372,14 @@ def run_stock_issue(seeded: dict[str, Any], base: str, token: str, workers: list
             failed = [k for k, ok in result["checks"].items() if not ok]
             print(
                 f"[writes round {number + 1}] {e.name:<22} {result['rps']:>8} issues/s  "
-                f"cpu {result['worker_cpu_ms_per_request']:>6} ms/req  checks {'ok' if not failed else failed}",
+                f"cpu {result['worker_cpu_ms_per_request']:>6} ms/req  checks {failed or 'ok'}",
                 flush=True,
             )
     small = {}
     for e in (ours, floor):
-        result = issue_run(e, seeded, base, token, workers, args, stock=args.small_stock, seconds=5)
+        # Long enough for the stock to run out at the rate measured, with room to spare.
+        seconds = max(5.0, 2.5 * args.small_stock / max(suite_report.median_rps(e), 1.0))
+        result = issue_run(e, seeded, base, token, workers, args, stock=args.small_stock, seconds=seconds)
         result["checks"].update(
             {
                 "small_exactly_stock_succeeded": result["statuses"].get(201, 0) == args.small_stock
@@ -373,8 +389,11 @@ def run_stock_issue(seeded: dict[str, Any], base: str, token: str, workers: list
             }
         )
         small[e.name] = result
-        print(f"[writes] small stock {e.name:<22} statuses {result['statuses']} checks "
-              f"{'ok' if all(result['checks'].values()) else result['checks']}", flush=True)
+        print(
+            f"[writes] small stock {e.name:<22} statuses {result['statuses']} checks "
+            f"{'ok' if all(result['checks'].values()) else result['checks']}",
+            flush=True,
+        )
     return [ours, floor], small
 
 
@@ -404,7 +423,6 @@ def copy_floor(csv_path: Path, expected: dict[str, Any]) -> dict[str, Any]:
     applies the policies and every constraint. Categories are resolved by name (created
     beforehand, outside the timing: six rows)."""
     import psycopg
-
     from django.db import connection, transaction
 
     from inventory.models import Category
@@ -443,8 +461,26 @@ def copy_floor(csv_path: Path, expected: dict[str, Any]) -> dict[str, Any]:
                 for row in reader:
                     pid = str(uuid.uuid4())
                     copy.write_row(
-                        (pid, row[0], row[1], row[2], categories[row[3]], row[4], row[5], row[6], row[7], row[6],
-                         row[8], row[9], row[10], row[11], row[12], row[13], "now", "now")
+                        (
+                            pid,
+                            row[0],
+                            row[1],
+                            row[2],
+                            categories[row[3]],
+                            row[4],
+                            row[5],
+                            row[6],
+                            row[7],
+                            row[6],
+                            row[8],
+                            row[9],
+                            row[10],
+                            row[11],
+                            row[12],
+                            row[13],
+                            "now",
+                            "now",
+                        )
                     )
                     levels.append((pid, main, row[14], row[6]))
                     levels.append((pid, east, row[15], row[6]))
@@ -452,7 +488,7 @@ def copy_floor(csv_path: Path, expected: dict[str, Any]) -> dict[str, Any]:
                 for level in levels:
                     copy.write_row(level)
             conn.execute(
-                f"INSERT INTO inventory_product (tenant_id, {columns}) "  # noqa: S608 - column names only
+                f"INSERT INTO inventory_product (tenant_id, {columns}) "
                 f"SELECT current_setting('app.tenant_id')::uuid, {columns} FROM p"
             )
             conn.execute(
@@ -512,11 +548,16 @@ def run_import(base: str, args: argparse.Namespace, env: dict[str, str]) -> dict
         ours["ok"] = bool(verification["ok"])
     else:
         ours["ok"] = False
-    print(f"[import] Stockroom {args.import_rows} rows in {elapsed:.1f} s: {ours['rows_per_second']} rows/s, "
-          f"verified {ours['ok']}", flush=True)
+    print(
+        f"[import] Stockroom {args.import_rows} rows in {elapsed:.1f} s: {ours['rows_per_second']} rows/s, "
+        f"verified {ours['ok']}",
+        flush=True,
+    )
     floor = copy_floor(csv_path, expected)
-    print(f"[import] COPY floor {floor['seconds']} s: {floor['rows_per_second']} rows/s, verified {floor['ok']}",
-          flush=True)
+    print(
+        f"[import] COPY floor {floor['seconds']} s: {floor['rows_per_second']} rows/s, verified {floor['ok']}",
+        flush=True,
+    )
     return {"rows": args.import_rows, "stockroom": ours, "floor": floor}
 
 
@@ -599,9 +640,7 @@ def main(argv: list[str] | None = None) -> int:
         result["worker_rss_mib"] = {str(pid): rss_mib(pid) for pid in workers}
     finally:
         web.stop()
-    result["endpoints"] = [
-        {k: v for k, v in vars(e).items() if k != "body"} for e in endpoints
-    ]
+    result["endpoints"] = [{k: v for k, v in vars(e).items() if k != "body"} for e in endpoints]
     result["seconds"] = round(time.monotonic() - started, 1)
     report = suite_report.build(endpoints, result, args)
     result["report"] = report

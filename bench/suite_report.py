@@ -46,30 +46,51 @@ def build(endpoints: list[Any], result: dict[str, Any], args: argparse.Namespace
             row["ratio_spread"] = _spread(ratios) if ratios else None
             if e.target is not None:
                 targets.append(
-                    {"target": f"{e.name} >= {e.target}x its floor", "value": round(row["ratio"], 3),
-                     "met": row["ratio"] >= e.target}
+                    {
+                        "target": f"{e.name} >= {e.target}x its floor",
+                        "value": round(row["ratio"], 3),
+                        "met": row["ratio"] >= e.target,
+                    }
                 )
         rows.append(row)
     if "products" in queries:
         targets.append(
-            {"target": f"product list <= {PRODUCT_LIST_MAX_QUERIES} queries per request", "value": queries["products"],
-             "met": queries["products"] <= PRODUCT_LIST_MAX_QUERIES}
+            {
+                "target": f"product list <= {PRODUCT_LIST_MAX_QUERIES} queries per request",
+                "value": queries["products"],
+                "met": queries["products"] <= PRODUCT_LIST_MAX_QUERIES,
+            }
         )
     imported = result.get("import")
     if imported:
         ours, floor = imported["stockroom"]["rows_per_second"] or 0.0, imported["floor"]["rows_per_second"]
         imported["ratio"] = round(ours / floor, 3) if floor else 0.0
-        targets.append({"target": f"import >= {IMPORT_TARGET}x the COPY floor", "value": imported["ratio"],
-                        "met": imported["ratio"] >= IMPORT_TARGET})
+        targets.append(
+            {
+                "target": f"import >= {IMPORT_TARGET}x the COPY floor",
+                "value": imported["ratio"],
+                "met": imported["ratio"] >= IMPORT_TARGET,
+            }
+        )
     for name, scale in result.get("tenants_scale", {}).items():
         slower = scale["rps_10"] / scale["rps_n"] if scale["rps_n"] else float("inf")
         scale["slowdown"] = round(slower, 3)
-        targets.append({"target": f"{name} at {args.tenants} tenants within {TENANT_SCALE_LIMIT}x of 10",
-                        "value": round(slower, 3), "met": slower <= TENANT_SCALE_LIMIT})
+        targets.append(
+            {
+                "target": f"{name} at {args.tenants} tenants within {TENANT_SCALE_LIMIT}x of 10",
+                "value": round(slower, 3),
+                "met": slower <= TENANT_SCALE_LIMIT,
+            }
+        )
     rss = result.get("worker_rss_mib", {})
     if rss:
-        targets.append({"target": f"each web worker < {RSS_LIMIT_MIB} MiB RSS after the run",
-                        "value": max(rss.values()), "met": max(rss.values()) < RSS_LIMIT_MIB})
+        targets.append(
+            {
+                "target": f"each web worker < {RSS_LIMIT_MIB} MiB RSS after the run",
+                "value": max(rss.values()),
+                "met": max(rss.values()) < RSS_LIMIT_MIB,
+            }
+        )
 
     checks: dict[str, bool] = {}
     for pair, same in result.get("same_rows", {}).items():
@@ -154,14 +175,17 @@ def write_svg(report: dict[str, Any], path: Path) -> Path:
     width, left, bar_h, gap, top = 760, 230, 22, 12, 40
     scale = (width - left - 40) / 1.2  # 0 .. 1.2x
     height = top + len(bars) * (bar_h + gap) + 40
-    targets = {t["target"].split(" >= ")[0]: float(t["target"].split(" >= ")[1].split("x")[0])
-               for t in report["targets"] if " >= " in t["target"] and "floor" in t["target"]}
+    targets = {
+        t["target"].split(" >= ")[0]: float(t["target"].split(" >= ")[1].split("x")[0])
+        for t in report["targets"]
+        if " >= " in t["target"] and "floor" in t["target"]
+    }
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
         'font-size="12">',
         f'<rect width="{width}" height="{height}" fill="white"/>',
         f'<text x="{left}" y="20" font-weight="bold">Ratio to the floor (median of the rounds; ticks: each round; '
-        'red: target)</text>',
+        "red: target)</text>",
     ]
     for tick in (0, 0.25, 0.5, 0.75, 1.0):
         x = left + tick * scale
@@ -171,8 +195,9 @@ def write_svg(report: dict[str, Any], path: Path) -> Path:
         y = top + i * (bar_h + gap)
         colour = "#4a7" if row["ratio"] >= targets.get(row["endpoint"], 0) else "#c84"
         out.append(f'<text x="{left - 8}" y="{y + 15}" text-anchor="end">{escape(row["endpoint"])}</text>')
-        out.append(f'<rect x="{left}" y="{y}" width="{min(row["ratio"], 1.2) * scale:.1f}" height="{bar_h}" '
-                   f'fill="{colour}"/>')
+        out.append(
+            f'<rect x="{left}" y="{y}" width="{min(row["ratio"], 1.2) * scale:.1f}" height="{bar_h}" fill="{colour}"/>'
+        )
         out.append(f'<text x="{left + min(row["ratio"], 1.2) * scale + 4:.1f}" y="{y + 15}">{row["ratio"]:.2f}</text>')
         if row.get("ratio_spread"):
             for value in row["ratio_spread"]:
@@ -180,8 +205,9 @@ def write_svg(report: dict[str, Any], path: Path) -> Path:
                 out.append(f'<line x1="{x:.1f}" y1="{y + 3}" x2="{x:.1f}" y2="{y + bar_h - 3}" stroke="#234"/>')
         if row["endpoint"] in targets:
             x = left + targets[row["endpoint"]] * scale
-            out.append(f'<line x1="{x:.1f}" y1="{y - 2}" x2="{x:.1f}" y2="{y + bar_h + 2}" stroke="red" '
-                       'stroke-width="2"/>')
+            out.append(
+                f'<line x1="{x:.1f}" y1="{y - 2}" x2="{x:.1f}" y2="{y + bar_h + 2}" stroke="red" stroke-width="2"/>'
+            )
     out.append("</svg>")
     path.write_text("\n".join(out) + "\n")
     return path

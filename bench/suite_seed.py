@@ -33,7 +33,8 @@ INSERT INTO inventory_product (id, tenant_id, sku, name, description, unit, barc
     average_cost, reorder_point, reorder_quantity, lead_time_days, is_active, archived_at, attributes, image_url,
     created_at, updated_at, category_id)
 SELECT gen_random_uuid(), {_TENANT}, 'P-' || lpad(g::text, 7, '0'), 'Product ' || g, 'Benchmark product ' || g,
-       'pcs', '', (mod(g, 997) + 1) / 4.0, (mod(g, 997) + 1) / 3.0, (mod(g, 997) + 1) / 4.0, mod(g, 20), 50, mod(g, 30), true, NULL,
+       'pcs', '', (mod(g, 997) + 1) / 4.0, (mod(g, 997) + 1) / 3.0, (mod(g, 997) + 1) / 4.0, mod(g, 20), 50,
+       mod(g, 30), true, NULL,
        jsonb_build_object('size', 'M' || (4 + mod(g, 8)), 'finish', 'zinc'), '',
        now() - g * interval '1 second', now(), c.ids[1 + mod(g, 6)]
 FROM generate_series(1, %(products)s::int) g, (SELECT array_agg(id ORDER BY name) AS ids FROM inventory_category) c

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bench.floor import reference, views
+from . import reference, views
 
 urlpatterns = [
     path("floor/products/", views.product_list, name="bench-floor-products"),

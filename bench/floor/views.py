@@ -68,9 +68,7 @@ SELECT p.id, p.sku, p.name, p.description, p.category_id, c.name, p.unit, p.barc
        p.archived_at, p.attributes, p.image_url, p.created_at, p.updated_at{extra}
 FROM inventory_product p LEFT JOIN inventory_category c ON c.id = p.category_id
 """
-PRODUCT_LIST_SQL = (
-    PRODUCT_SELECT.format(extra=", count(*) OVER ()") + "WHERE p.tenant_id = %s ORDER BY p.sku LIMIT %s"
-)
+PRODUCT_LIST_SQL = PRODUCT_SELECT.format(extra=", count(*) OVER ()") + "WHERE p.tenant_id = %s ORDER BY p.sku LIMIT %s"
 PRODUCT_DETAIL_SQL = PRODUCT_SELECT.format(extra="") + "WHERE p.tenant_id = %s AND p.id = %s"
 
 STOCK_LEVEL_SQL = """
@@ -299,12 +297,12 @@ def stock_issue(request: HttpRequest) -> HttpResponse:
             "tenant": _tenant_id(),
             "product": uuid.UUID(body["product"]),
             "warehouse": uuid.UUID(body["warehouse"]),
-            "quantity": Decimal(body["quantity"]),
+            "quantity": (quantity := Decimal(body["quantity"])),
             "user": current_user_id(),
         }
     except (ValueError, KeyError, TypeError, InvalidOperation):
         return _json({"detail": "Invalid input."}, status=400)
-    if params["quantity"] <= 0:
+    if quantity <= 0:
         return _json({"detail": "The quantity must be positive."}, status=400)
     rows = _query(STOCK_ISSUE_SQL, params)  # type: ignore[arg-type]
     if not rows:
