@@ -43,6 +43,9 @@ def build(endpoints: list[Any], result: dict[str, Any], args: argparse.Namespace
             per_round = {run["round"]: run["rps"] for run in floor.runs}
             ratios = [run["rps"] / per_round[run["round"]] for run in e.runs if per_round.get(run["round"])]
             row["ratio"] = median_rps(e) / median_rps(floor) if median_rps(floor) else 0.0
+            # The floor's worker CPU per request over this endpoint's: less sensitive to outside load.
+            floor_cpu = statistics.median(run["worker_cpu_ms_per_request"] for run in floor.runs)
+            row["cpu_ratio"] = floor_cpu / row["cpu_ms"] if row["cpu_ms"] else 0.0
             row["ratio_spread"] = _spread(ratios) if ratios else None
             if e.target is not None:
                 targets.append(
@@ -129,8 +132,9 @@ def _text(report: dict[str, Any], result: dict[str, Any], args: argparse.Namespa
         f"\n{args.rounds} rounds x {args.duration:g} s per endpoint, wrk {args.threads} threads x "
         f"{args.connections} connections, gunicorn {args.workers} sync workers, production settings, RLS on",
         "",
-        "| endpoint | req/s median (min-max) | worker CPU ms/req | p50 ms | queries | vs floor (per-round min-max) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| endpoint | req/s median (min-max) | worker CPU ms/req | p50 ms | queries | vs floor (per-round min-max) "
+        "| CPU vs floor |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in report["rows"]:
         ratio = ""
@@ -138,15 +142,16 @@ def _text(report: dict[str, Any], result: dict[str, Any], args: argparse.Namespa
             spread = row["ratio_spread"]
             ratio = f"**{row['ratio']:.2f}**" + (f" ({spread[0]:.2f}-{spread[2]:.2f})" if spread else "")
         queries = "" if row["queries"] is None else str(row["queries"])
+        cpu_ratio = f"{row['cpu_ratio']:.2f}" if "cpu_ratio" in row else ""
         lines.append(
             f"| {row['endpoint']} | {_fmt_spread(row['rps'], 1)} | {row['cpu_ms']:.2f} | {row['p50_ms']:.1f} | "
-            f"{queries} | {ratio} |"
+            f"{queries} | {ratio} | {cpu_ratio} |"
         )
     imported = result.get("import")
     if imported:
         lines.append(
             f"| import {imported['rows']} rows (rows/s) | {imported['stockroom']['rows_per_second']} | | | | "
-            f"**{imported['ratio']:.2f}** (COPY floor {imported['floor']['rows_per_second']} rows/s) |"
+            f"**{imported['ratio']:.2f}** (COPY floor {imported['floor']['rows_per_second']} rows/s) | |"
         )
     rss = result.get("worker_rss_mib")
     if rss:
