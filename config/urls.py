@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -13,6 +14,10 @@ urlpatterns = [
     path("api/v1/", include("inventory.api.urls")),
     path("api/v1/", include("orders.api.urls")),
 ]
+
+if settings.BENCH_FLOOR_VIEWS:
+    # Benchmark only (bench/run); production refuses the setting on a public host.
+    urlpatterns.append(path("bench/", include("bench.floor.urls")))
 
 handler400 = "core.api.exception_handler.json_400"
 handler403 = "core.api.exception_handler.json_403"

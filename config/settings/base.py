@@ -28,6 +28,12 @@ SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Benchmark only (bench/run, docs/performance.md): routes the raw-SQL floor and the plain-DRF
+# reference views of bench/floor/ under /bench/. Production refuses it unless the server
+# answers loopback host names only (config/settings/production.py).
+BENCH_FLOOR_VIEWS = env.bool("BENCH_FLOOR_VIEWS", default=False)
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -3,7 +3,17 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import ALLOWED_HOSTS, DEBUG, INSECURE_SECRET_KEY, MIDDLEWARE, SECRET_KEY, SIMPLE_JWT, env
+from config.settings.base import (
+    ALLOWED_HOSTS,
+    BENCH_FLOOR_VIEWS,
+    DEBUG,
+    INSECURE_SECRET_KEY,
+    LOOPBACK_HOSTS,
+    MIDDLEWARE,
+    SECRET_KEY,
+    SIMPLE_JWT,
+    env,
+)
 
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production (unset DEBUG or set DEBUG=0).")
@@ -16,6 +26,13 @@ if not env.str("DATABASE_URL", default=""):
     raise ImproperlyConfigured("DATABASE_URL must be set to the runtime role's PostgreSQL URL.")
 if SIMPLE_JWT["SIGNING_KEY"] == INSECURE_SECRET_KEY:
     raise ImproperlyConfigured("JWT_SIGNING_KEY must not be the development default.")
+if BENCH_FLOOR_VIEWS and not set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS:
+    # The floor views skip the membership check and the throttle: only a benchmark on
+    # 127.0.0.1 may route them, never a server reachable under a real host name.
+    raise ImproperlyConfigured(
+        "BENCH_FLOOR_VIEWS is for bench/run only: it requires ALLOWED_HOSTS to list loopback names only "
+        f"({', '.join(sorted(LOOPBACK_HOSTS))})."
+    )
 
 # Static files (the API docs' assets) served by the app itself, after collectstatic.
 MIDDLEWARE = [*MIDDLEWARE[:2], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[2:]]
