@@ -23,6 +23,7 @@ compiled (``Unsupported``), so a resource never silently renders differently.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -30,11 +31,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import QuerySet
+from django.utils import timezone
+from rest_framework import ISO_8601, relations, serializers
 from rest_framework import fields as drf_fields
-from rest_framework import relations, serializers
+from rest_framework.settings import api_settings
 
 Converter = Callable[[Any], Any]
 
@@ -65,6 +69,22 @@ def _decimal(field: serializers.DecimalField) -> Converter:
     return convert
 
 
+def _datetime(field: serializers.DateTimeField) -> Converter:
+    """DRF's ISO 8601 output of an aware datetime in the current time zone (``Z`` for UTC),
+    without its per-value checks; anything else goes to the field."""
+    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    if not settings.USE_TZ or hasattr(field, "timezone") or output_format is None or output_format.lower() != ISO_8601:
+        return field.to_representation
+
+    def convert(value: Any) -> Any:
+        if not isinstance(value, dt.datetime) or value.tzinfo is None:
+            return field.to_representation(value)
+        text = value.astimezone(timezone.get_current_timezone()).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return convert
+
+
 def _converter(field: drf_fields.Field[Any, Any, Any, Any]) -> Converter:
     """What ``field.to_representation`` does to a non-null column value."""
     if isinstance(field, serializers.DecimalField):
@@ -81,6 +101,8 @@ def _converter(field: drf_fields.Field[Any, Any, Any, Any]) -> Converter:
         return _identity if type(field) is serializers.BooleanField else int
     if type(field) in (serializers.JSONField, serializers.DictField) and not getattr(field, "binary", False):
         return _identity if type(field) is serializers.JSONField else field.to_representation
+    if type(field) is serializers.DateTimeField:
+        return _datetime(field)
     if isinstance(field, (serializers.DateTimeField, serializers.DateField, serializers.TimeField)):
         return field.to_representation
     if isinstance(field, (relations.RelatedField, serializers.SerializerMethodField)):

@@ -1,0 +1,144 @@
+"""CPU per request of the read endpoints, in this process (no gunicorn, no network client).
+
+    .venv/bin/python bench/profile_reads.py                 # 300 requests per endpoint
+    .venv/bin/python bench/profile_reads.py --requests 1000 --profile /api/v1/products/
+
+Recreates and seeds the bench database (``BENCH_DATABASE``, default ``stockroom_bench``:
+set another name while ``bench/run`` uses that one), then calls ``config.wsgi.application``
+directly with the production settings and a persistent database connection, and prints,
+per endpoint, the process CPU time and the wall time per request and the queries per
+request. A diagnostic for finding where the time goes between two ``bench/run`` runs:
+``--profile PATH`` prints the cProfile functions of one endpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import logging
+import pstats
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common
+import setup_db
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--products", type=int, default=500)
+    parser.add_argument("--profile", help="an endpoint path to profile with cProfile")
+    args = parser.parse_args()
+
+    setup_db.provision_and_migrate()
+    common.configure_django(common.runtime_env(DATABASE_CONN_MAX_AGE="600"))
+    seeded = setup_db.seed()
+
+    from django.db import connections
+
+    from config.wsgi import application
+    from inventory.services import catalog, stock
+    from orders import services as orders
+    from orders.services import LineInput
+    from tenants.context import tenant_context
+    from tenants.tokens import tokens_for_membership
+
+    warehouse = seeded["warehouses"]["MAIN"]
+    with tenant_context(seeded["tenant"]):
+        products = [
+            catalog.product_create(
+                sku=f"SKU-{number:05d}", name=f"Product {number}", cost_price=Decimal("2.50"), attributes={"n": number}
+            )
+            for number in range(args.products)
+        ]
+        for product in products[:100]:
+            stock.stock_receive(product_id=product.id, warehouse_id=warehouse.id, quantity=Decimal(100))
+        customer = catalog.party_create(model=_customer_model(), name="Customer")
+        for number in range(60):
+            lines = [
+                LineInput(product=products[(number + k) % 100], warehouse=warehouse, quantity=Decimal(1))
+                for k in range(1 + number % 4)
+            ]
+            orders.sales_order_create(customer=customer, lines=lines, user=seeded["user"])
+    common.analyze()
+    token = tokens_for_membership(seeded["membership"])["access"]
+    endpoints = [
+        "/healthz",
+        "/api/v1/products/",
+        f"/api/v1/products/{products[0].id}/",
+        f"/api/v1/stock-levels/?warehouse={warehouse.id}",
+        "/api/v1/stock-movements/",
+        "/api/v1/sales-orders/",
+        "/api/v1/customers/",
+    ]
+
+    def call(path: str) -> int:
+        route, _, query = path.partition("?")
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": route,
+            "QUERY_STRING": query,
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000",
+            "HTTP_HOST": "127.0.0.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.errors": sys.stderr,
+            "HTTP_AUTHORIZATION": f"Bearer {token}",
+            "REMOTE_ADDR": "127.0.0.1",
+        }
+        status: list[str] = []
+        start_response: Any = lambda s, h, *a: status.append(s)  # noqa: E731
+        result = application(environ, start_response)
+        b"".join(result)
+        if hasattr(result, "close"):
+            result.close()
+        return int(status[0].split()[0])
+
+    for path in endpoints:
+        for _ in range(20):  # warm-up: imports, URL resolver, the connection
+            assert call(path) == 200, path
+    logging.getLogger("stockroom.access").disabled = True
+    print(f"{'endpoint':58} {'CPU ms':>7} {'wall ms':>8} {'queries':>8}")
+    statements: list[str] = []
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    for path in endpoints:
+        statements.clear()
+        with connections["default"].execute_wrapper(count):
+            call(path)
+        queries = len(statements)
+        cpu, wall = time.process_time(), time.perf_counter()
+        for _ in range(args.requests):
+            call(path)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        print(f"{path[:58]:58} {1000 * cpu / args.requests:7.2f} {1000 * wall / args.requests:8.2f} {queries:8d}")
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(args.requests):
+            call(args.profile)
+        profiler.disable()
+        stream = io.StringIO()
+        pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(50)
+        print(stream.getvalue())
+
+
+def _customer_model() -> Any:
+    from inventory.models import Customer
+
+    return Customer
+
+
+if __name__ == "__main__":
+    main()
