@@ -13,7 +13,7 @@ prefetches; not the membership look-up) then runs under ``EXPLAIN (ANALYZE, BUFF
 on a connection of the runtime role with ``app.tenant_id`` set, exactly as in a
 request. For each page query a second shape is explained as well: the page with
 ``COUNT(*) OVER ()`` folded in (one query instead of the page and the COUNT).
-Printed per query: the warm execution time (median of 5), shared buffers hit/read,
+Printed per query: the warm execution time (median of 3), shared buffers hit/read,
 and the plan's nodes with their actual rows.
 
 ``--seed N`` recreates the database (``BENCH_DATABASE``, default ``stockroom_explain``;
@@ -51,7 +51,7 @@ import setup_db
 
 EXTRA_TENANTS = 9
 PAGE = 50
-RUNS = 5
+RUNS = 3
 
 SEED_SQL = """
 SET session_replication_role = replica;  -- rows are consistent by construction: skip the FK triggers
@@ -265,7 +265,7 @@ def explain(conn: psycopg.Connection[Any], tenant_id: Any, sql: str) -> dict[str
     for _ in range(RUNS + 1):
         with conn.transaction():
             conn.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])
-            row = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}").fetchone()
+            row = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) {sql}").fetchone()
         plan = row[0][0] if row else {}
         times.append(plan["Execution Time"] + plan["Planning Time"])
     top = plan["Plan"]

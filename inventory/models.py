@@ -110,6 +110,10 @@ class Product(TenantScopedModel):
             ),
         ]
         indexes = [
+            # The list's default order: a page is read from the index, not sorted from all the
+            # tenant's rows (product_unique_sku_ci is on lower(sku): it cannot serve ORDER BY sku).
+            # It also drives the stock-level list (ordered by product__sku). docs/performance.md.
+            models.Index(fields=["tenant", "sku"], name="product_tenant_sku"),
             models.Index(fields=["tenant", "name"], name="product_tenant_name"),
             models.Index(fields=["tenant", "category"], name="product_tenant_category"),
         ]
@@ -173,6 +177,8 @@ class SupplierProduct(TenantScopedModel):
             models.UniqueConstraint(fields=["tenant", "supplier", "product"], name="supplier_product_unique"),
             models.CheckConstraint(condition=Q(price__gte=0), name="supplier_product_price_not_negative"),
         ]
+        # The list's default order (SupplierProductViewSet.ordering).
+        indexes = [models.Index(fields=["tenant", "created_at"], name="supplier_product_created")]
 
 
 class Warehouse(TenantScopedModel):
