@@ -14,7 +14,8 @@ on a connection of the runtime role with ``app.tenant_id`` set, exactly as in a
 request. For each page query a second shape is explained as well: the page with
 ``COUNT(*) OVER ()`` folded in (one query instead of the page and the COUNT).
 Printed per query: the warm execution time (median of 3), shared buffers hit/read,
-and the plan's nodes with their actual rows.
+and the plan's nodes with their actual rows. A query slower than ``--timeout`` seconds
+(default 10) is cancelled and shown with the plan it had chosen (estimated rows).
 
 ``--seed N`` recreates the database (``BENCH_DATABASE``, default ``stockroom_explain``;
 roles ``<database>_owner``, ``_app``, ``_ops``) through ``setup_db.prepare`` and adds
@@ -23,7 +24,10 @@ movements (10 per timestamp), N supplier products, N/10 categories, customers an
 suppliers, N/2 sales and N/2 purchase orders with 2 lines and 1 status change each,
 written with ``INSERT ... SELECT generate_series`` as the superuser
 (``BENCH_ADMIN_URL``). Then ``ANALYZE`` (unless ``--no-analyze``). ``--analyze`` runs
-``ANALYZE`` before explaining. ``--json FILE`` writes the plans as JSON.
+``ANALYZE`` before explaining; ``--forget-statistics`` first deletes the statistics of
+the application's tables (superuser: ``pg_statistic`` rows, ``reltuples`` -1), which is
+how a table looks after a bulk load when nothing has analyzed it (autovacuum off, or not
+yet run). ``--json FILE`` writes the plans as JSON.
 
 Without ``--seed`` it explains whatever the database holds (for example the tenant of
 ``profile_import.py`` right after its import: ``--tenant bench``).
@@ -162,6 +166,16 @@ def seed(rows: int) -> None:
             print(f"# seeded {tenant.slug}: {rows:,} rows per list in {time.monotonic() - started:.1f} s", flush=True)
 
 
+def forget_statistics() -> None:
+    """The state of a freshly loaded database that was never analyzed: no column statistics
+    and no row estimate (``reltuples`` -1) for the application's tables. Superuser only."""
+    admin = common.ADMIN_URL.rsplit("/", 1)[0] + "/" + common.DATABASE
+    with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
+        tables = "SELECT oid FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'"
+        conn.execute(f"DELETE FROM pg_statistic WHERE starelid IN ({tables})")
+        conn.execute(f"UPDATE pg_class SET reltuples = -1, relpages = 0 WHERE oid IN ({tables})")
+
+
 def analyze() -> float:
     started = time.monotonic()
     admin = common.ADMIN_URL.rsplit("/", 1)[0] + "/" + common.DATABASE
@@ -251,7 +265,10 @@ def _nodes(node: dict[str, Any], depth: int, out: list[str]) -> None:
     if node.get("Presorted Key"):
         name += f" (presorted {', '.join(node['Presorted Key'])})"
     loops = node.get("Actual Loops", 1)
-    rows = f"rows={node.get('Actual Rows')}" + (f" x{loops}" if loops != 1 else "")
+    if "Actual Rows" in node:
+        rows = f"rows={node['Actual Rows']}" + (f" x{loops}" if loops != 1 else "")
+    else:  # not run (timed out): the planner's estimate
+        rows = f"estimated rows={node['Plan Rows']}"
     if node.get("Rows Removed by Filter"):
         rows += f" filtered={node['Rows Removed by Filter']}"
     out.append(f"{'  ' * depth}{name} {rows}")
@@ -259,13 +276,22 @@ def _nodes(node: dict[str, Any], depth: int, out: list[str]) -> None:
         _nodes(child, depth + 1, out)
 
 
-def explain(conn: psycopg.Connection[Any], tenant_id: Any, sql: str) -> dict[str, Any]:
+def explain(conn: psycopg.Connection[Any], tenant_id: Any, sql: str, timeout: float) -> dict[str, Any]:
     times = []
     plan: dict[str, Any] = {}
     for _ in range(RUNS + 1):
-        with conn.transaction():
-            conn.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])
-            row = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) {sql}").fetchone()
+        try:
+            with conn.transaction():
+                conn.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])
+                conn.execute("SELECT set_config('statement_timeout', %s, true)", [f"{timeout * 1000:.0f}"])
+                row = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) {sql}").fetchone()
+        except psycopg.errors.QueryCanceled:
+            with conn.transaction():  # the plan it had chosen, without running it
+                conn.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])
+                row = conn.execute(f"EXPLAIN (FORMAT JSON) {sql}").fetchone()
+            plan = row[0][0] if row else {}
+            times = [timeout * 1000] * 2
+            break
         plan = row[0][0] if row else {}
         times.append(plan["Execution Time"] + plan["Planning Time"])
     top = plan["Plan"]
@@ -280,7 +306,7 @@ def explain(conn: psycopg.Connection[Any], tenant_id: Any, sql: str) -> dict[str
     }
 
 
-def run(tenant_slug: str, json_path: str | None) -> None:
+def run(tenant_slug: str, json_path: str | None, timeout: float) -> None:
     from rest_framework.test import APIClient
 
     from tenants.models import Membership, Tenant, User
@@ -305,11 +331,12 @@ def run(tenant_slug: str, json_path: str | None) -> None:
             results[name] = []
             print(f"\n## {name}  GET {path}")
             for sql in queries:
-                result = explain(conn, tenant.id, sql)
+                result = explain(conn, tenant.id, sql, timeout)
                 result["label"] = label(sql)
                 results[name].append(result)
                 buffers = f"buffers hit {result['hit']}, read {result['read']}"
-                print(f"  {result['label']}: {result['ms']:.2f} ms ({buffers})")
+                took = f"{result['ms']:.2f} ms" if result["ms"] < timeout * 1000 else f"> {timeout:g} s, cancelled"
+                print(f"  {result['label']}: {took} ({buffers})")
                 print("\n".join(f"  {line}" for line in result["nodes"]))
     if json_path:
         Path(json_path).write_text(json.dumps(results, indent=1, default=str))
@@ -320,8 +347,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, metavar="N", help="recreate the database with N rows per list and tenant")
     parser.add_argument("--no-analyze", action="store_true", help="with --seed: do not ANALYZE after seeding")
     parser.add_argument("--analyze", action="store_true", help="ANALYZE the database before explaining")
+    parser.add_argument(
+        "--forget-statistics",
+        action="store_true",
+        help="first delete the tables' statistics (as if never analyzed, as after a bulk load with autovacuum off)",
+    )
     parser.add_argument("--tenant", default=common.TENANT_SLUG, help="the tenant whose lists are explained")
     parser.add_argument("--json", help="also write the plans to this file")
+    parser.add_argument(
+        "--timeout", type=float, default=10, help="seconds per query; a slower one shows its plan, not run"
+    )
     args = parser.parse_args()
     env = common.runtime_env(ALLOWED_HOSTS="testserver")
     if args.seed:
@@ -332,6 +367,9 @@ def main() -> None:
             print(f"# ANALYZE in {analyze():.1f} s", flush=True)
     else:
         common.configure_django(env)
+    if args.forget_statistics:
+        forget_statistics()
+        print("# statistics deleted: the tables look never analyzed", flush=True)
     if args.analyze:
         print(f"# ANALYZE in {analyze():.1f} s", flush=True)
     from django.conf import settings
@@ -339,7 +377,7 @@ def main() -> None:
     settings.ALLOWED_HOSTS = ["testserver"]
     logging.getLogger("stockroom.access").setLevel(logging.WARNING)  # one line per request otherwise
     warnings.filterwarnings("ignore", message="No directory at")  # STATIC_ROOT: no collectstatic here
-    run(args.tenant, args.json)
+    run(args.tenant, args.json, args.timeout)
 
 
 if __name__ == "__main__":

@@ -309,7 +309,9 @@ class StockMovement(TenantScopedModel):
         indexes = [
             models.Index(fields=["tenant", "product", "created_at"], name="movement_tenant_product_time"),
             models.Index(fields=["tenant", "warehouse", "created_at"], name="movement_tenant_wh_time"),
-            models.Index(fields=["tenant", "created_at"], name="movement_tenant_time"),
+            # The ledger's order (-created_at, -id), read backwards: a page is 50 index entries
+            # even where thousands of movements share a timestamp (an import batch's).
+            models.Index(fields=["tenant", "created_at", "id"], name="movement_tenant_time_id"),
             models.Index(fields=["tenant", "reference_type", "reference_id"], name="movement_tenant_reference"),
         ]
 
