@@ -16,18 +16,23 @@ row as for any ORM statement.
   primary keys are set, as one ``INSERT ... VALUES`` (the stock ledger's rows).
 - ``insert_columns``: a set-based ``INSERT ... SELECT FROM unnest(arrays)`` of
   column lists, skipping model instances altogether (the CSV import's writers).
+- ``analyze_grown``: ``ANALYZE`` of the tables a bulk write grew materially, through the
+  owner's ``stockroom_analyze`` function (migration tenants 0005).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import connection, connections, models
+from django.db import DatabaseError, connection, connections, models, transaction
 
 from core.errors import CrossTenantWrite, TenantRequired
+
+logger = logging.getLogger(__name__)
 
 
 class PreparedSelect:
@@ -248,3 +253,45 @@ def insert_columns(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*select_params, *array_params])
         return int(cursor.rowcount)
+
+
+# A bulk write refreshes a table's statistics when it added at least this many rows and at
+# least this fraction of the rows the planner believes the table has (``pg_class.reltuples``;
+# autovacuum's own analyze scale factor is 0.1): small writes never pay for an ANALYZE, and
+# a table that an import doubled or filled from empty is analyzed before its next query.
+ANALYZE_MIN_ROWS = 1000
+ANALYZE_MIN_FRACTION = 0.1
+
+
+def analyze_grown(added: Mapping[type[models.Model], int], *, using: str = "default") -> list[str]:
+    """``ANALYZE`` of each table of ``added`` (model -> rows just committed into it) that grew
+    materially (``ANALYZE_MIN_ROWS``, ``ANALYZE_MIN_FRACTION``), so the next queries are not
+    planned on statistics of a much smaller table (autovacuum may be off, or not yet run).
+    Runs in a transaction of its own, after the rows are committed; the runtime role owns no
+    table and runs it through ``stockroom_analyze`` (owner's rights, these tables only).
+    Returns the tables analyzed; a database that refuses (the function missing, a lock
+    timeout) is logged and skipped: the statistics are an optimisation, never a reason to fail."""
+    candidates = {model._meta.db_table: rows for model, rows in added.items() if rows >= ANALYZE_MIN_ROWS}
+    if not candidates:
+        return []
+    try:
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute(
+                "SELECT relname, reltuples FROM pg_class "
+                "WHERE relname = ANY(%s) AND relnamespace = current_schema()::regnamespace",
+                [sorted(candidates)],
+            )
+            estimated = dict(cursor.fetchall())
+            tables = [
+                table
+                for table, rows in sorted(candidates.items())
+                if rows >= ANALYZE_MIN_FRACTION * max(estimated.get(table, 0.0), 0.0)
+            ]
+            if tables:
+                cursor.execute("SELECT stockroom_analyze(%s)", [tables])
+    except DatabaseError as exc:
+        logger.warning("statistics not refreshed after a bulk write (ANALYZE %s): %s", ", ".join(candidates), exc)
+        return []
+    if tables:
+        logger.info("statistics refreshed after a bulk write: ANALYZE %s", ", ".join(tables))
+    return tables

@@ -110,6 +110,10 @@ class Product(TenantScopedModel):
             ),
         ]
         indexes = [
+            # The list's default order: a page is read from the index, not sorted from all the
+            # tenant's rows (product_unique_sku_ci is on lower(sku): it cannot serve ORDER BY sku).
+            # It also drives the stock-level list (ordered by product__sku). docs/performance.md.
+            models.Index(fields=["tenant", "sku"], name="product_tenant_sku"),
             models.Index(fields=["tenant", "name"], name="product_tenant_name"),
             models.Index(fields=["tenant", "category"], name="product_tenant_category"),
         ]
@@ -173,6 +177,8 @@ class SupplierProduct(TenantScopedModel):
             models.UniqueConstraint(fields=["tenant", "supplier", "product"], name="supplier_product_unique"),
             models.CheckConstraint(condition=Q(price__gte=0), name="supplier_product_price_not_negative"),
         ]
+        # The list's default order (SupplierProductViewSet.ordering).
+        indexes = [models.Index(fields=["tenant", "created_at"], name="supplier_product_created")]
 
 
 class Warehouse(TenantScopedModel):
@@ -303,7 +309,9 @@ class StockMovement(TenantScopedModel):
         indexes = [
             models.Index(fields=["tenant", "product", "created_at"], name="movement_tenant_product_time"),
             models.Index(fields=["tenant", "warehouse", "created_at"], name="movement_tenant_wh_time"),
-            models.Index(fields=["tenant", "created_at"], name="movement_tenant_time"),
+            # The ledger's order (-created_at, -id), read backwards: a page is 50 index entries
+            # even where thousands of movements share a timestamp (an import batch's).
+            models.Index(fields=["tenant", "created_at", "id"], name="movement_tenant_time_id"),
             models.Index(fields=["tenant", "reference_type", "reference_id"], name="movement_tenant_reference"),
         ]
 

@@ -191,6 +191,10 @@ def _grant(connection: BaseDatabaseWrapper, cursor: Any, *, runtime_role: str | 
             denied = [p for p in ALL_PRIVILEGES if p not in model.runtime_privileges]
             if denied:
                 cursor.execute(f"REVOKE {', '.join(denied)} ON {q(model._meta.db_table)} FROM {role}")
+        # ANALYZE after bulk writes (core.sql.analyze_grown): the function runs it as the owner.
+        cursor.execute("SELECT to_regprocedure('stockroom_analyze(text[])') IS NOT NULL")
+        if cursor.fetchone()[0]:
+            cursor.execute(f"GRANT EXECUTE ON FUNCTION stockroom_analyze(text[]) TO {role}")
     if ops_role:
         role = q(ops_role)
         cursor.execute(f"GRANT USAGE ON SCHEMA public TO {role}")

@@ -11,10 +11,11 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.errors import ValidationFailed
+from core.sql import analyze_grown
 from inventory.imports import parse, validate, write, writers
 from inventory.models import Category, ImportJob, JobStatus, Product, Warehouse
 from tenants.context import get_current_tenant
@@ -102,6 +103,11 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
     finally:
         if not committed:
             write.categories_remove(created)
+    if committed and not connection.in_atomic_block:
+        # The tables may have grown from nothing: refresh the planner's statistics before the
+        # lists read them (autovacuum may be off, or a while away). Not inside a caller's
+        # transaction (tests): the rows would not be committed yet.
+        analyze_grown(outcome.inserted)
     ImportJob.objects.filter(pk=job.pk).update(
         total_rows=total,
         error_count=error_count,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Model
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -128,10 +129,11 @@ def prepare_batch(
     return Batch(batch[0][0][0], batch.lines, new, existing)
 
 
-def insert_new_products(rows: list[Row], job: ImportJob, warehouses: dict[str, Warehouse]) -> None:
+def insert_new_products(rows: list[Row], job: ImportJob, warehouses: dict[str, Warehouse]) -> dict[type[Model], int]:
     """New products, their levels (at the counted quantity) and one movement per non-zero
     count: three set-based INSERTs (core.sql.insert_columns). The rows are new, so there is
-    nothing to lock; a concurrent insert of the same SKU or barcode fails the batch."""
+    nothing to lock; a concurrent insert of the same SKU or barcode fails the batch.
+    Returns the rows inserted per model."""
     if any("name" not in values for _, values, _ in rows):
         raise ChangedDuringImport("a product was deleted during the import")
     now = timezone.now()
@@ -152,16 +154,18 @@ def insert_new_products(rows: list[Row], job: ImportJob, warehouses: dict[str, W
         else:
             constants[name] = default
     columns["average_cost"] = columns["cost_price"]  # a new product's average cost is its cost price
-    insert_columns(Product, tenant_id=get_current_tenant().id, columns=columns, constants=constants)
+    inserted: dict[type[Model], int] = {
+        Product: insert_columns(Product, tenant_id=get_current_tenant().id, columns=columns, constants=constants)
+    }
     cells = [
         (product_id, warehouses[code].id, quantity, cost)
         for product_id, cost, (_, _, stock) in zip(ids, columns["cost_price"], rows, strict=True)
         for code, quantity in stock.items()
     ]
     if not cells:
-        return
+        return inserted
     # A level for every stock cell given, as apply_changes would leave it (a zero count too).
-    insert_columns(
+    inserted[StockLevel] = insert_columns(
         StockLevel,
         tenant_id=get_current_tenant().id,
         columns={
@@ -173,7 +177,7 @@ def insert_new_products(rows: list[Row], job: ImportJob, warehouses: dict[str, W
     )
     moved = [c for c in cells if c[2]]
     quantities = [c[2] for c in moved]
-    insert_columns(
+    inserted[StockMovement] = insert_columns(
         StockMovement,
         tenant_id=get_current_tenant().id,
         columns={
@@ -194,14 +198,16 @@ def insert_new_products(rows: list[Row], job: ImportJob, warehouses: dict[str, W
             "created_at": now,
         },
     )
+    return inserted
 
 
 def update_existing_products(
     rows: list[tuple[Row, Product]], job: ImportJob, user: User | None, warehouses: dict[str, Warehouse]
-) -> None:
+) -> dict[type[Model], int]:
     """Products that exist: the ORM and inventory.services.stock (levels locked, counts
     turned into deltas), so an update or a re-run writes only what changed: a product
-    whose values are all as in the file keeps its ``updated_at``."""
+    whose values are all as in the file keeps its ``updated_at``. Returns the rows
+    inserted per model (the ledger's movements)."""
     now = timezone.now()
     updates: list[Product] = []
     update_fields: set[str] = set()
@@ -216,7 +222,7 @@ def update_existing_products(
         updates.append(product)
     if updates:
         Product.objects.bulk_update(updates, [*sorted(update_fields), "updated_at"], batch_size=200)
-    apply_counts(rows, job, user, warehouses)
+    return {StockMovement: apply_counts(rows, job, user, warehouses)}
 
 
 def _differs(product: Product, name: str, value: Any) -> bool:
@@ -227,13 +233,14 @@ def _differs(product: Product, name: str, value: Any) -> bool:
 
 def apply_counts(
     rows: list[tuple[Row, Product]], job: ImportJob, user: User | None, warehouses: dict[str, Warehouse]
-) -> None:
-    """Adjusts each level to the counted quantity through apply_changes (levels locked)."""
+) -> int:
+    """Adjusts each level to the counted quantity through apply_changes (levels locked).
+    Returns the movements written."""
     stock_rows = [
         (product, warehouses[code], quantity) for (_, _, stock), product in rows for code, quantity in stock.items()
     ]
     if not stock_rows:
-        return
+        return 0
     levels = _lock_levels([(p.id, w.id) for p, w, _ in stock_rows])
     changes = [
         change
@@ -251,7 +258,7 @@ def apply_counts(
         )
         is not None
     ]
-    apply_changes(changes, user=user, locked=levels)
+    return len(apply_changes(changes, user=user, locked=levels))
 
 
 def discard_cached_plans() -> None:

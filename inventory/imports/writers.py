@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from django.db import DataError, IntegrityError, connection, transaction
+from django.db.models import Model
 
 from core.errors import ValidationFailed
 from inventory.errors import InsufficientStock
@@ -29,6 +31,7 @@ class Outcome:
     created: int = 0
     updated: int = 0
     processed: int = 0
+    inserted: Counter[type[Model]] = field(default_factory=Counter)  # rows per model (committed or not)
     failure: str | None = None  # the first failed batch
     crash: BaseException | None = None  # anything else: re-raised in the job's thread
 
@@ -147,14 +150,17 @@ class Writers:
             connection.close()  # this thread's own connection
 
     def _write(self, batch: Batch, written: int) -> None:
+        inserted: Counter[type[Model]] = Counter()
         try:
             with transaction.atomic():  # a savepoint: a failed batch leaves the transaction usable
                 if written > 1 and written & (written - 1) == 0:  # this connection's batches 2, 4, 8, ...
                     write.discard_cached_plans()
                 if batch.new:
-                    write.insert_new_products(batch.new, self.job, self.warehouses)
+                    inserted.update(write.insert_new_products(batch.new, self.job, self.warehouses))
                 if batch.existing:
-                    write.update_existing_products(batch.existing, self.job, self.user, self.warehouses)
+                    inserted.update(
+                        write.update_existing_products(batch.existing, self.job, self.user, self.warehouses)
+                    )
         except BATCH_ERRORS as exc:
             with self._lock:
                 if self.outcome.failure is None:
@@ -168,6 +174,7 @@ class Writers:
             self.outcome.created += len(batch.new)
             self.outcome.updated += len(batch.existing)
             self.outcome.processed += batch.size
+            self.outcome.inserted.update(inserted)
 
 
 def _reason(exc: BaseException) -> str:

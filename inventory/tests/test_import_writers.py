@@ -4,7 +4,7 @@ by writer threads on their own connections (real commits)."""
 import threading
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connections, transaction
 
 from inventory.imports import parse, validate, write, writers
 from inventory.models import Category, ImportJob, Product, StockLevel, StockMovement
@@ -26,7 +26,7 @@ def test_celery_task_writes_batches_on_two_connections(committed, monkeypatch):
 
     def spy(*args):
         threads.add(threading.current_thread().name)
-        insert(*args)
+        return insert(*args)
 
     monkeypatch.setattr(write, "insert_new_products", spy)
     other = make_tenant(slug="import-other")
@@ -125,3 +125,65 @@ def test_a_failed_import_removes_the_categories_it_committed(committed, monkeypa
         assert job.status == "failed" and job.errors[0]["row"] == 5
         assert list(Category.objects.values_list("pk", flat=True)) == [kept.pk]
         assert Product.objects.count() == 0 and StockMovement.objects.count() == 0
+
+
+GROWN_TABLES = ("inventory_product", "inventory_stocklevel", "inventory_stockmovement")
+
+
+def _statistics() -> dict[str, tuple[object, float]]:
+    """Per table: when it was last analyzed by hand (``ANALYZE``, not autovacuum) and the
+    planner's row estimate."""
+    with connections["ops"].cursor() as cursor:
+        cursor.execute(
+            "SELECT s.relname, s.last_analyze, c.reltuples FROM pg_stat_user_tables s "
+            "JOIN pg_class c ON c.oid = s.relid WHERE s.relname LIKE 'inventory_%%'"
+        )
+        return {name: (last, reltuples) for name, last, reltuples in cursor.fetchall()}
+
+
+def _import(member, rows: int) -> ImportJob:
+    content = "sku,name,stock:MAIN,stock:EAST\n" + "".join(f"G-{n:05d},Grown {n},{n % 7 + 1},0\n" for n in range(rows))
+    response = client_for(member).post(
+        "/api/v1/imports/", {"file": SimpleUploadedFile("g.csv", content.encode())}, format="multipart"
+    )
+    assert response.status_code == 202, response.content
+    with tenant_context(member.tenant), transaction.atomic():
+        job = ImportJob.objects.get()
+    assert job.status == "succeeded", job.message
+    return job
+
+
+def test_an_import_that_grows_the_tables_analyzes_them(committed):
+    """1,200 new products (2,400 levels, 1,200 movements) into tables that held almost
+    nothing: once committed, the job runs ANALYZE on exactly those three tables, so the
+    planner's estimates count the new rows (the test server runs without autovacuum)."""
+    member = make_member(make_tenant(slug="import-grows"), Role.OWNER)
+    with tenant_context(member.tenant):
+        make_warehouse("MAIN")
+        make_warehouse("EAST")
+    before = _statistics()
+
+    _import(member, 1200)
+
+    after = _statistics()
+    for table in GROWN_TABLES:
+        assert after[table][0] is not None and after[table][0] != before[table][0], table
+    with connections["ops"].cursor() as cursor:  # BYPASSRLS: every tenant's rows
+        for table in GROWN_TABLES:
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            assert after[table][1] == cursor.fetchone()[0], table
+    assert after["inventory_category"][0] == before["inventory_category"][0]  # not grown: not analyzed
+    assert after["inventory_warehouse"][0] == before["inventory_warehouse"][0]
+
+
+def test_a_small_import_does_not_analyze(committed):
+    member = make_member(make_tenant(slug="import-small"), Role.OWNER)
+    with tenant_context(member.tenant):
+        make_warehouse("MAIN")
+        make_warehouse("EAST")
+    before = _statistics()
+
+    _import(member, 40)
+
+    after = _statistics()
+    assert {table: after[table][0] for table in GROWN_TABLES} == {table: before[table][0] for table in GROWN_TABLES}

@@ -230,3 +230,20 @@ def test_runtime_role_cannot_write_another_tenants_memberships(memberships, tena
                 )
     with tenant_context(tenant_b):
         assert _names("SELECT role FROM tenants_membership") == ["owner"]
+
+
+@pytest.mark.django_db
+def test_runtime_role_analyzes_the_applications_tables_only_through_the_owners_function():
+    """ANALYZE after a bulk write (core.sql.analyze_grown): the runtime role owns no table,
+    so ANALYZE itself skips the table; ``stockroom_analyze`` runs it as the owner, for the
+    application's tables and nothing else (no catalog, no other schema's table)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT stockroom_analyze(ARRAY['inventory_product', 'orders_salesorder'])")
+        assert cursor.fetchone()[0] == 2
+        for name in ("pg_authid", "pg_class", "no_such_table", "public.inventory_product"):
+            with pytest.raises(DatabaseError, match="not a table of this application"), transaction.atomic():
+                cursor.execute("SELECT stockroom_analyze(%s)", [[name]])
+        # What the function does not hand out (MAINTAIN would): REINDEX, CLUSTER.
+        for statement in ("REINDEX TABLE inventory_product", "CLUSTER inventory_product USING inventory_product_pkey"):
+            with pytest.raises(DatabaseError, match="must be owner"), transaction.atomic():
+                cursor.execute(statement)
