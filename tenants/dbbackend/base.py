@@ -53,13 +53,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
         idle_seconds = self.settings_dict.get("HEALTH_CHECK_IDLE_SECONDS", 0)
         if (
             self.connection is not None
-            and self.health_check_enabled
-            and not self.health_check_done
+            and self.health_check_enabled  # type: ignore[attr-defined]
+            and not self.health_check_done  # type: ignore[has-type]
             and time.monotonic() - self._last_used < idle_seconds
         ):
             self.health_check_done = True  # used a moment ago: no SELECT 1
             return
-        super().close_if_health_check_failed()  # type: ignore[no-untyped-call]
+        super().close_if_health_check_failed()
 
     def _savepoint_rollback(self, sid: str) -> None:
         super()._savepoint_rollback(sid)  # type: ignore[misc]

@@ -47,3 +47,52 @@ def test_product_list_database_round_trips_on_a_warm_membership(committed):
     assert not trace.sent(MEMBERSHIP_QUERY)
     assert not trace.sent('"SELECT 1"')
     assert trace.round_trips == 4, "\n".join(trace.lines)
+
+
+def _terminate_runtime_backends():
+    import psycopg
+    from django.conf import settings
+
+    with psycopg.connect(settings.TEST_DATABASE_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND usename = %s",
+            [settings.TEST_DATABASE_NAME, settings.TEST_ROLES["default"]],
+        )
+
+
+def test_health_check_only_after_the_connection_sat_idle(committed):
+    """A connection used a moment ago is not checked (no SELECT 1); one idle longer than
+    HEALTH_CHECK_IDLE_SECONDS is, and a connection the server dropped meanwhile is replaced
+    before the request uses it."""
+    import time
+
+    member = make_member(make_tenant(slug="health-check"), Role.OWNER)
+    api = client_for(member)
+    config = connections["default"].settings_dict
+    saved = {key: config.get(key) for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "HEALTH_CHECK_IDLE_SECONDS")}
+    config.update(CONN_MAX_AGE=None, CONN_HEALTH_CHECKS=True, HEALTH_CHECK_IDLE_SECONDS=0.5)
+    connections["default"].close()
+
+    def request():
+        close_old_connections()
+        response = api.get("/api/v1/products/")
+        close_old_connections()
+        return response
+
+    try:
+        assert request().status_code == 200
+        with traced() as hot:
+            assert request().status_code == 200
+        time.sleep(0.6)
+        with traced() as idle:
+            assert request().status_code == 200
+        _terminate_runtime_backends()  # a database restart while the connection sits idle
+        time.sleep(0.6)
+        after_restart = request()
+    finally:
+        connections["default"].close()
+        config.update(saved)
+
+    assert not hot.sent('"SELECT 1"')
+    assert idle.sent('"SELECT 1"')
+    assert after_restart.status_code == 200
