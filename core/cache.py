@@ -2,13 +2,15 @@
 
 Request throttles and the login lockout count in Redis, one atomic ``INCR`` per
 event (a Lua script: the counter, its expiry and its remaining time in one round
-trip). Nothing else in the request path reads the cache, so Redis being
+trip). The tenant middleware's membership cache reads its entries in the same
+round trip as the user's throttle counter (``read_and_incr``). Redis being
 unreachable never fails a request:
 
 - the first failed call logs one WARNING and marks Redis as down for
   ``CACHE_RETRY_SECONDS``; until then no call tries Redis (no connect timeout
   per request), and counters go to this process's own memory
   (``local_counters``): the same limits, enforced per process;
+- a cached read (``read_and_incr``) answers None: the caller goes to the database;
 - after the interval the next call tries Redis again; a success logs that it is
   back, another failure logs one more WARNING (so at most one line per interval).
 
@@ -26,6 +28,7 @@ import logging
 import threading
 import time
 import weakref
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -47,6 +50,45 @@ if ttl < 0 then
   ttl = tonumber(ARGV[1])
 end
 return {count, ttl}
+"""
+# One round trip: the values of KEYS[2..] and, when ARGV[2] is '1', the counter KEYS[1]
+# incremented as in _INCREMENT_LUA. A missing key reads as false (nil in the reply).
+_READ_AND_INCREMENT_LUA = """
+local out = {}
+for i = 2, #KEYS do
+  out[i - 1] = redis.call('GET', KEYS[i])
+end
+local count, ttl = 0, 0
+if ARGV[2] == '1' then
+  count = redis.call('INCR', KEYS[1])
+  ttl = redis.call('TTL', KEYS[1])
+  if ttl < 0 then
+    redis.call('EXPIRE', KEYS[1], ARGV[1])
+    ttl = tonumber(ARGV[1])
+  end
+end
+out[#KEYS] = count
+out[#KEYS + 1] = ttl
+return out
+"""
+# SET KEYS[1] = ARGV[1] for ARGV[2] seconds only if every KEYS[i] (i >= 2) still holds
+# ARGV[i + 1] ('' for a missing key): a value read before its guards changed is not stored.
+_SET_IF_UNCHANGED_LUA = """
+for i = 2, #KEYS do
+  if (redis.call('GET', KEYS[i]) or '') ~= ARGV[i + 1] then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+# INCR every key and give it ARGV[1] seconds to live (from now).
+_BUMP_LUA = """
+for i = 1, #KEYS do
+  redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[1])
+end
+return #KEYS
 """
 _DECREMENT_LUA = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end
@@ -135,7 +177,8 @@ class _Availability:
                 return
             self.down_until = now + settings.CACHE_RETRY_SECONDS
         logger.warning(
-            "cache unreachable: throttles and login counters fall back to per-process limits for %s s (%s: %s)",
+            "cache unreachable: throttles and login counters fall back to per-process limits, cached reads to "
+            "the database, for %s s (%s: %s)",
             settings.CACHE_RETRY_SECONDS,
             type(exc).__name__,
             exc,
@@ -192,6 +235,65 @@ def counter_incr(key: str, *, timeout: int, mirror: bool = False) -> tuple[int, 
                 local_counters.raise_to(full_key, count=count, ttl=ttl)
             return count, ttl
     return local_counters.incr(full_key, timeout=timeout)
+
+
+def read_and_incr(
+    keys: Sequence[str], *, counter: str | None, timeout: int
+) -> tuple[list[bytes | None] | None, tuple[int, int] | None]:
+    """One round trip: the values of ``keys`` and, with ``counter``, that counter
+    incremented as ``counter_incr`` does (its count and seconds left). Every key is a
+    full key (``make_and_validate_key``, or one made the same way). The values are None
+    when there is no Redis or it is unreachable (the caller reads the source of truth
+    instead); the counter is then counted in this process, as ``counter_incr`` does."""
+    redis, _ = _redis_backend()
+    if redis is not None and availability.should_try():
+        first = counter if counter is not None else keys[0]
+        try:
+            reply = _script(redis, first, "read_incr", _READ_AND_INCREMENT_LUA)(
+                keys=[first, *keys], args=[timeout, "1" if counter is not None else "0"]
+            )
+        except CACHE_ERRORS as exc:
+            availability.failed(exc)
+        else:
+            availability.succeeded()
+            values, (count, ttl) = reply[: len(keys)], reply[len(keys) :]
+            return values, ((int(count), max(1, int(ttl))) if counter is not None else None)
+    return None, (local_counters.incr(counter, timeout=timeout) if counter is not None else None)
+
+
+def set_if_unchanged(key: str, value: str, *, timeout: int, guards: Mapping[str, bytes | None]) -> bool:
+    """Stores ``value`` (full key) for ``timeout`` seconds unless one of ``guards`` (full
+    keys) no longer holds the value it had when ``value`` was read. False when not stored,
+    Redis unreachable included."""
+    redis, _ = _redis_backend()
+    if redis is None or not availability.should_try():
+        return False
+    expected = [(guard or b"").decode() for guard in guards.values()]
+    try:
+        stored = _script(redis, key, "set_unchanged", _SET_IF_UNCHANGED_LUA)(
+            keys=[key, *guards], args=[value, timeout, *expected]
+        )
+    except CACHE_ERRORS as exc:
+        availability.failed(exc)
+        return False
+    availability.succeeded()
+    return bool(stored)
+
+
+def bump(keys: Sequence[str], *, timeout: int) -> bool:
+    """Increments every key (full keys), each to live ``timeout`` seconds from now. Tried
+    even while Redis is marked down: it is an invalidation, rare and worth a try. False
+    when Redis could not be reached (logged)."""
+    redis, _ = _redis_backend()
+    if redis is None or not keys:
+        return True
+    try:
+        _script(redis, keys[0], "bump", _BUMP_LUA)(keys=list(keys), args=[timeout])
+    except CACHE_ERRORS as exc:
+        availability.failed(exc)
+        return False
+    availability.succeeded()
+    return True
 
 
 def counter_decr(key: str) -> None:

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 class TenantsConfig(AppConfig):
@@ -14,3 +14,14 @@ class TenantsConfig(AppConfig):
         add_log_context("tenant_id", current_tenant_id)
 
         post_migrate.connect(rls.post_migrate_apply, dispatch_uid="tenants.rls.post_migrate_apply")
+
+        # Every saved or deleted membership, user or tenant ends its cached memberships
+        # (querysets' update() does too: tenants/models.py).
+        from tenants import membership_cache
+        from tenants.models import Membership, Tenant, User
+
+        for model in (Membership, Tenant, User):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    membership_cache.on_saved, sender=model, dispatch_uid=f"membership_cache.{model.__name__}"
+                )

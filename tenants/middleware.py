@@ -21,10 +21,12 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
+from core.api.throttling import take_count, user_window
 from core.db import is_database_unavailable
 from core.errors import AuthenticationError, DatabaseUnavailable, DomainError
 from core.logging import user_id_var
-from tenants import errors
+from tenants import errors, membership_cache
+from tenants.cache import full_key
 from tenants.context import (
     reset_current_tenant,
     reset_current_user_id,
@@ -48,7 +50,10 @@ class RequestAuth:
     error: DomainError | None = None
 
 
-def authenticate_bearer(raw: str) -> RequestAuth:
+def authenticate_bearer(raw: str, request: HttpRequest) -> RequestAuth:
+    """Verifies the access token and finds its membership: in the membership cache,
+    in the Redis round trip that also counts the user's throttle window (the count is
+    handed to the throttle through ``request``), or else in the database."""
     try:
         token = AccessToken(raw)  # type: ignore[arg-type]
     except TokenError as exc:
@@ -60,9 +65,18 @@ def authenticate_bearer(raw: str) -> RequestAuth:
         return RequestAuth(
             error=AuthenticationError("Token is missing its user or tenant.", code=errors.TOKEN_NOT_VALID)
         )
+    window = user_window(user_id)
+    counter = full_key(window[0], tenant_id=tenant_id) if window is not None else None
+    cached = membership_cache.lookup(
+        user_id=user_id, tenant_id=tenant_id, counter=counter, timeout=window[1] if window is not None else 0
+    )
+    if cached is not None and cached.count is not None and counter is not None:
+        take_count(request, counter, cached.count)
     try:
         with user_context(user_id):
-            membership = active_membership(user_id=user_id, tenant_id=tenant_id, token_version=token_version_of(token))
+            membership = active_membership(
+                user_id=user_id, tenant_id=tenant_id, token_version=token_version_of(token), cached=cached
+            )
     except DomainError as exc:
         return RequestAuth(error=exc)
     return RequestAuth(user=membership.user, tenant=membership.tenant, membership=membership, token=token)
@@ -79,7 +93,7 @@ class TenantMiddleware:
             scheme, _, raw = header.partition(" ")
             if scheme.lower() == "bearer" and raw.strip():
                 try:
-                    auth = authenticate_bearer(raw.strip())
+                    auth = authenticate_bearer(raw.strip(), request)
                 except DatabaseError as exc:  # raised inside DRF like every auth error: the error shape
                     if not is_database_unavailable(exc):
                         raise

@@ -10,7 +10,41 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from tenants import membership_cache
 from tenants.scoping import TenantScopedModel
+
+
+class _MembershipCacheQuerySet(models.QuerySet[Any]):
+    """``update()`` ends the cached memberships its rows take part in
+    (``tenants/membership_cache.py``); ``save`` and ``delete`` do through signals
+    (``TenantsConfig.ready``). ``invalidates``: whose cache a row holds ("user" or
+    "tenant") and the field with that id."""
+
+    invalidates: tuple[str, str]
+
+    def update(self, **kwargs: Any) -> int:
+        kind, field = self.invalidates
+        ids = list(self.values_list(field, flat=True).distinct().order_by())
+        rows = super().update(**kwargs)
+        if kind == "user":
+            membership_cache.invalidate(user_ids=ids, using=self.db)
+        else:
+            membership_cache.invalidate(tenant_ids=ids, using=self.db)
+        return rows
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
+
+class TenantQuerySet(_MembershipCacheQuerySet):
+    invalidates = ("tenant", "pk")
+
+
+class UserQuerySet(_MembershipCacheQuerySet):
+    invalidates = ("user", "pk")
+
+
+class MembershipQuerySet(_MembershipCacheQuerySet):
+    invalidates = ("user", "user_id")
 
 
 class TenantStatus(models.TextChoices):
@@ -51,6 +85,8 @@ class Tenant(models.Model):
     currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217 code of the tenant's prices.")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = TenantQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
 
@@ -64,6 +100,7 @@ class Tenant(models.Model):
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+    _queryset_class = UserQuerySet
 
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         user = self.model(email=normalize_email(email), **extra)
@@ -115,6 +152,8 @@ class Membership(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique_user")]

@@ -4,32 +4,69 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.errors import AuthenticationError, NotFound, PermissionDenied
 from core.sql import PreparedSelect
-from tenants import errors
+from tenants import errors, membership_cache
 from tenants.context import get_current_tenant, user_context
-from tenants.models import Invitation, Membership, User
+from tenants.models import Invitation, Membership, Tenant, User
 
 # Runs on every authenticated request: prepared once (core/sql.py).
 _membership_query: PreparedSelect | None = None
 
+# The fields a cached membership keeps (tenants/membership_cache.py): all but the
+# password hash, which stays out of Redis (deferred: read from the database if used).
+_CACHED_FIELDS: dict[str, list[models.Field[Any, Any]]] = {
+    "m": list(Membership._meta.concrete_fields),
+    "u": [field for field in User._meta.concrete_fields if field.attname != "password"],
+    "t": list(Tenant._meta.concrete_fields),
+}
+_CACHED_MODELS: dict[str, type[models.Model]] = {"m": Membership, "u": User, "t": Tenant}
 
-def active_membership(*, user_id: Any, tenant_id: Any, token_version: int | None) -> Membership:
-    """The membership a token names, with its user and tenant (one query). Raises
-    ``membership_revoked`` (401) when it is gone or the user is inactive,
+
+def _cache_entry(membership: Membership) -> dict[str, Any]:
+    sources = {"m": membership, "u": membership.user, "t": membership.tenant}
+    return {part: [getattr(sources[part], f.attname) for f in fields] for part, fields in _CACHED_FIELDS.items()}
+
+
+def _from_cache_entry(entry: dict[str, Any]) -> Membership:
+    instances = {
+        part: _CACHED_MODELS[part].from_db(
+            "default", [f.attname for f in fields], [f.to_python(v) for f, v in zip(fields, entry[part], strict=True)]
+        )
+        for part, fields in _CACHED_FIELDS.items()
+    }
+    membership = instances["m"]
+    assert isinstance(membership, Membership)
+    membership.user = instances["u"]  # type: ignore[assignment]
+    membership.tenant = instances["t"]  # type: ignore[assignment]
+    return membership
+
+
+def active_membership(
+    *, user_id: Any, tenant_id: Any, token_version: int | None, cached: membership_cache.Lookup | None = None
+) -> Membership:
+    """The membership a token names, with its user and tenant (one query, or none when
+    ``cached``, the tenant middleware's look-up in the membership cache, found it).
+    Raises ``membership_revoked`` (401) when it is gone or the user is inactive,
     ``session_ended`` (401) when the token carries an older ``token_version`` than the
     user's (the password changed since), and ``tenant_suspended`` (403) when the
     workspace is suspended. The caller sets the user context (``app.user_id``), which
     makes the row readable under Row Level Security before any tenant is known."""
     global _membership_query
-    if _membership_query is None:
-        _membership_query = PreparedSelect(
-            Membership, related=("user", "tenant"), where=("user", "tenant"), tenant_scoped=False
-        )
-    membership = _membership_query.first(user_id, tenant_id)
+    if cached is not None and cached.entry is not None:
+        membership: Membership | None = _from_cache_entry(cached.entry)
+    else:
+        if _membership_query is None:
+            _membership_query = PreparedSelect(
+                Membership, related=("user", "tenant"), where=("user", "tenant"), tenant_scoped=False
+            )
+        membership = _membership_query.first(user_id, tenant_id)
+        if membership is not None and cached is not None:
+            membership_cache.store(cached, _cache_entry(membership))
     if membership is None or not membership.user.is_active:
         raise AuthenticationError("This membership no longer exists. Log in again.", code=errors.MEMBERSHIP_REVOKED)
     if token_version != membership.user.token_version:

@@ -96,7 +96,10 @@ def _database(url: str) -> dict[str, object]:
     # Persistent connections (measured +43 % on the hot stock path, docs/performance.md);
     # safe with poolers and across tenants since app.tenant_id is transaction-local.
     config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    # A reused connection is checked (SELECT 1, one round trip) only when it sat idle for
+    # DATABASE_HEALTH_CHECK_IDLE_SECONDS: a busy one skips it (tenants/dbbackend/base.py).
     config["CONN_HEALTH_CHECKS"] = True
+    config["HEALTH_CHECK_IDLE_SECONDS"] = env.float("DATABASE_HEALTH_CHECK_IDLE_SECONDS", default=5.0)
     return config
 
 
@@ -121,6 +124,9 @@ CACHE_KEY_FUNCTION = "tenants.cache.make_key"
 # REDIS_TIMEOUT_SECONDS; the counters then stay in each process for CACHE_RETRY_SECONDS.
 REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=1.0)
 CACHE_RETRY_SECONDS = env.int("CACHE_RETRY_SECONDS", default=10)
+# The tenant middleware's membership check, cached per (user, tenant) in Redis for at most
+# this long (0: off); every change through the ORM invalidates it (tenants/membership_cache.py).
+MEMBERSHIP_CACHE_SECONDS = env.int("MEMBERSHIP_CACHE_SECONDS", default=30)
 REDIS_CACHE_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS}
 if REDIS_URL:
     CACHES = {

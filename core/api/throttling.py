@@ -6,6 +6,11 @@ client has one counter per window (``core.cache.counter_incr``, one EVALSHA),
 whatever the rate. While Redis is unreachable the counters live in each
 process's memory: the same limits, per process, with one WARNING per outage
 interval (``core.cache``); a request is never refused because Redis is down.
+
+The user throttle's count is usually taken already: the tenant middleware
+increments the user's window counter in the round trip that reads the cached
+membership (``user_window`` names the counter, ``take_count`` hands the count
+over), so a request makes one Redis round trip, not two.
 """
 
 from __future__ import annotations
@@ -13,15 +18,40 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.core.cache import caches
+from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from core.cache import counter_incr
 
+# Counts taken before the view on the Django request: {full cache key: count}.
+_TAKEN_ATTRIBUTE = "stockroom_taken_counts"
+
 
 def _increment(key: str, *, timeout: int) -> int:
     """Adds one to a window's counter and returns it."""
     return counter_incr(key, timeout=timeout)[0]
+
+
+def take_count(request: HttpRequest, full_key: str, count: int) -> None:
+    """Records a count already taken for the counter ``full_key`` (``user_window``), which
+    the throttle then uses instead of incrementing the counter again."""
+    taken: dict[str, int] = request.__dict__.setdefault(_TAKEN_ATTRIBUTE, {})
+    taken[full_key] = count
+
+
+def _count(request: Request, key: str, *, timeout: int) -> int:
+    taken: dict[str, int] | None = request._request.__dict__.get(_TAKEN_ATTRIBUTE)
+    if taken:
+        count = taken.pop(caches["default"].make_and_validate_key(key), None)
+        if count is not None:
+            return count
+    return _increment(key, timeout=timeout)
+
+
+def _window_start(now: float, duration: int) -> int:
+    return int(now // duration) * duration
 
 
 class FixedWindowThrottle(SimpleRateThrottle):
@@ -34,8 +64,8 @@ class FixedWindowThrottle(SimpleRateThrottle):
         limit, duration = self.parse_rate(self.rate)
         assert limit is not None and duration is not None
         now = time.time()
-        window_start = int(now // duration) * duration
-        count = _increment(f"{self.key}:{window_start}", timeout=duration + 1)
+        window_start = _window_start(now, duration)
+        count = _count(request, f"{self.key}:{window_start}", timeout=duration + 1)
         self._wait = window_start + duration - now
         return count <= limit
 
@@ -52,6 +82,18 @@ class UserRateThrottle(FixedWindowThrottle):
         if request.user and getattr(request.user, "is_authenticated", False):
             return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
         return None
+
+
+def user_window(user_pk: Any) -> tuple[str, int] | None:
+    """The counter (key before the key function, and its timeout) that ``UserRateThrottle``
+    increments for ``user_pk`` now, or None when the user rate is off."""
+    throttle = UserRateThrottle()
+    if throttle.rate is None:
+        return None
+    _, duration = throttle.parse_rate(throttle.rate)
+    assert duration is not None
+    ident = throttle.cache_format % {"scope": throttle.scope, "ident": user_pk}
+    return f"{ident}:{_window_start(time.time(), duration)}", duration + 1
 
 
 class AnonRateThrottle(FixedWindowThrottle):

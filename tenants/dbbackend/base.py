@@ -10,9 +10,19 @@ mode while a tenant is set is wrapped in its own short transaction, so the
 setting is never left on a pooled connection. With no tenant, the value is the
 empty string and the RLS policies match no row; with no user, the memberships
 table shows only the current tenant's rows.
+
+Health checks (``CONN_HEALTH_CHECKS``): Django checks a reused connection with a
+``SELECT 1`` (a round trip) at the first query of every request. Here it is done
+only when the connection has been idle for ``HEALTH_CHECK_IDLE_SECONDS`` (the
+alias's setting, ``DATABASE_HEALTH_CHECK_IDLE_SECONDS``): a connection that sat
+idle, where a database restart or failover shows, is still checked; one that ran a
+statement a moment ago is not. A connection lost in between fails that request
+(503 ``database_unavailable``) and Django replaces it before the next one, as it
+does for a connection lost mid-request.
 """
 
 import contextlib
+import time
 from typing import Any
 
 import psycopg
@@ -36,7 +46,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._applied_tenant: object = _UNKNOWN
+        self._last_used = 0.0  # time.monotonic() of the last statement
         self.execute_wrappers.append(self._apply_tenant)
+
+    def close_if_health_check_failed(self) -> None:
+        idle_seconds = self.settings_dict.get("HEALTH_CHECK_IDLE_SECONDS", 0)
+        if (
+            self.connection is not None
+            and self.health_check_enabled  # type: ignore[attr-defined]
+            and not self.health_check_done  # type: ignore[has-type]
+            and time.monotonic() - self._last_used < idle_seconds
+        ):
+            self.health_check_done = True  # used a moment ago: no SELECT 1
+            return
+        super().close_if_health_check_failed()
 
     def _savepoint_rollback(self, sid: str) -> None:
         super()._savepoint_rollback(sid)  # type: ignore[misc]
@@ -67,6 +90,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return result
 
     def _apply_tenant(self, execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        self._last_used = time.monotonic()
         tenant_id, user_id = current_tenant_id(), current_user_id()
         wanted = (str(tenant_id) if tenant_id else "", str(user_id) if user_id else "")
         if not self.in_atomic_block and self.get_autocommit():

@@ -1,0 +1,137 @@
+"""The tenant middleware's membership check, cached per (user, tenant) in Redis.
+
+An authenticated request needs its membership, user and tenant (role, token
+version, statuses). A warm request reads them from Redis in the round trip that
+also counts the user's throttle window (``core.cache.read_and_incr``), and makes
+no database query before the view. ``MEMBERSHIP_CACHE_SECONDS`` (0: off) bounds
+the life of an entry; it is never extended.
+
+Invalidation uses generations rather than deletes: one counter per user and one per
+tenant. An entry records the two generations read *before* the database was
+read, is stored only if they are still the same (``core.cache.set_if_unchanged``),
+and counts only while they are. Every write to a membership, user or tenant (the
+models' ``save``/``delete`` signals and their querysets' ``update``, see
+``tenants/models.py``) bumps the generations concerned at once and again after
+its transaction commits, so:
+
+- the next request after the commit reads the database, and a request that read
+  the database before the commit cannot store what it read (its generations
+  changed), nor serve it if it stored it first;
+- what a missed bump (Redis unreachable for the writer, raw SQL that bypasses the
+  ORM, an evicted key) can leave is an entry read before the change, which expires
+  ``MEMBERSHIP_CACHE_SECONDS`` after it was stored: that is the bound on staleness.
+
+Generations live for twice the entry lifetime (plus a minute) after their last
+bump, so an entry can never outlive the generation it was checked against.
+Without Redis (the local-memory cache, or Redis unreachable) nothing is cached:
+the membership is read from the database as before.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from core.cache import bump, read_and_incr, set_if_unchanged
+from tenants.cache import full_key
+
+
+def _entry_key(user_id: uuid.UUID, tenant_id: uuid.UUID) -> str:
+    return full_key(f"membership:{user_id.hex}:{tenant_id.hex}", tenant_id=None)
+
+
+def _user_generation(user_id: Any) -> str:
+    return full_key(f"membership-gen:u:{uuid.UUID(str(user_id)).hex}", tenant_id=None)
+
+
+def _tenant_generation(tenant_id: Any) -> str:
+    return full_key(f"membership-gen:t:{uuid.UUID(str(tenant_id)).hex}", tenant_id=None)
+
+
+def enabled() -> bool:
+    return bool(settings.MEMBERSHIP_CACHE_SECONDS > 0)
+
+
+@dataclass
+class Lookup:
+    """What one round trip found: the entry (None on a miss), the generations it was
+    checked against (None: Redis was not reached, nothing is to be stored), and the
+    count of the throttle counter taken with it."""
+
+    key: str
+    entry: dict[str, Any] | None
+    generations: dict[str, bytes | None] | None
+    count: int | None
+
+
+def lookup(*, user_id: uuid.UUID, tenant_id: uuid.UUID, counter: str | None, timeout: int) -> Lookup | None:
+    """The cached entry of (user, tenant) and, with ``counter`` (a full key), that counter
+    incremented, in one Redis round trip. None when the cache is off. With Redis
+    unreachable the entry is None (the membership is read from the database) and the
+    counter is counted in this process (``core.cache``)."""
+    if not enabled():
+        return None
+    key = _entry_key(user_id, tenant_id)
+    generations = [_user_generation(user_id), _tenant_generation(tenant_id)]
+    values, counted = read_and_incr([key, *generations], counter=counter, timeout=timeout)
+    count = counted[0] if counted else None
+    if values is None:
+        return Lookup(key=key, entry=None, generations=None, count=count)
+    raw, *read = values
+    current = dict(zip(generations, read, strict=True))
+    entry = json.loads(raw) if raw is not None else None
+    if entry is not None and entry.get("g") != [(value or b"").decode() for value in read]:
+        entry = None  # stored before a bump: stale
+    return Lookup(key=key, entry=entry, generations=current, count=count)
+
+
+def store(found: Lookup, entry: dict[str, Any]) -> None:
+    """Caches ``entry`` (read from the database after ``found``) unless a generation
+    changed meanwhile."""
+    if found.generations is None:
+        return
+    entry = {**entry, "g": [(value or b"").decode() for value in found.generations.values()]}
+    set_if_unchanged(
+        found.key,
+        json.dumps(entry, separators=(",", ":"), default=str),
+        timeout=settings.MEMBERSHIP_CACHE_SECONDS,
+        guards=found.generations,
+    )
+
+
+def invalidate(*, user_ids: Iterable[Any] = (), tenant_ids: Iterable[Any] = (), using: str | None = None) -> None:
+    """Ends the cached memberships of these users (in every workspace) and of every member
+    of these tenants: now, and again once the current transaction commits."""
+    keys = [_user_generation(user_id) for user_id in user_ids] + [
+        _tenant_generation(tenant_id) for tenant_id in tenant_ids
+    ]
+    if not keys:
+        return
+    lifetime = 2 * settings.MEMBERSHIP_CACHE_SECONDS + 60
+
+    def bump_generations() -> None:
+        bump(keys, timeout=lifetime)
+
+    bump_generations()
+    if transaction.get_connection(using).in_atomic_block:
+        transaction.on_commit(bump_generations, using=using)
+
+
+def on_saved(sender: Any, instance: Any, created: bool = False, using: str | None = None, **_: Any) -> None:
+    """post_save / post_delete receiver for Membership, User and Tenant (a new row has
+    nothing cached yet)."""
+    if created:
+        return
+    kind = sender._meta.model_name
+    if kind == "membership":
+        invalidate(user_ids=[instance.user_id], using=using)
+    elif kind == "tenant":
+        invalidate(tenant_ids=[instance.pk], using=using)
+    else:
+        invalidate(user_ids=[instance.pk], using=using)
