@@ -12,6 +12,8 @@ row as for any ORM statement.
   to lock); the ORM compiles a queryset on every evaluation, which cost more than
   running these (docs/performance.md). Rows become the same instances the ORM
   would build.
+- ``count_and_page``: a list's ``COUNT`` and its page in one round trip (pipelined):
+  each statement keeps its own plan (a page read from an index stops after its rows).
 - ``insert_objects`` / ``insert_objects_sql``: ``bulk_create`` of instances whose
   primary keys are set, as one ``INSERT ... VALUES`` (the stock ledger's rows).
 - ``insert_columns``: a set-based ``INSERT ... SELECT FROM unnest(arrays)`` of
@@ -28,7 +30,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connection, connections, models, transaction
+from django.db.models import QuerySet
 
 from core.errors import CrossTenantWrite, TenantRequired
 
@@ -120,6 +124,34 @@ class PreparedSelect:
         for (_, name, _), instance in zip(self.parts[1:], instances[1:], strict=True):
             setattr(obj, name, instance)  # type: ignore[arg-type]
         return obj
+
+
+def count_and_page(queryset: QuerySet[Any], page: QuerySet[Any]) -> tuple[int, list[tuple[Any, ...]]]:
+    """``queryset.count()`` and ``list(page)`` (a ``values_list`` slice of it), sent
+    together in one pipeline: one round trip where two would be. ``count(*) over ()`` in
+    the page query would save the statement but read every row of the list, joins
+    included, before the limit: 10-20 times slower at 100,000 rows (docs/performance.md)."""
+    using = page.db
+    db = connections[using]
+    if queryset.query.combinator:  # a union and the like: no values_list("pk") of it
+        return queryset.count(), list(page)
+    try:
+        counted, count_params = queryset.order_by().values_list("pk").query.sql_with_params()
+        page_compiler = page.query.get_compiler(using=using)
+        page_sql, page_params = page_compiler.as_sql()
+    except EmptyResultSet:  # a filter that matches nothing by construction (``pk__in=[]``)
+        return 0, []
+    if not count_params or not page_params:  # parameterless SQL is not pipelined (tenants.dbbackend)
+        return queryset.count(), list(page)
+    db.ensure_connection()
+    assert db.connection is not None
+    with db.cursor() as counter, db.cursor() as reader:
+        with db.wrap_database_errors, db.connection.pipeline():
+            counter.execute(f"SELECT COUNT(*) FROM ({counted}) AS counted", count_params)  # noqa: S608 - compiled SQL
+            reader.execute(page_sql, page_params)
+        total = counter.fetchone()[0]
+        raw = reader.fetchall()
+    return total, list(page_compiler.results_iter(results=[raw], tuple_expected=True))
 
 
 def insert_objects_sql(

@@ -12,13 +12,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Model, QuerySet, Window
+from django.db.models import Model, QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
 from core.api.errors import InvalidCursor, InvalidParameter, PageNotFound
 from core.api.rows import RowFormat
+from core.sql import count_and_page
 
 MAX_PAGE_SIZE = 200
 
@@ -69,25 +70,17 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def paginate_rows(
         self, queryset: QuerySet[Any], rows_format: RowFormat, request: Request, view: Any = None
     ) -> list[dict[str, Any]]:
-        """A page of ``queryset`` rendered by ``rows_format``, with the count read by the
-        page query itself (``count(*) over ()``): one query instead of two. The same
-        pages, links and 404s as ``paginate_queryset``."""
+        """A page of ``queryset`` rendered by ``rows_format``, its count and page sent in
+        one round trip (``core.sql.count_and_page``). The same pages, links and 404s as
+        ``paginate_queryset``."""
         self.request = request
         page_size = self.get_page_size(request)
         number = self.get_page_number(request, None)
         offset = (number - 1) * page_size
-        total: int | None
-        if queryset.query.distinct or queryset.query.combinator:  # the window would count duplicates
-            total = queryset.count()
-            rows = rows_format.read(queryset[offset : offset + page_size])
-        else:
-            counted = rows_format.values_queryset(queryset, page_total=Window(Count("*")))
-            rows = list(counted[offset : offset + page_size])
-            total = rows[0][-1] if rows else None
-        if total is None:  # no row on this page: only the first page of an empty list exists
-            if number != 1:
-                raise PageNotFound()
-            total = 0
+        page = rows_format.values_queryset(queryset)[offset : offset + page_size]
+        total, rows = count_and_page(queryset, page)
+        if not rows and number != 1:  # past the last row: only the first page of an empty list exists
+            raise PageNotFound()
         paginator: Paginator[Any] = Paginator([], page_size)
         paginator.count = total  # a cached_property: set, not computed  # type: ignore[misc]
         if number > paginator.num_pages:

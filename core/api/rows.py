@@ -249,16 +249,13 @@ class RowFormat:
             out = {name: out[name] for name in self._order}
         return out
 
-    def read(self, queryset: QuerySet[Any], *extra: Any) -> list[tuple[Any, ...]]:
-        """The rows of ``queryset`` (already filtered, ordered and sliced or not) with the
-        paths this format needs, then ``extra`` expressions or paths."""
-        return list(queryset.prefetch_related(None).values_list(*self.paths, *extra))
+    def read(self, queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
+        """The rows of ``queryset`` (filtered, ordered, sliced or not) as this format reads them."""
+        return list(self.values_queryset(queryset))
 
-    def values_queryset(self, queryset: QuerySet[Any], **annotations: Any) -> QuerySet[Any]:
-        queryset = queryset.prefetch_related(None)
-        if annotations:
-            queryset = queryset.annotate(**annotations)
-        return queryset.values_list(*self.paths, *annotations)
+    def values_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """``queryset`` reading this format's paths as tuples."""
+        return queryset.prefetch_related(None).values_list(*self.paths)
 
     def children(self, rows: Iterable[Sequence[Any]]) -> dict[str, dict[Any, list[dict[str, Any]]]]:
         """The nested lists of a page of rows: one query per ``many=True`` field."""

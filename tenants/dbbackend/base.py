@@ -28,7 +28,7 @@ from typing import Any
 import psycopg
 from django.db import transaction
 from django.db.backends.postgresql import base
-from psycopg.pq import TransactionStatus
+from psycopg.pq import PipelineStatus, TransactionStatus
 
 from tenants.context import current_tenant_id, current_user_id
 
@@ -115,7 +115,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 cursor.execute(_SET_TENANT_SQL, list(wanted))
             self._applied_tenant = wanted
             return execute(sql, params, many, context)
-        # Pipelined: BEGIN, set_config and the statement go in one round trip. An error
+        if self.connection.pgconn.pipeline_status != PipelineStatus.OFF:
+            # The caller's pipeline (``core.sql.count_and_page``): queued with its statements,
+            # sent at its sync; a nested pipeline here would sync, a round trip of its own.
+            with self.connection.cursor() as cursor:
+                cursor.execute(_SET_TENANT_SQL, list(wanted))
+            self._applied_tenant = wanted
+            return execute(sql, params, many, context)
+        # Pipelined: set_config and the statement go in one round trip. An error
         # surfaces when the pipeline syncs, so it is translated to Django's exceptions here.
         with self.wrap_database_errors, self.connection.pipeline():
             with self.connection.cursor() as cursor:

@@ -18,8 +18,9 @@ def test_product_list_database_round_trips_on_a_warm_membership(committed):
     """GET /api/v1/products/ on a warm membership: no membership query and no health
     check, only the list's own statements.
 
-    Today: BEGIN (1), set_config + COUNT (1), the page (1), COMMIT (1) = 4. Once the count
-    is folded into the page query this is 3 (issue 9's target: at most 3)."""
+    BEGIN (1: psycopg waits for its answer before sending more), set_config + COUNT + the
+    page (1: one pipeline, core.sql.count_and_page), COMMIT (1) = 3 (issue 9's target: at
+    most 3)."""
     member = make_member(make_tenant(slug="round-trips"), Role.OWNER)
     with tenant_context(member.tenant):
         make_product(sku="RT-1")
@@ -46,7 +47,7 @@ def test_product_list_database_round_trips_on_a_warm_membership(committed):
     assert response.status_code == 200 and len(response.json()["results"]) == 1
     assert not trace.sent(MEMBERSHIP_QUERY)
     assert not trace.sent('"SELECT 1"')
-    assert trace.round_trips == 4, "\n".join(trace.lines)
+    assert trace.round_trips <= 3, "\n".join(trace.lines)
 
 
 def _terminate_runtime_backends():
