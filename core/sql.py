@@ -136,7 +136,10 @@ def count_and_page(queryset: QuerySet[Any], page: QuerySet[Any]) -> tuple[int, l
     if queryset.query.combinator:  # a union and the like: no values_list("pk") of it
         return queryset.count(), list(page)
     try:
-        counted, count_params = queryset.order_by().values_list("pk").query.sql_with_params()
+        # Distinct rows are what the queryset selects: counted as they are; otherwise only
+        # the primary key is read (the joins a filter needs stay, select_related's go).
+        counted_query = queryset.order_by() if queryset.query.distinct else queryset.order_by().values_list("pk")
+        counted, count_params = counted_query.query.sql_with_params()
         page_compiler = page.query.get_compiler(using=using)
         page_sql, page_params = page_compiler.as_sql()
     except EmptyResultSet:  # a filter that matches nothing by construction (``pk__in=[]``)

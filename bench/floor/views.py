@@ -68,13 +68,17 @@ SELECT p.id, p.sku, p.name, p.description, p.category_id, c.name, p.unit, p.barc
        p.archived_at, p.attributes, p.image_url, p.created_at, p.updated_at{extra}
 FROM inventory_product p LEFT JOIN inventory_category c ON c.id = p.category_id
 """
-PRODUCT_LIST_SQL = PRODUCT_SELECT.format(extra=", count(*) OVER ()") + "WHERE p.tenant_id = %s ORDER BY p.sku LIMIT %s"
+PRODUCT_LIST_SQL = (
+    PRODUCT_SELECT.format(extra=", (SELECT count(*) FROM inventory_product WHERE tenant_id = %s)")
+    + "WHERE p.tenant_id = %s ORDER BY p.sku LIMIT %s"
+)
 PRODUCT_DETAIL_SQL = PRODUCT_SELECT.format(extra="") + "WHERE p.tenant_id = %s AND p.id = %s"
 
 STOCK_LEVEL_SQL = """
 SELECT l.id, p.id, p.sku, p.name, p.unit, w.id, w.code, w.name, l.on_hand, l.reserved, l.available,
        coalesce(l.reorder_point, p.reorder_point), coalesce(l.reorder_quantity, p.reorder_quantity),
-       l.reorder_point, l.reorder_quantity, l.updated_at, count(*) OVER ()
+       l.reorder_point, l.reorder_quantity, l.updated_at,
+       (SELECT count(*) FROM inventory_stocklevel WHERE tenant_id = %s AND warehouse_id = %s)
 FROM inventory_stocklevel l
 JOIN inventory_product p ON p.id = l.product_id
 JOIN inventory_warehouse w ON w.id = l.warehouse_id
@@ -82,6 +86,8 @@ WHERE l.tenant_id = %s AND l.warehouse_id = %s
 ORDER BY p.sku, w.code LIMIT %s
 """
 
+# Counts are uncorrelated scalar subqueries (evaluated once; the page still stops after its
+# rows), not count(*) over (), which reads the whole list before the limit.
 # The page of orders with their customer and status history (a small json_agg per order),
 # then the page's lines with their product and warehouse: two queries.
 SALES_ORDER_SQL = """
@@ -93,7 +99,7 @@ SELECT o.id, o.number, o.status, cu.id, cu.name, o.currency, o.subtotal, o.disco
                 ORDER BY h.created_at, h.id), '[]')
         FROM orders_statuschange h LEFT JOIN tenants_user u ON u.id = h.user_id
         WHERE h.sales_order_id = o.id),
-       o.created_at, o.updated_at, count(*) OVER ()
+       o.created_at, o.updated_at, (SELECT count(*) FROM orders_salesorder WHERE tenant_id = %s)
 FROM orders_salesorder o JOIN inventory_customer cu ON cu.id = o.customer_id
 WHERE o.tenant_id = %s
 ORDER BY o.created_at DESC LIMIT %s
@@ -198,7 +204,7 @@ def _product(row: Sequence[Any]) -> dict[str, Any]:
 @require_GET
 @_authenticated
 def product_list(request: HttpRequest) -> HttpResponse:
-    rows = _query(PRODUCT_LIST_SQL, [_tenant_id(), PAGE_SIZE])
+    rows = _query(PRODUCT_LIST_SQL, [_tenant_id(), _tenant_id(), PAGE_SIZE])
     return _json(_page(request, rows[0][-1] if rows else 0, [_product(row) for row in rows]))
 
 
@@ -218,7 +224,7 @@ def stock_level_list(request: HttpRequest) -> HttpResponse:
         warehouse = uuid.UUID(request.GET.get("warehouse", ""))
     except ValueError:
         return _json({"detail": "warehouse=<uuid> is required."}, status=400)
-    rows = _query(STOCK_LEVEL_SQL, [_tenant_id(), warehouse, PAGE_SIZE])
+    rows = _query(STOCK_LEVEL_SQL, [_tenant_id(), warehouse, _tenant_id(), warehouse, PAGE_SIZE])
     results = [
         {
             "id": r[0],
@@ -242,7 +248,7 @@ def stock_level_list(request: HttpRequest) -> HttpResponse:
 @_authenticated
 def sales_order_list(request: HttpRequest) -> HttpResponse:
     tenant_id = _tenant_id()
-    orders = _query(SALES_ORDER_SQL, [tenant_id, PAGE_SIZE])
+    orders = _query(SALES_ORDER_SQL, [tenant_id, tenant_id, PAGE_SIZE])
     lines: dict[uuid.UUID, list[dict[str, Any]]] = {o[0]: [] for o in orders}
     for r in _query(SALES_LINE_SQL, [tenant_id, list(lines)]) if orders else []:
         lines[r[0]].append(

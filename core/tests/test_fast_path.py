@@ -29,6 +29,7 @@ from rest_framework.test import APIRequestFactory
 from core.api.fast import RowListMixin, RowRetrieveMixin
 from core.api.renderers import JSONRenderer
 from core.api.rows import RowFormat, row_format
+from core.sql import count_and_page
 from inventory.tests.factories import cross_tenant_seed as inventory_seed
 from inventory.tests.factories import make_product, make_warehouse
 from orders.tests.factories import cross_tenant_seed as orders_seed
@@ -300,3 +301,19 @@ def test_the_renderer_writes_what_drf_writes() -> None:
     assert JSONRenderer().render(data, "application/json; indent=2", {"request": request}) == (
         renderers.JSONRenderer().render(data, "application/json; indent=2", {"request": request})
     )
+
+
+def test_count_and_page_match_count_and_list(in_a: Any) -> None:
+    """One pipeline, the same answers as ``count()`` and ``list()``: plain, distinct, empty
+    by construction, and a page past the end."""
+    from inventory.models import Product
+
+    for number in range(4):
+        make_product(sku=f"CP-{number}", name="same name")
+    products = Product.objects.order_by("sku")
+    for queryset in (products, products.filter(sku__in=["CP-1", "CP-3"]), products.filter(pk__in=[])):
+        page = queryset.values_list("sku")[1:3]
+        assert count_and_page(queryset, page) == (queryset.count(), list(page))
+    names = Product.objects.values("name").distinct().order_by("name")
+    assert count_and_page(names, names.values_list("name")[:1]) == (1, [("same name",)])
+    assert count_and_page(products, products.values_list("sku")[10:20]) == (4, [])
