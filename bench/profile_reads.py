@@ -1,7 +1,7 @@
 """CPU per request of the read endpoints, in this process (no gunicorn, no network client).
 
     .venv/bin/python bench/profile_reads.py                 # 300 requests per endpoint
-    .venv/bin/python bench/profile_reads.py --requests 1000 --profile /api/v1/products/
+    .venv/bin/python bench/profile_reads.py --requests 1000 --profile products
 
 Recreates and seeds the bench database (``BENCH_DATABASE``, default ``stockroom_bench``:
 set another name while ``bench/run`` uses that one), then calls ``config.wsgi.application``
@@ -34,7 +34,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--products", type=int, default=500)
-    parser.add_argument("--profile", help="an endpoint path to profile with cProfile")
+    parser.add_argument("--profile", help="an endpoint to profile with cProfile: healthz, products, product, ...")
+    parser.add_argument("--sort", default="cumulative", help="cProfile sort key (cumulative, tottime)")
+    parser.add_argument("--lines", type=int, default=50)
     args = parser.parse_args()
 
     setup_db.provision_and_migrate()
@@ -69,15 +71,15 @@ def main() -> None:
             orders.sales_order_create(customer=customer, lines=lines, user=seeded["user"])
     common.analyze()
     token = tokens_for_membership(seeded["membership"])["access"]
-    endpoints = [
-        "/healthz",
-        "/api/v1/products/",
-        f"/api/v1/products/{products[0].id}/",
-        f"/api/v1/stock-levels/?warehouse={warehouse.id}",
-        "/api/v1/stock-movements/",
-        "/api/v1/sales-orders/",
-        "/api/v1/customers/",
-    ]
+    endpoints = {
+        "healthz": "/healthz",
+        "products": "/api/v1/products/",
+        "product": f"/api/v1/products/{products[0].id}/",
+        "stock-levels": f"/api/v1/stock-levels/?warehouse={warehouse.id}",
+        "movements": "/api/v1/stock-movements/",
+        "sales-orders": "/api/v1/sales-orders/",
+        "customers": "/api/v1/customers/",
+    }
 
     def call(path: str) -> int:
         route, _, query = path.partition("?")
@@ -102,7 +104,7 @@ def main() -> None:
             result.close()
         return int(status[0].split()[0])
 
-    for path in endpoints:
+    for path in endpoints.values():
         for _ in range(20):  # warm-up: imports, URL resolver, the connection
             assert call(path) == 200, path
     logging.getLogger("stockroom.access").disabled = True
@@ -113,7 +115,7 @@ def main() -> None:
         statements.append(sql)
         return execute(sql, params, many, context)
 
-    for path in endpoints:
+    for path in endpoints.values():
         statements.clear()
         with connections["default"].execute_wrapper(count):
             call(path)
@@ -127,10 +129,10 @@ def main() -> None:
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(args.requests):
-            call(args.profile)
+            call(endpoints[args.profile])
         profiler.disable()
         stream = io.StringIO()
-        pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(50)
+        pstats.Stats(profiler, stream=stream).sort_stats(args.sort).print_stats(args.lines)
         print(stream.getvalue())
 
 

@@ -28,6 +28,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -126,15 +127,25 @@ class PreparedSelect:
         return obj
 
 
-def count_and_page(queryset: QuerySet[Any], page: QuerySet[Any]) -> tuple[int, list[tuple[Any, ...]]]:
-    """``queryset.count()`` and ``list(page)`` (a ``values_list`` slice of it), sent
-    together in one pipeline: one round trip where two would be. ``count(*) over ()`` in
-    the page query would save the statement but read every row of the list, joins
-    included, before the limit: 10-20 times slower at 100,000 rows (docs/performance.md)."""
+@dataclass(frozen=True)
+class CompiledPage:
+    """A list's COUNT and page, compiled (``compile_count_and_page``), ready to run."""
+
+    using: str
+    count_sql: str
+    count_params: tuple[Any, ...]
+    page_sql: str
+    page_params: tuple[Any, ...]
+    compiler: Any  # the page's SQL compiler: turns its raw rows into the values_list tuples
+    empty: bool = False  # a filter that matches nothing by construction (``pk__in=[]``)
+
+
+def compile_count_and_page(queryset: QuerySet[Any], page: QuerySet[Any]) -> CompiledPage | None:
+    """The SQL of ``queryset.count()`` and of ``page`` (a ``values_list`` slice of it);
+    None when the two cannot be pipelined (a union; parameterless SQL)."""
     using = page.db
-    db = connections[using]
     if queryset.query.combinator:  # a union and the like: no values_list("pk") of it
-        return queryset.count(), list(page)
+        return None
     try:
         # Distinct rows are what the queryset selects: counted as they are; otherwise only
         # the primary key is read (the joins a filter needs stay, select_related's go).
@@ -142,19 +153,67 @@ def count_and_page(queryset: QuerySet[Any], page: QuerySet[Any]) -> tuple[int, l
         counted, count_params = counted_query.query.sql_with_params()
         page_compiler = page.query.get_compiler(using=using)
         page_sql, page_params = page_compiler.as_sql()
-    except EmptyResultSet:  # a filter that matches nothing by construction (``pk__in=[]``)
-        return 0, []
+    except EmptyResultSet:
+        return CompiledPage(using, "", (), "", (), None, empty=True)
     if not count_params or not page_params:  # parameterless SQL is not pipelined (tenants.dbbackend)
-        return queryset.count(), list(page)
+        return None
+    count_sql = f"SELECT COUNT(*) FROM ({counted}) AS counted"  # noqa: S608 - compiled SQL
+    return CompiledPage(using, count_sql, tuple(count_params), page_sql, tuple(page_params), page_compiler)
+
+
+def run_count_and_page(compiled: CompiledPage) -> tuple[int, list[tuple[Any, ...]]]:
+    """Runs a compiled COUNT and page in one pipeline: one round trip."""
+    if compiled.empty:
+        return 0, []
+    db = connections[compiled.using]
     db.ensure_connection()
     assert db.connection is not None
     with db.cursor() as counter, db.cursor() as reader:
         with db.wrap_database_errors, db.connection.pipeline():
-            counter.execute(f"SELECT COUNT(*) FROM ({counted}) AS counted", count_params)  # noqa: S608 - compiled SQL
-            reader.execute(page_sql, page_params)
+            counter.execute(compiled.count_sql, compiled.count_params)
+            reader.execute(compiled.page_sql, compiled.page_params)
         total = counter.fetchone()[0]
         raw = reader.fetchall()
-    return total, list(page_compiler.results_iter(results=[raw], tuple_expected=True))
+    return total, list(compiled.compiler.results_iter(results=[raw], tuple_expected=True))
+
+
+def count_and_page(queryset: QuerySet[Any], page: QuerySet[Any]) -> tuple[int, list[tuple[Any, ...]]]:
+    """``queryset.count()`` and ``list(page)`` (a ``values_list`` slice of it), sent
+    together in one pipeline: one round trip where two would be. ``count(*) over ()`` in
+    the page query would save the statement but read every row of the list, joins
+    included, before the limit: 10-20 times slower at 100,000 rows (docs/performance.md)."""
+    compiled = compile_count_and_page(queryset, page)
+    if compiled is None:
+        return queryset.count(), list(page)
+    return run_count_and_page(compiled)
+
+
+@dataclass(frozen=True)
+class CompiledSelect:
+    """A ``values_list`` query compiled once, run with new parameters (``run_select``)."""
+
+    using: str
+    sql: str
+    params: tuple[Any, ...]
+    compiler: Any
+
+
+def compile_select(queryset: QuerySet[Any]) -> CompiledSelect | None:
+    """None when the query matches nothing by construction."""
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return None
+    return CompiledSelect(queryset.db, sql, tuple(params), compiler)
+
+
+def run_select(compiled: CompiledSelect, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    db = connections[compiled.using]
+    with db.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        raw = cursor.fetchall()
+    return list(compiled.compiler.results_iter(results=[raw], tuple_expected=True))
 
 
 def insert_objects_sql(

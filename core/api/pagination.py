@@ -8,6 +8,7 @@ cursor this API did not hand out is 400 ``invalid_cursor``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,9 +18,10 @@ from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 
+from core.api import compiled as compiled_queries
 from core.api.errors import InvalidCursor, InvalidParameter, PageNotFound
 from core.api.rows import RowFormat
-from core.sql import count_and_page
+from core.sql import CompiledPage, compile_count_and_page, count_and_page, run_count_and_page
 
 MAX_PAGE_SIZE = 200
 
@@ -68,17 +70,35 @@ class PageNumberPagination(pagination.PageNumberPagination):
             raise PageNotFound() from exc
 
     def paginate_rows(
-        self, queryset: QuerySet[Any], rows_format: RowFormat, request: Request, view: Any = None
+        self,
+        queryset: QuerySet[Any] | Callable[[], QuerySet[Any]],
+        rows_format: RowFormat,
+        request: Request,
+        view: Any = None,
+        key: Hashable | None = None,
     ) -> list[dict[str, Any]]:
-        """A page of ``queryset`` rendered by ``rows_format``, its count and page sent in
-        one round trip (``core.sql.count_and_page``). The same pages, links and 404s as
+        """A page of ``queryset`` (or of what the callable builds) rendered by
+        ``rows_format``, its count and page sent in one round trip
+        (``core.sql.count_and_page``). With a ``key``, the compiled SQL is kept for the next
+        request of that key (``core.api.compiled``). The same pages, links and 404s as
         ``paginate_queryset``."""
         self.request = request
         page_size = self.get_page_size(request)
         number = self.get_page_number(request, None)
         offset = (number - 1) * page_size
-        page = rows_format.values_queryset(queryset)[offset : offset + page_size]
-        total, rows = count_and_page(queryset, page)
+        build = queryset if callable(queryset) else (lambda: queryset)
+
+        def page_of(built: QuerySet[Any]) -> QuerySet[Any]:
+            return rows_format.values_queryset(built)[offset : offset + page_size]
+
+        compiled = compiled_queries.get(key) if key is not None else None
+        if compiled is None:
+            compiled = self._compile(build, page_of, key)
+        if compiled is compiled_queries.UNCACHEABLE or compiled is None:
+            built = build()
+            total, rows = count_and_page(built, page_of(built))
+        else:
+            total, rows = run_count_and_page(compiled)
         if not rows and number != 1:  # past the last row: only the first page of an empty list exists
             raise PageNotFound()
         paginator: Paginator[Any] = Paginator([], page_size)
@@ -87,6 +107,23 @@ class PageNumberPagination(pagination.PageNumberPagination):
             raise PageNotFound()
         self.page = Page(rows, number, paginator)
         return rows_format.render(rows)
+
+    @staticmethod
+    def _compile(
+        build: Callable[[], QuerySet[Any]], page_of: Callable[[QuerySet[Any]], QuerySet[Any]], key: Hashable | None
+    ) -> Any:
+        """The compiled count and page, kept under ``key`` when they depend on nothing else."""
+        if key is None:
+            return None
+        with compiled_queries.statements_run() as statements:
+            first, second = build(), build()
+            compiled = compile_count_and_page(first, page_of(first))
+            again = compile_count_and_page(second, page_of(second))
+        if compiled is not None and again is not None and not statements and _same(compiled, again):
+            compiled_queries.put(key, compiled)
+            return compiled
+        compiled_queries.put(key, compiled_queries.UNCACHEABLE)
+        return compiled_queries.UNCACHEABLE
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return [
@@ -99,6 +136,15 @@ class PageNumberPagination(pagination.PageNumberPagination):
             },
             _size_parameter(self.page_size_query_param, self.page_size),
         ]
+
+
+def _same(one: CompiledPage, other: CompiledPage) -> bool:
+    return (one.count_sql, one.count_params, one.page_sql, one.page_params) == (
+        other.count_sql,
+        other.count_params,
+        other.page_sql,
+        other.page_params,
+    )
 
 
 class NewestFirstCursorPagination(pagination.CursorPagination):
@@ -117,12 +163,19 @@ class NewestFirstCursorPagination(pagination.CursorPagination):
         return super().paginate_queryset(queryset, request, view)
 
     def paginate_rows(
-        self, queryset: QuerySet[Any], rows_format: RowFormat, request: Request, view: Any = None
+        self,
+        queryset: QuerySet[Any] | Callable[[], QuerySet[Any]],
+        rows_format: RowFormat,
+        request: Request,
+        view: Any = None,
+        key: Hashable | None = None,
     ) -> list[dict[str, Any]]:
-        """A page of ``queryset`` rendered by ``rows_format``; the position is read from the
-        row's ordering column."""
+        """A page of ``queryset`` (or of what the callable builds) rendered by
+        ``rows_format``; the position is read from the row's ordering column. (The SQL
+        depends on the cursor: not kept, ``key`` is not used.)"""
         self._position_index = rows_format.paths.index(self.ordering[0].lstrip("-"))
-        rows = self.paginate_queryset(rows_format.values_queryset(queryset), request, view)
+        built = queryset() if callable(queryset) else queryset
+        rows = self.paginate_queryset(rows_format.values_queryset(built), request, view)
         return rows_format.render(rows or [])
 
     def _get_position_from_instance(self, instance: Any, ordering: Any) -> str:

@@ -20,16 +20,19 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, models, transaction
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework import renderers
 from rest_framework.permissions import BasePermission
 from rest_framework.test import APIRequestFactory
 
+from core.api import compiled
 from core.api.fast import RowListMixin, RowRetrieveMixin
 from core.api.renderers import JSONRenderer
 from core.api.rows import RowFormat, row_format
-from core.sql import count_and_page
+from core.sql import CompiledPage, count_and_page
+from inventory.api.views import ProductViewSet
 from inventory.tests.factories import cross_tenant_seed as inventory_seed
 from inventory.tests.factories import make_product, make_warehouse
 from orders.tests.factories import cross_tenant_seed as orders_seed
@@ -317,3 +320,70 @@ def test_count_and_page_match_count_and_list(in_a: Any) -> None:
     names = Product.objects.values("name").distinct().order_by("name")
     assert count_and_page(names, names.values_list("name")[:1]) == (1, [("same name",)])
     assert count_and_page(products, products.values_list("sku")[10:20]) == (4, [])
+
+
+# --- Compiled SQL kept per request shape (core.api.compiled) ------------------------------------
+
+
+class _TimeDependentProducts(ProductViewSet):
+    """Built with a timestamp: its SQL differs on every build."""
+
+    def scoped_queryset(self) -> Any:
+        return super().scoped_queryset().filter(created_at__lte=timezone.now())
+
+
+class _DatabaseReadingProducts(ProductViewSet):
+    """Built from a value read from the database while building."""
+
+    def scoped_queryset(self) -> Any:
+        from inventory.models import Product
+
+        newest = list(Product.objects.order_by("-created_at").values_list("pk", flat=True)[:3])
+        return super().scoped_queryset().filter(pk__in=newest)
+
+
+def _call(view_class: type[Any], membership: Any, **extra: Any) -> Any:
+    from tenants.tokens import tokens_for_membership
+
+    token = tokens_for_membership(membership)["access"]
+    request = APIRequestFactory().get("/api/v1/products/", HTTP_AUTHORIZATION=f"Bearer {token}", **extra)
+    from tenants.middleware import TenantMiddleware
+
+    return TenantMiddleware(lambda r: view_class.as_view({"get": "list"})(r))(request)
+
+
+def test_lists_keep_their_sql_not_their_rows(client_a: Any, in_a: Any) -> None:
+    make_product(sku="KEEP-1")
+    first = client_a.get("/api/v1/products/").json()
+    make_product(sku="KEEP-2")  # the kept SQL reads the new row: only the SQL is kept
+    second = client_a.get("/api/v1/products/").json()
+    assert (first["count"], second["count"]) == (1, 2)
+    assert [p["sku"] for p in second["results"]] == ["KEEP-1", "KEEP-2"]
+    kept = [value for value in compiled._local.entries.values() if isinstance(value, CompiledPage)]
+    assert kept, "the product list's SQL is kept"
+
+
+def test_a_query_that_is_not_a_function_of_the_request_is_never_kept(owner_a: Any, in_a: Any) -> None:
+    make_product(sku="T-1")
+    for view_class in (_TimeDependentProducts, _DatabaseReadingProducts):
+        compiled.clear()
+        before = _call(view_class, owner_a).data["count"]
+        assert list(compiled._local.entries.values()) == [compiled.UNCACHEABLE]
+        make_product(sku=f"T-{view_class.__name__}")
+        assert _call(view_class, owner_a).data["count"] == before + 1
+
+
+def test_details_keep_their_sql_with_the_id_as_parameter(client_a: Any, in_a: Any) -> None:
+    one, two = make_product(sku="D-1"), make_product(sku="D-2")
+    assert client_a.get(f"/api/v1/products/{one.id}/").json()["sku"] == "D-1"
+    assert client_a.get(f"/api/v1/products/{two.id}/").json()["sku"] == "D-2"
+    assert client_a.get(f"/api/v1/products/{uuid.uuid4()}/").status_code == 404
+    assert client_a.get(f"/api/v1/products/{'-' * 36}/").status_code == 404
+    assert client_a.get(f"/api/v1/products/{one.id}/").json()["sku"] == "D-1"
+
+
+def test_the_kept_sql_is_per_member(client_a: Any, client_b: Any, in_a: Any) -> None:
+    """Another tenant asking the same URL never runs the first tenant's SQL."""
+    make_product(sku="A-ONLY")
+    assert client_a.get("/api/v1/products/").json()["count"] == 1
+    assert client_b.get("/api/v1/products/").json()["count"] == 0
