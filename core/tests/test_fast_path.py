@@ -252,7 +252,7 @@ def test_fast_path_json_equals_the_serializers(cls: type[Any], action: str, in_a
                 transaction.set_rollback(True)
                 return
             for many in fmt._many:
-                for _ in range(data.draw(st.integers(0, 3))):
+                for _ in range(data.draw(st.integers(1, 3))):
                     values = data.draw(_row(many.model, pools))
                     if _insert(many.model, {**values, many.parent_column: parent.pk}) is not None:
                         compared[many.name] += 1
