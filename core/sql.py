@@ -27,13 +27,18 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connection, connections, models, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
+from django.db.models.expressions import Col
+from django.db.models.sql.constants import INNER
+from django.db.models.sql.datastructures import Join
+from django.db.models.sql.query import Query
+from django.db.models.sql.where import WhereNode
 
 from core.errors import CrossTenantWrite, TenantRequired
 
@@ -150,6 +155,7 @@ def compile_count_and_page(queryset: QuerySet[Any], page: QuerySet[Any]) -> Comp
         # Distinct rows are what the queryset selects: counted as they are; otherwise only
         # the primary key is read (the joins a filter needs stay, select_related's go).
         counted_query = queryset.order_by() if queryset.query.distinct else queryset.order_by().values_list("pk")
+        _drop_joins_a_count_needs_not(counted_query.query)
         counted, count_params = counted_query.query.sql_with_params()
         page_compiler = page.query.get_compiler(using=using)
         page_sql, page_params = page_compiler.as_sql()
@@ -159,6 +165,42 @@ def compile_count_and_page(queryset: QuerySet[Any], page: QuerySet[Any]) -> Comp
         return None
     count_sql = f"SELECT COUNT(*) FROM ({counted}) AS counted"  # noqa: S608 - compiled SQL
     return CompiledPage(using, count_sql, tuple(count_params), page_sql, tuple(page_params), page_compiler)
+
+
+def _drop_joins_a_count_needs_not(query: Query) -> None:
+    """Leaves out of a COUNT the joins only the page's columns use (``select_related`` goes
+    with ``values_list``; an annotation's join stays in the query though nothing selects it:
+    the stock levels' product, 5,000 rows joined to be counted). A join along a non-null
+    foreign key, or a LEFT join along any foreign key, finds exactly one row or none kept:
+    the count is the same without it. Kept: joins the WHERE reads (and the joins they hang
+    from), reverse joins (they multiply rows), and everything when the query groups,
+    aggregates or holds a subquery."""
+    if query.group_by is not None or any(a.contains_aggregate for a in query.annotations.values()):
+        return
+    needed = {query.get_initial_alias()}
+    for node in _where_nodes(query.where):
+        if isinstance(node, (Query, Subquery)):
+            return
+        if isinstance(node, Col):
+            needed.add(node.alias)
+    for alias in list(needed):
+        while alias in query.alias_map and getattr(query.alias_map[alias], "parent_alias", None):
+            alias = query.alias_map[alias].parent_alias
+            needed.add(alias)
+    for alias, join in query.alias_map.items():
+        if alias in needed or not isinstance(join, Join) or not isinstance(join.join_field, models.ForeignKey):
+            continue
+        if join.join_type == INNER and join.join_field.null:
+            continue  # an inner join along a nullable key drops the rows without one
+        query.alias_refcount[alias] = 0
+
+
+def _where_nodes(where: Any) -> Iterator[Any]:
+    for child in where.children:
+        if isinstance(child, WhereNode):
+            yield from _where_nodes(child)
+        else:
+            yield from child.flatten()
 
 
 def run_count_and_page(compiled: CompiledPage) -> tuple[int, list[tuple[Any, ...]]]:

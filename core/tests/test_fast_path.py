@@ -31,7 +31,7 @@ from core.api import compiled
 from core.api.fast import RowListMixin, RowRetrieveMixin
 from core.api.renderers import JSONRenderer
 from core.api.rows import RowFormat, row_format
-from core.sql import CompiledPage, count_and_page
+from core.sql import CompiledPage, compile_count_and_page, count_and_page
 from inventory.api.views import ProductViewSet
 from inventory.tests.factories import cross_tenant_seed as inventory_seed
 from inventory.tests.factories import make_product, make_warehouse
@@ -387,3 +387,33 @@ def test_the_kept_sql_is_per_member(client_a: Any, client_b: Any, in_a: Any) -> 
     make_product(sku="A-ONLY")
     assert client_a.get("/api/v1/products/").json()["count"] == 1
     assert client_b.get("/api/v1/products/").json()["count"] == 0
+
+
+def test_counts_without_the_joins_only_the_page_needs(in_a: Any) -> None:
+    """The COUNT leaves out joins nothing filters on (the stock levels' product); with any
+    filter it equals ``count()``."""
+    from decimal import Decimal
+
+    from inventory import selectors
+    from inventory.services import stock
+
+    warehouse, other = make_warehouse("CNT1"), make_warehouse("CNT2")
+    for number in range(5):
+        product = make_product(sku=f"CNT-{number}", reorder_point=Decimal(3))
+        stock.stock_receive(product_id=product.id, warehouse_id=warehouse.id, quantity=Decimal(number + 1))
+        if number % 2:
+            stock.stock_receive(product_id=product.id, warehouse_id=other.id, quantity=Decimal(1))
+    levels = selectors.stock_level_list()
+    below = selectors.below_reorder_point(levels)
+    for queryset in (
+        levels,
+        levels.filter(warehouse_id=warehouse.id),
+        levels.filter(product__sku__icontains="cnt-1"),
+        below,
+        levels.exclude(pk__in=below.values("pk")),
+        selectors.product_list().filter(category__isnull=True),
+    ):
+        page = queryset.values_list("pk")[:2]
+        assert count_and_page(queryset, page)[0] == queryset.count()
+    sql = compile_count_and_page(levels.filter(warehouse_id=warehouse.id), levels.values_list("pk")[:2])
+    assert sql is not None and "inventory_product" not in sql.count_sql
