@@ -24,6 +24,7 @@ row as for any ORM statement.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -31,14 +32,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connection, connections, models, transaction
 from django.db.models import QuerySet, Subquery
-from django.db.models.expressions import Col
+from django.db.models.expressions import Col, RawSQL
 from django.db.models.sql.constants import INNER
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import WhereNode
+from psycopg.pq import TransactionStatus
 
 from core.errors import CrossTenantWrite, TenantRequired
 
@@ -174,12 +177,12 @@ def _drop_joins_a_count_needs_not(query: Query) -> None:
     foreign key, or a LEFT join along any foreign key, finds exactly one row or none kept:
     the count is the same without it. Kept: joins the WHERE reads (and the joins they hang
     from), reverse joins (they multiply rows), and everything when the query groups,
-    aggregates or holds a subquery."""
+    aggregates or holds a subquery or raw SQL."""
     if query.group_by is not None or any(a.contains_aggregate for a in query.annotations.values()):
         return
     needed = {query.get_initial_alias()}
     for node in _where_nodes(query.where):
-        if isinstance(node, (Query, Subquery)):
+        if isinstance(node, (Query, Subquery, RawSQL)) or not hasattr(node, "flatten"):
             return
         if isinstance(node, Col):
             needed.add(node.alias)
@@ -199,8 +202,10 @@ def _where_nodes(where: Any) -> Iterator[Any]:
     for child in where.children:
         if isinstance(child, WhereNode):
             yield from _where_nodes(child)
-        else:
+        elif hasattr(child, "flatten"):
             yield from child.flatten()
+        else:
+            yield child  # raw SQL (``extra(where=...)``): may name any table
 
 
 def run_count_and_page(compiled: CompiledPage) -> tuple[int, list[tuple[Any, ...]]]:
@@ -211,9 +216,17 @@ def run_count_and_page(compiled: CompiledPage) -> tuple[int, list[tuple[Any, ...
     db.ensure_connection()
     assert db.connection is not None
     with db.cursor() as counter, db.cursor() as reader:
-        with db.wrap_database_errors, db.connection.pipeline():
-            counter.execute(compiled.count_sql, compiled.count_params)
-            reader.execute(compiled.page_sql, compiled.page_params)
+        try:
+            with db.wrap_database_errors, db.connection.pipeline():
+                counter.execute(compiled.count_sql, compiled.count_params)
+                reader.execute(compiled.page_sql, compiled.page_params)
+        except BaseException:
+            # Outside a transaction each statement was sent in its own (the database layer):
+            # an error leaves that one open and failed, and nothing else may run on it.
+            if not db.in_atomic_block and db.connection.info.transaction_status != TransactionStatus.IDLE:
+                with contextlib.suppress(psycopg.Error):  # a broken connection: the first error goes up
+                    db.connection.execute("ROLLBACK")
+            raise
         total = counter.fetchone()[0]
         raw = reader.fetchall()
     return total, list(compiled.compiler.results_iter(results=[raw], tuple_expected=True))

@@ -171,10 +171,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         body = error_body("server_error", "A server error occurred. It has been logged.")
         status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
 
-    dispatch = getattr(context.get("view"), "dispatch", None)
-    if DEFAULT_DB_ALIAS not in getattr(dispatch, "_non_atomic_requests", set()):
-        # The request's transaction (ATOMIC_REQUESTS) must not commit half a change. Views that
-        # manage their own transactions (non_atomic_requests) have rolled back already.
+    view = context.get("view")
+    dispatch = getattr(view, "dispatch", None)
+    if DEFAULT_DB_ALIAS not in getattr(dispatch, "_non_atomic_requests", set()) or getattr(
+        view, "in_request_transaction", False
+    ):
+        # The request's transaction (ATOMIC_REQUESTS, or the one a view opens for its writes)
+        # must not commit half a change. Views that manage their own transactions
+        # (non_atomic_requests) have rolled back already.
         set_rollback()
     return Response(body, status=status_code, headers=headers)
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Model, QuerySet
+from django.utils.decorators import method_decorator
 from rest_framework import viewsets
+from rest_framework.permissions import SAFE_METHODS
 
 from tenants.models import Role
 from tenants.permissions import request_membership
@@ -34,12 +37,26 @@ class ScopedQuerysetMixin:
 UUID_LOOKUP = "[0-9a-fA-F-]{36}"
 
 
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class TenantViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet[Any]):
     """The base of every tenant resource's viewset: a scoped queryset from a selector,
-    uuid lookups, and writes for managers and up (``tenants.permissions``)."""
+    uuid lookups, and writes for managers and up (``tenants.permissions``).
+
+    A write runs in one transaction, as ``ATOMIC_REQUESTS`` would run it; a read runs
+    without one: each statement is its own transaction, sent with ``app.tenant_id`` in one
+    round trip (``tenants.dbbackend``), where BEGIN, the statement and COMMIT took three.
+    Under READ COMMITTED every statement reads its own snapshot either way."""
 
     lookup_value_regex = UUID_LOOKUP
     write_role = Role.MANAGER
+    in_request_transaction = False  # the exception handler rolls back a failed write
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if request.method in SAFE_METHODS:
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            self.in_request_transaction = True
+            return super().dispatch(request, *args, **kwargs)
 
     def compiled_query_key(self) -> tuple[Any, ...] | None:
         """Whose request this is, for the compiled SQL of the read fast path

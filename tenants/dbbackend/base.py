@@ -99,6 +99,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
             if not _can_pipeline(params, context):
                 with transaction.atomic(using=self.alias):
                     return self._apply_tenant(execute, sql, params, many, context)
+            assert self.connection is not None
+            if self.connection.pgconn.pipeline_status != PipelineStatus.OFF:
+                # The caller's pipeline (``core.sql.count_and_page``): this statement's own
+                # transaction is queued with the others and sent at the caller's sync (the
+                # caller rolls back what an error leaves open).
+                with self.connection.cursor() as cursor:
+                    cursor.execute("BEGIN")
+                    cursor.execute(_SET_TENANT_SQL, list(wanted))
+                result = execute(sql, params, many, context)
+                with self.connection.cursor() as cursor:
+                    cursor.execute("COMMIT")
+                return result
             return self._execute_in_own_transaction(execute, sql, params, many, context, wanted)
         assert self.connection is not None
         status = self.connection.info.transaction_status
