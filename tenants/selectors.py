@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db import models
@@ -25,6 +26,7 @@ _CACHED_FIELDS: dict[str, list[models.Field[Any, Any]]] = {
     "t": list(Tenant._meta.concrete_fields),
 }
 _CACHED_MODELS: dict[str, type[models.Model]] = {"m": Membership, "u": User, "t": Tenant}
+_ATTNAMES = {part: [f.attname for f in fields] for part, fields in _CACHED_FIELDS.items()}
 
 
 def _cache_entry(membership: Membership) -> dict[str, Any]:
@@ -32,12 +34,24 @@ def _cache_entry(membership: Membership) -> dict[str, Any]:
     return {part: [getattr(sources[part], f.attname) for f in fields] for part, fields in _CACHED_FIELDS.items()}
 
 
+@functools.lru_cache(maxsize=1024)
+def _python_values(part: str, raw: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The cached JSON values of a row as Python values (uuids, datetimes parsed once per
+    distinct row, not on every request)."""
+    return tuple(f.to_python(v) for f, v in zip(_CACHED_FIELDS[part], raw, strict=True))
+
+
+def _values_of(part: str, raw: list[Any]) -> list[Any]:
+    try:
+        return list(_python_values(part, tuple(raw)))
+    except TypeError:  # a JSON object or list among the values: not hashable, converted each time
+        return [f.to_python(v) for f, v in zip(_CACHED_FIELDS[part], raw, strict=True)]
+
+
 def _from_cache_entry(entry: dict[str, Any]) -> Membership:
     instances = {
-        part: _CACHED_MODELS[part].from_db(
-            "default", [f.attname for f in fields], [f.to_python(v) for f, v in zip(fields, entry[part], strict=True)]
-        )
-        for part, fields in _CACHED_FIELDS.items()
+        part: _CACHED_MODELS[part].from_db("default", _ATTNAMES[part], _values_of(part, entry[part]))
+        for part in _CACHED_FIELDS
     }
     membership = instances["m"]
     assert isinstance(membership, Membership)
