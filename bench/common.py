@@ -479,3 +479,34 @@ def save_result(name: str, payload: dict[str, Any]) -> Path:
     payload.setdefault("postgres_settings", server_settings())
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     return path
+
+
+def wsgi_call(
+    application: Any, method: str, path: str, *, token: str, body: bytes = b"", content_type: str = ""
+) -> int:
+    """One request through the WSGI application in this process (no server, no network
+    client); returns the status code. ``path`` may carry a query string."""
+    import io
+
+    route, _, query = path.partition("?")
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": route,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    if body:
+        environ.update(CONTENT_TYPE=content_type, CONTENT_LENGTH=str(len(body)))
+    status: list[str] = []
+    result = application(environ, lambda s, h, *a: status.append(s))
+    b"".join(result)
+    if hasattr(result, "close"):
+        result.close()
+    return int(status[0].split()[0])

@@ -87,27 +87,9 @@ def main() -> None:
     request_started.connect(install_timer)
 
     def call() -> int:
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": "/api/v1/stock/issue/",
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "HTTP_HOST": "127.0.0.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "CONTENT_TYPE": "application/json",
-            "CONTENT_LENGTH": str(len(body)),
-            "HTTP_AUTHORIZATION": f"Bearer {token}",
-            "REMOTE_ADDR": "127.0.0.1",
-        }
-        status: list[str] = []
-        start_response: Any = lambda s, h, *a: status.append(s)  # noqa: E731
-        result = application(environ, start_response)
-        b"".join(result)
-        if hasattr(result, "close"):
-            result.close()
-        return int(status[0].split()[0])
+        return common.wsgi_call(
+            application, "POST", "/api/v1/stock/issue/", token=token, body=body, content_type="application/json"
+        )
 
     for _ in range(20):  # warm-up: imports, URL resolver, first connection
         assert call() == 201

@@ -15,13 +15,11 @@ the server is one round trip, so a pipeline counts once).
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -73,26 +71,7 @@ def main() -> None:
         conn.close()
 
     def call() -> int:
-        environ = {
-            "REQUEST_METHOD": "GET",
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "HTTP_HOST": "127.0.0.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(b""),
-            "wsgi.errors": sys.stderr,
-            "HTTP_AUTHORIZATION": f"Bearer {token}",
-            "REMOTE_ADDR": "127.0.0.1",
-        }
-        status: list[str] = []
-        start_response: Any = lambda s, h, *a: status.append(s)  # noqa: E731
-        result = application(environ, start_response)
-        b"".join(result)
-        if hasattr(result, "close"):
-            result.close()
-        return int(status[0].split()[0])
+        return common.wsgi_call(application, "GET", f"{path}?{query}" if query else path, token=token)
 
     for _ in range(50):  # warm-up: imports, URL resolver, the connection, the caches
         assert call() == 200

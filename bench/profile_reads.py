@@ -65,7 +65,9 @@ def main() -> None:
         customer = catalog.party_create(model=_customer_model(), name="Customer")
         for number in range(60):
             lines = [
-                LineInput(product=products[(number + k) % 100], warehouse=warehouse, quantity=Decimal(1))
+                LineInput(
+                    product=products[(number + k) % min(100, len(products))], warehouse=warehouse, quantity=Decimal(1)
+                )
                 for k in range(1 + number % 4)
             ]
             orders.sales_order_create(customer=customer, lines=lines, user=seeded["user"])
@@ -82,27 +84,7 @@ def main() -> None:
     }
 
     def call(path: str) -> int:
-        route, _, query = path.partition("?")
-        environ = {
-            "REQUEST_METHOD": "GET",
-            "PATH_INFO": route,
-            "QUERY_STRING": query,
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "HTTP_HOST": "127.0.0.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(b""),
-            "wsgi.errors": sys.stderr,
-            "HTTP_AUTHORIZATION": f"Bearer {token}",
-            "REMOTE_ADDR": "127.0.0.1",
-        }
-        status: list[str] = []
-        start_response: Any = lambda s, h, *a: status.append(s)  # noqa: E731
-        result = application(environ, start_response)
-        b"".join(result)
-        if hasattr(result, "close"):
-            result.close()
-        return int(status[0].split()[0])
+        return common.wsgi_call(application, "GET", path, token=token)
 
     for path in endpoints.values():
         for _ in range(20):  # warm-up: imports, URL resolver, the connection
