@@ -19,7 +19,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 _default = JSONEncoder().default
-_LINE_SEPARATORS = ("\u2028".encode(), b"\\u2028", "\u2029".encode(), b"\\u2029")
+_LINE_SEPARATORS = (("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
 
 
 class JSONRenderer(renderers.JSONRenderer):
@@ -32,8 +32,7 @@ class JSONRenderer(renderers.JSONRenderer):
             body = orjson.dumps(data, default=_default, option=_OPTIONS)
         except orjson.JSONEncodeError:
             return super().render(data, accepted_media_type, renderer_context)
-        if b"\xe2\x80\xa8" in body or b"\xe2\x80\xa9" in body:
-            body = body.replace(_LINE_SEPARATORS[0], _LINE_SEPARATORS[1]).replace(
-                _LINE_SEPARATORS[2], _LINE_SEPARATORS[3]
-            )
+        for separator, escaped in _LINE_SEPARATORS:
+            if separator in body:
+                body = body.replace(separator, escaped)
         return body

@@ -97,14 +97,14 @@ def _converter(field: drf_fields.Field[Any, Any, Any, Any]) -> Converter:
         return _identity if all(isinstance(key, str) for key in field.choices) else field.to_representation
     if type(field) in (serializers.CharField, serializers.EmailField, serializers.SlugField, serializers.URLField):
         return _identity  # text columns: ``str(value)`` of a str
-    if type(field) in (serializers.BooleanField, serializers.IntegerField):
-        return _identity if type(field) is serializers.BooleanField else int
-    if type(field) in (serializers.JSONField, serializers.DictField) and not getattr(field, "binary", False):
-        return _identity if type(field) is serializers.JSONField else field.to_representation
+    if type(field) is serializers.BooleanField:
+        return _identity  # a boolean column
+    if type(field) is serializers.IntegerField:
+        return int
+    if type(field) is serializers.JSONField and not field.binary:
+        return _identity  # a decoded JSON column
     if type(field) is serializers.DateTimeField:
         return _datetime(field)
-    if isinstance(field, (serializers.DateTimeField, serializers.DateField, serializers.TimeField)):
-        return field.to_representation
     if isinstance(field, (relations.RelatedField, serializers.SerializerMethodField)):
         raise Unsupported(f"{field.field_name}: {type(field).__name__}")
     if type(field).to_representation is drf_fields.Field.to_representation:
