@@ -482,7 +482,14 @@ def save_result(name: str, payload: dict[str, Any]) -> Path:
 
 
 def wsgi_call(
-    application: Any, method: str, path: str, *, token: str, body: bytes = b"", content_type: str = ""
+    application: Any,
+    method: str,
+    path: str,
+    *,
+    token: str,
+    body: bytes = b"",
+    content_type: str = "",
+    scheme: str = "Bearer",
 ) -> int:
     """One request through the WSGI application in this process (no server, no network
     client); returns the status code. ``path`` may carry a query string."""
@@ -499,7 +506,7 @@ def wsgi_call(
         "wsgi.url_scheme": "http",
         "wsgi.input": io.BytesIO(body),
         "wsgi.errors": sys.stderr,
-        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "HTTP_AUTHORIZATION": f"{scheme} {token}",
         "REMOTE_ADDR": "127.0.0.1",
     }
     if body:

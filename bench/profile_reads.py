@@ -1,13 +1,14 @@
 """CPU per request of the read endpoints, in this process (no gunicorn, no network client).
 
-    .venv/bin/python bench/profile_reads.py                 # 300 requests per endpoint
+    .venv/bin/python bench/profile_reads.py                 # 300 requests per endpoint, 5 rounds
     .venv/bin/python bench/profile_reads.py --requests 1000 --profile products
 
 Recreates and seeds the bench database (``BENCH_DATABASE``, default ``stockroom_bench``:
 set another name while ``bench/run`` uses that one), then calls ``config.wsgi.application``
 directly with the production settings and a persistent database connection, and prints,
-per endpoint, the process CPU time and the wall time per request and the queries per
-request. A diagnostic for finding where the time goes between two ``bench/run`` runs:
+per endpoint, the process CPU time and the wall time per request (the median of
+interleaved rounds) and the queries per request, and the CPU ratio of each raw-SQL floor
+(``bench/floor/``) to its endpoint. A diagnostic for finding where the time goes between two ``bench/run`` runs:
 ``--profile PATH`` prints the cProfile functions of one endpoint.
 """
 
@@ -18,6 +19,7 @@ import cProfile
 import io
 import logging
 import pstats
+import statistics
 import sys
 import time
 from decimal import Decimal
@@ -33,6 +35,7 @@ import setup_db
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds; the median round is printed")
     parser.add_argument("--products", type=int, default=500)
     parser.add_argument("--profile", help="an endpoint to profile with cProfile: healthz, products, product, ...")
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key (cumulative, tottime)")
@@ -40,7 +43,7 @@ def main() -> None:
     args = parser.parse_args()
 
     setup_db.provision_and_migrate()
-    common.configure_django(common.runtime_env(DATABASE_CONN_MAX_AGE="600"))
+    common.configure_django(common.runtime_env(DATABASE_CONN_MAX_AGE="600", BENCH_FLOOR_VIEWS="1"))
     seeded = setup_db.seed()
 
     from django.db import connections
@@ -81,10 +84,16 @@ def main() -> None:
         "movements": "/api/v1/stock-movements/",
         "sales-orders": "/api/v1/sales-orders/",
         "customers": "/api/v1/customers/",
+        # the raw-SQL floors (bench/floor/) of four of them, for ratios in process
+        "floor-products": "/bench/floor/products/",
+        "floor-product": f"/bench/floor/products/{products[0].id}/",
+        "floor-stock-levels": f"/bench/floor/stock-levels/?warehouse={warehouse.id}",
+        "floor-sales-orders": "/bench/floor/sales-orders/",
     }
 
     def call(path: str) -> int:
-        return common.wsgi_call(application, "GET", path, token=token)
+        scheme = "Floor" if path.startswith("/bench/floor/") else "Bearer"
+        return common.wsgi_call(application, "GET", path, token=token, scheme=scheme)
 
     for path in endpoints.values():
         for _ in range(20):  # warm-up: imports, URL resolver, the connection
@@ -97,16 +106,32 @@ def main() -> None:
         statements.append(sql)
         return execute(sql, params, many, context)
 
+    queries: dict[str, int] = {}
     for path in endpoints.values():
         statements.clear()
         with connections["default"].execute_wrapper(count):
             call(path)
-        queries = len(statements)
-        cpu, wall = time.process_time(), time.perf_counter()
-        for _ in range(args.requests):
-            call(path)
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        print(f"{path[:58]:58} {1000 * cpu / args.requests:7.2f} {1000 * wall / args.requests:8.2f} {queries:8d}")
+        queries[path] = len(statements)
+    # Interleaved rounds (each endpoint gets args.requests / rounds requests per round),
+    # the median round per endpoint: what the machine does meanwhile hits all alike.
+    per_round = max(1, args.requests // args.rounds)
+    cpu_ms: dict[str, list[float]] = {path: [] for path in endpoints.values()}
+    wall_ms: dict[str, list[float]] = {path: [] for path in endpoints.values()}
+    for _ in range(args.rounds):
+        for path in endpoints.values():
+            cpu, wall = time.process_time(), time.perf_counter()
+            for _ in range(per_round):
+                call(path)
+            cpu_ms[path].append(1000 * (time.process_time() - cpu) / per_round)
+            wall_ms[path].append(1000 * (time.perf_counter() - wall) / per_round)
+    for path in endpoints.values():
+        cpu, wall = statistics.median(cpu_ms[path]), statistics.median(wall_ms[path])
+        print(f"{path[:58]:58} {cpu:7.2f} {wall:8.2f} {queries[path]:8d}")
+    for name, floor in endpoints.items():
+        if name.startswith("floor-"):
+            path = endpoints[name.removeprefix("floor-")]
+            ratio = statistics.median(cpu_ms[floor]) / statistics.median(cpu_ms[path])
+            print(f"CPU of {name.removeprefix('floor-')}'s floor / its own: {ratio:.2f}")
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()

@@ -12,8 +12,9 @@ row as for any ORM statement.
   to lock); the ORM compiles a queryset on every evaluation, which cost more than
   running these (docs/performance.md). Rows become the same instances the ORM
   would build.
-- ``count_and_page``: a list's ``COUNT`` and its page in one round trip (pipelined):
-  each statement keeps its own plan (a page read from an index stops after its rows).
+- ``count_and_page``: a list's ``COUNT`` and its page in one round trip (one query
+  string): each statement keeps its own plan (a page read from an index stops after
+  its rows).
 - ``insert_objects`` / ``insert_objects_sql``: ``bulk_create`` of instances whose
   primary keys are set, as one ``INSERT ... VALUES`` (the stock ledger's rows).
 - ``insert_columns``: a set-based ``INSERT ... SELECT FROM unnest(arrays)`` of
@@ -24,7 +25,6 @@ row as for any ORM statement.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
@@ -32,7 +32,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connection, connections, models, transaction
 from django.db.models import QuerySet, Subquery
@@ -41,7 +40,6 @@ from django.db.models.sql.constants import INNER
 from django.db.models.sql.datastructures import Join
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import WhereNode
-from psycopg.pq import TransactionStatus
 
 from core.errors import CrossTenantWrite, TenantRequired
 
@@ -146,11 +144,12 @@ class CompiledPage:
     page_params: tuple[Any, ...]
     compiler: Any  # the page's SQL compiler: turns its raw rows into the values_list tuples
     empty: bool = False  # a filter that matches nothing by construction (``pk__in=[]``)
+    converters: Any = None  # the compiler's column converters, worked out once (``_converters_of``)
 
 
 def compile_count_and_page(queryset: QuerySet[Any], page: QuerySet[Any]) -> CompiledPage | None:
     """The SQL of ``queryset.count()`` and of ``page`` (a ``values_list`` slice of it);
-    None when the two cannot be pipelined (a union; parameterless SQL)."""
+    None when the two cannot go in one query string (a union; parameterless SQL)."""
     using = page.db
     if queryset.query.combinator:  # a union and the like: no values_list("pk") of it
         return None
@@ -164,10 +163,31 @@ def compile_count_and_page(queryset: QuerySet[Any], page: QuerySet[Any]) -> Comp
         page_sql, page_params = page_compiler.as_sql()
     except EmptyResultSet:
         return CompiledPage(using, "", (), "", (), None, empty=True)
-    if not count_params or not page_params:  # parameterless SQL is not pipelined (tenants.dbbackend)
+    if not count_params or not page_params:  # parameterless SQL gets no set_config in front (tenants.dbbackend)
         return None
     count_sql = f"SELECT COUNT(*) FROM ({counted}) AS counted"  # noqa: S608 - compiled SQL
-    return CompiledPage(using, count_sql, tuple(count_params), page_sql, tuple(page_params), page_compiler)
+    return CompiledPage(
+        using,
+        count_sql,
+        tuple(count_params),
+        page_sql,
+        tuple(page_params),
+        page_compiler,
+        converters=_converters_of(page_compiler),
+    )
+
+
+def _converters_of(compiler: Any) -> Any:
+    """What ``compiler.results_iter`` works out on every call before converting rows (the
+    backend's and the fields' converters of each selected column), worked out once."""
+    return compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+
+
+def _converted(compiler: Any, converters: Any, raw: list[Any]) -> list[tuple[Any, ...]]:
+    """``compiler.results_iter(results=[raw], tuple_expected=True)`` with ``converters``."""
+    if not converters:
+        return [tuple(row) for row in raw]
+    return [tuple(row) for row in compiler.apply_converters(raw, converters)]
 
 
 def _drop_joins_a_count_needs_not(query: Query) -> None:
@@ -209,32 +229,25 @@ def _where_nodes(where: Any) -> Iterator[Any]:
 
 
 def run_count_and_page(compiled: CompiledPage) -> tuple[int, list[tuple[Any, ...]]]:
-    """Runs a compiled COUNT and page in one pipeline: one round trip."""
+    """Runs a compiled COUNT and page as one query string: one message, one round trip.
+    Django's cursor binds the parameters client-side and sends the string through the
+    simple query protocol, which runs its statements one after the other (each with its
+    own plan) in one implicit transaction; the database layer puts ``set_config`` in
+    front (``tenants.dbbackend``). The cursor starts on the COUNT's result."""
     if compiled.empty:
         return 0, []
     db = connections[compiled.using]
-    db.ensure_connection()
-    assert db.connection is not None
-    with db.cursor() as counter, db.cursor() as reader:
-        try:
-            with db.wrap_database_errors, db.connection.pipeline():
-                counter.execute(compiled.count_sql, compiled.count_params)
-                reader.execute(compiled.page_sql, compiled.page_params)
-        except BaseException:
-            # Outside a transaction each statement was sent in its own (the database layer):
-            # an error leaves that one open and failed, and nothing else may run on it.
-            if not db.in_atomic_block and db.connection.info.transaction_status != TransactionStatus.IDLE:
-                with contextlib.suppress(psycopg.Error):  # a broken connection: the first error goes up
-                    db.connection.execute("ROLLBACK")
-            raise
-        total = counter.fetchone()[0]
-        raw = reader.fetchall()
-    return total, list(compiled.compiler.results_iter(results=[raw], tuple_expected=True))
+    with db.cursor() as cursor:
+        cursor.execute(f"{compiled.count_sql}; {compiled.page_sql}", (*compiled.count_params, *compiled.page_params))
+        total = cursor.fetchone()[0]
+        cursor.cursor.nextset()
+        raw = cursor.fetchall()
+    return total, _converted(compiled.compiler, compiled.converters, raw)
 
 
 def count_and_page(queryset: QuerySet[Any], page: QuerySet[Any]) -> tuple[int, list[tuple[Any, ...]]]:
     """``queryset.count()`` and ``list(page)`` (a ``values_list`` slice of it), sent
-    together in one pipeline: one round trip where two would be. ``count(*) over ()`` in
+    together in one query string: one round trip where two would be. ``count(*) over ()`` in
     the page query would save the statement but read every row of the list, joins
     included, before the limit: 10-20 times slower at 100,000 rows (docs/performance.md)."""
     compiled = compile_count_and_page(queryset, page)
@@ -251,6 +264,7 @@ class CompiledSelect:
     sql: str
     params: tuple[Any, ...]
     compiler: Any
+    converters: Any = None  # ``_converters_of(compiler)``
 
 
 def compile_select(queryset: QuerySet[Any]) -> CompiledSelect | None:
@@ -260,7 +274,7 @@ def compile_select(queryset: QuerySet[Any]) -> CompiledSelect | None:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
         return None
-    return CompiledSelect(queryset.db, sql, tuple(params), compiler)
+    return CompiledSelect(queryset.db, sql, tuple(params), compiler, _converters_of(compiler))
 
 
 def run_select(compiled: CompiledSelect, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -268,7 +282,7 @@ def run_select(compiled: CompiledSelect, params: Sequence[Any]) -> list[tuple[An
     with db.cursor() as cursor:
         cursor.execute(compiled.sql, params)
         raw = cursor.fetchall()
-    return list(compiled.compiler.results_iter(results=[raw], tuple_expected=True))
+    return _converted(compiled.compiler, compiled.converters, raw)
 
 
 def insert_objects_sql(

@@ -29,6 +29,7 @@ the membership is read from the database as before.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Iterable
@@ -85,10 +86,17 @@ def lookup(*, user_id: uuid.UUID, tenant_id: uuid.UUID, counter: str | None, tim
         return Lookup(key=key, entry=None, generations=None, count=count)
     raw, *read = values
     current = dict(zip(generations, read, strict=True))
-    entry = json.loads(raw) if raw is not None else None
+    entry = _parsed(raw) if raw is not None else None
     if entry is not None and entry.get("g") != [(value or b"").decode() for value in read]:
         entry = None  # stored before a bump: stale
     return Lookup(key=key, entry=entry, generations=current, count=count)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(raw: bytes) -> dict[str, Any]:
+    """An entry as stored, parsed once per distinct entry in this process (shared: read only)."""
+    parsed: dict[str, Any] = json.loads(raw)
+    return parsed
 
 
 def store(found: Lookup, entry: dict[str, Any]) -> None:

@@ -36,7 +36,7 @@ from tenants.context import (
 )
 from tenants.models import Membership, Tenant, User
 from tenants.selectors import active_membership
-from tenants.tokens import TENANT_CLAIM, token_version_of
+from tenants.tokens import TENANT_CLAIM, token_version_of, verified_access_token
 
 logger = logging.getLogger("stockroom.errors")
 
@@ -55,7 +55,7 @@ def authenticate_bearer(raw: str, request: HttpRequest) -> RequestAuth:
     in the Redis round trip that also counts the user's throttle window (the count is
     handed to the throttle through ``request``), or else in the database."""
     try:
-        token = AccessToken(raw)  # type: ignore[arg-type]
+        token = verified_access_token(raw)
     except TokenError as exc:
         return RequestAuth(error=AuthenticationError(str(exc), code=errors.TOKEN_NOT_VALID))
     try:

@@ -260,3 +260,24 @@ def test_rate_limit_counter_is_one_redis_key_that_expires(client_a, owner_a):
     key = f"throttle-test-{uuid.uuid4().hex}"
     assert _increment(key, timeout=5) == 1
     assert _increment(key, timeout=5) == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "accept", [None, "*/*", "application/json", " application/json ", "application/*", "*/*;q=0.8"]
+)
+def test_json_for_every_accept_header_that_admits_it(client_a, accept):
+    extra = {} if accept is None else {"HTTP_ACCEPT": accept}
+    response = client_a.get("/api/v1/products/", **extra)
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert response.json()["results"] == []
+
+
+@pytest.mark.django_db
+def test_accept_parameters_and_unrenderable_types_go_through_drfs_negotiation(client_a):
+    indented = client_a.get("/api/v1/products/", HTTP_ACCEPT="application/json; indent=2")
+    assert indented.status_code == 200 and b'\n  "count"' in indented.content
+    refused = client_a.get("/api/v1/products/", HTTP_ACCEPT="text/html")
+    _assert_error_shape(refused, 406, "not_acceptable")
+    by_query = client_a.get("/api/v1/products/?format=xml")
+    assert by_query.status_code == 404  # DRF's answer to a format no renderer has

@@ -39,7 +39,7 @@ def test_issue_costs_three_statements_with_the_level_locked_in_the_first(client_
     savepoints = [sql for sql in captured if "SAVEPOINT" in sql]
     statements = [sql for sql in captured if "SAVEPOINT" not in sql]
     # membership, level+product+warehouse (locked), level update + movement insert in one;
-    # set_config runs on its own cursor, pipelined with the level's select
+    # set_config goes in front of the level's select, in the same query string
     assert len(statements) == 3, statements
     assert "FOR NO KEY UPDATE OF" in statements[1] and "inventory_product" in statements[1]
     assert statements[2].startswith('WITH levels AS (UPDATE "inventory_stocklevel"')
@@ -149,9 +149,9 @@ def test_insert_objects_writes_what_bulk_create_writes(in_a, bolt, wh, tenant_b)
         insert_objects(StockMovement, [StockMovement(kind="issue", product=bolt, warehouse=wh)])
 
 
-def test_errors_of_a_pipelined_first_statement_are_djangos(in_a, tenant_b):
-    """The first statement after the tenant changes is pipelined with set_config (and
-    BEGIN); its errors must still arrive as Django's exceptions (services catch them)."""
+def test_errors_of_the_first_statement_after_set_config_are_djangos(in_a, tenant_b):
+    """The first statement after the tenant changes goes in one query string with
+    set_config; its errors must still arrive as Django's exceptions (services catch them)."""
     with tenant_context(tenant_b):
         Product.objects.create(sku="B-9", name="theirs")
     assert Product.objects.count() == 0  # tenant A applied again

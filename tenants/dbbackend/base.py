@@ -36,6 +36,27 @@ _UNKNOWN = object()
 _SET_TENANT_SQL = "SELECT set_config('app.tenant_id', %s, true), set_config('app.user_id', %s, true)"
 
 
+def _context_prefix(wanted: tuple[str, str]) -> str | None:
+    """``_SET_TENANT_SQL`` with the two values inline, to go in front of a statement in the
+    same query string; None unless both are ids (ASCII letters, digits and dashes), which
+    need no quoting beyond the quotes around them and hold no ``%``."""
+    if not all((value.replace("-", "").isalnum() and value.isascii()) or value == "" for value in wanted):
+        return None
+    tenant, user = wanted
+    return f"SELECT set_config('app.tenant_id', '{tenant}', true), set_config('app.user_id', '{user}', true); "
+
+
+def _can_prefix(params: Any, many: bool, context: dict[str, Any]) -> bool:
+    """Whether set_config can go in front of the statement, in one query string: needs the
+    client-side binding cursor (Django's default), which sends the query with its
+    parameters inline through the simple query protocol, where the statements of one
+    query string run in one implicit transaction; not for executemany; not for
+    parameterless SQL, which may hold commands that refuse a transaction block
+    (migrations), nor for server-side cursors."""
+    cursor = getattr(context.get("cursor"), "cursor", None)
+    return bool(params) and not many and isinstance(cursor, psycopg.ClientCursor)
+
+
 def _can_pipeline(params: Any, context: dict[str, Any]) -> bool:
     """Pipelining needs the extended protocol: not for parameterless SQL, which may hold
     several commands (migrations), nor for server-side cursors."""
@@ -68,20 +89,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _execute_in_own_transaction(
         self, execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any], wanted: tuple[str, str]
     ) -> Any:
-        """BEGIN, set_config, the statement and COMMIT in one pipeline: one round trip,
-        as the statement alone would take (the tenant middleware's membership look-up
-        runs here, before the request's transaction). The connection stays in autocommit
-        mode, so the driver adds no BEGIN of its own; on an error the transaction is
-        rolled back before the error goes up."""
+        """set_config and the statement in one pipeline: one round trip, as the statement
+        alone would take. In the extended query protocol the messages up to a Sync run in
+        one implicit transaction (committed at the Sync, rolled back there on an error), so
+        ``set_config(..., true)`` holds for the statement and ends with it, with no BEGIN or
+        COMMIT to send. The connection stays in autocommit mode, so the driver adds no
+        BEGIN of its own; a transaction left open by an error is rolled back before the
+        error goes up."""
         assert self.connection is not None
         try:
             with self.wrap_database_errors, self.connection.pipeline():
                 with self.connection.cursor() as cursor:
-                    cursor.execute("BEGIN")
                     cursor.execute(_SET_TENANT_SQL, list(wanted))
                 result = execute(sql, params, many, context)
-                with self.connection.cursor() as cursor:
-                    cursor.execute("COMMIT")
         except BaseException:
             if self.connection.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
                 with contextlib.suppress(psycopg.Error):  # a broken connection: the first error goes up
@@ -89,28 +109,38 @@ class DatabaseWrapper(base.DatabaseWrapper):
             raise
         return result
 
+    def _execute_prefixed(self, execute: Any, sql: str, params: Any, context: dict[str, Any], prefix: str) -> Any:
+        """set_config and the statement as one query string (``_can_prefix``): one message,
+        one round trip, one transaction (the request's, or an implicit one of their own
+        that the server commits after the last statement, or rolls back on an error). The
+        cursor is then moved to the statement's result."""
+        result = execute(prefix + sql, params, False, context)
+        context["cursor"].cursor.nextset()
+        return result
+
     def _apply_tenant(self, execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
         self._last_used = time.monotonic()
         tenant_id, user_id = current_tenant_id(), current_user_id()
         wanted = (str(tenant_id) if tenant_id else "", str(user_id) if user_id else "")
+        pipelined = self.connection is not None and self.connection.pgconn.pipeline_status != PipelineStatus.OFF
+        prefix = _context_prefix(wanted) if not pipelined and _can_prefix(params, many, context) else None
         if not self.in_atomic_block and self.get_autocommit():
             if wanted == ("", ""):
                 return execute(sql, params, many, context)
+            if prefix is not None:
+                return self._execute_prefixed(execute, sql, params, context, prefix)
             if not _can_pipeline(params, context):
                 with transaction.atomic(using=self.alias):
                     return self._apply_tenant(execute, sql, params, many, context)
             assert self.connection is not None
             if self.connection.pgconn.pipeline_status != PipelineStatus.OFF:
-                # The caller's pipeline (``core.sql.count_and_page``): this statement's own
-                # transaction is queued with the others and sent at the caller's sync (the
-                # caller rolls back what an error leaves open).
+                # The caller's pipeline (``core.sql.count_and_page``): set_config and this
+                # statement are queued with the others and run in the implicit transaction
+                # that ends at the caller's sync (the caller rolls back what an error leaves
+                # open).
                 with self.connection.cursor() as cursor:
-                    cursor.execute("BEGIN")
                     cursor.execute(_SET_TENANT_SQL, list(wanted))
-                result = execute(sql, params, many, context)
-                with self.connection.cursor() as cursor:
-                    cursor.execute("COMMIT")
-                return result
+                return execute(sql, params, many, context)
             return self._execute_in_own_transaction(execute, sql, params, many, context, wanted)
         assert self.connection is not None
         status = self.connection.info.transaction_status
@@ -122,6 +152,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return execute(sql, params, many, context)
         if self._applied_tenant == wanted:
             return execute(sql, params, many, context)
+        if prefix is not None:
+            self._applied_tenant = wanted
+            return self._execute_prefixed(execute, sql, params, context, prefix)
         if not _can_pipeline(params, context):
             with self.connection.cursor() as cursor:
                 cursor.execute(_SET_TENANT_SQL, list(wanted))

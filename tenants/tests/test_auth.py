@@ -469,3 +469,53 @@ def test_patch_me_without_a_name_changes_nothing(client_a, owner_a):
     assert response.status_code == 200
     owner_a.user.refresh_from_db()
     assert response.json()["user"]["full_name"] == owner_a.user.full_name
+
+
+# --- Verified tokens kept per process ------------------------------------------
+
+
+def test_a_token_seen_before_still_expires(api, owner_a):
+    """The signature of a token is checked once per process; its expiry on every request."""
+    import time
+    from datetime import timedelta
+
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    issued = AccessToken(api.post(TOKEN, {"email": owner_a.user.email, "password": PASSWORD}).json()["access"])
+    issued.set_exp(lifetime=timedelta(seconds=1))
+    short_lived = str(issued)
+    assert _bearer(api, short_lived).get(ME).status_code == 200  # verified and kept
+    time.sleep(1.1)
+    response = api.get(ME)
+    assert response.status_code == 401 and response.json()["code"] == "token_not_valid"
+
+
+def test_a_token_differing_by_one_character_from_a_kept_one_is_refused(api, owner_a):
+    access = api.post(TOKEN, {"email": owner_a.user.email, "password": PASSWORD}).json()["access"]
+    assert _bearer(api, access).get(ME).status_code == 200
+    header, payload, signature = access.split(".")
+    forged_signature = signature[:-2] + ("AA" if not signature.endswith("AA") else "BB")
+    for forged in [f"{header}.{payload}.{forged_signature}", f"{header}.{payload}x.{signature}", access + "x"]:
+        response = _bearer(api, forged).get(ME)
+        assert response.status_code == 401, forged
+        assert response.json()["code"] == "token_not_valid"
+
+
+def test_the_kept_tokens_are_bounded():
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from tenants import tokens
+
+    tokens.forget_verified_tokens()
+    raws = []
+    for _ in range(tokens._VERIFIED_MAX + 10):
+        token = AccessToken()
+        raws.append(str(token))
+    for raw in raws:
+        assert tokens.verified_access_token(raw).payload["jti"]
+    assert len(tokens._verified) == tokens._VERIFIED_MAX
+    assert raws[0] not in tokens._verified and raws[-1] in tokens._verified
+    kept = tokens.verified_access_token(raws[-1])
+    kept.payload["jti"] = "changed"  # a caller's copy: the kept payload stays as verified
+    assert tokens.verified_access_token(raws[-1]).payload["jti"] != "changed"
+    tokens.forget_verified_tokens()

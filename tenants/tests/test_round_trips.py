@@ -18,9 +18,9 @@ def test_product_list_database_round_trips_on_a_warm_membership(committed):
     """GET /api/v1/products/ on a warm membership: no membership query and no health
     check, only the list's own statements.
 
-    BEGIN (1: psycopg waits for its answer before sending more), set_config + COUNT + the
-    page (1: one pipeline, core.sql.count_and_page), COMMIT (1) = 3 (issue 9's target: at
-    most 3)."""
+    A read runs outside a transaction: set_config, the COUNT and the page go as one query
+    string in one implicit transaction (core.sql.count_and_page, tenants.dbbackend): one
+    round trip (issue 9's target: at most 3)."""
     member = make_member(make_tenant(slug="round-trips"), Role.OWNER)
     with tenant_context(member.tenant):
         make_product(sku="RT-1")
@@ -99,9 +99,9 @@ def test_health_check_only_after_the_connection_sat_idle(committed):
     assert after_restart.status_code == 200
 
 
-def test_a_failed_statement_in_a_pipelined_read_leaves_the_connection_usable(committed):
-    """Outside a transaction the count and the page go in one pipeline, each in its own
-    transaction: a statement that fails leaves its transaction rolled back, not open."""
+def test_a_failed_statement_in_a_read_leaves_the_connection_usable(committed):
+    """Outside a transaction the count and the page go in one query string, in one
+    implicit transaction: a statement that fails leaves it rolled back, not open."""
     import pytest
     from django.db import DataError
     from psycopg.pq import TransactionStatus
