@@ -39,6 +39,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import statistics
 import sys
 import time
@@ -226,13 +227,30 @@ def captured_selects(client: Any, path: str) -> list[str]:
         raise RuntimeError(f"GET {path}: {response.status_code} {response.content[:300]!r}")
     selects = []
     for query in ctx.captured_queries:
-        sql = query["sql"]
-        if not sql.lstrip().upper().startswith("SELECT") or "set_config" in sql or '"tenants_membership"' in sql:
-            continue
-        if sql.strip() == "SELECT 1":
-            continue
-        selects.append(sql)
+        for sql in _statements(query["sql"]):
+            if not sql.lstrip().upper().startswith("SELECT") or "set_config" in sql or '"tenants_membership"' in sql:
+                continue
+            if sql.strip() == "SELECT 1":
+                continue
+            selects.append(sql)
     return selects
+
+
+_SET_CONFIG_PREFIX = re.compile(
+    r"^SELECT set_config\('app\.tenant_id', '[0-9a-f-]*', true\), "
+    r"set_config\('app\.user_id', '[0-9a-f-]*', true\); "
+)
+_COUNT_END = ") AS counted; "
+
+
+def _statements(sql: str) -> list[str]:
+    """The statements of one query string as sent: the database layer's set_config in front
+    (tenants.dbbackend) dropped, a list's COUNT and page (core.sql.count_and_page) apart."""
+    sql = _SET_CONFIG_PREFIX.sub("", sql, count=1)
+    if sql.startswith("SELECT COUNT(*) FROM (") and _COUNT_END in sql:
+        count, page = sql.split(_COUNT_END, 1)
+        return [count + _COUNT_END.rstrip("; "), page]
+    return [sql]
 
 
 def folded_count(sql: str) -> str:

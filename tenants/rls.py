@@ -39,14 +39,24 @@ from tenants.scoping import TenantScopedModel
 logger = logging.getLogger(__name__)
 
 POLICY_NAME = "tenant_isolation"
-TENANT_PREDICATE = "tenant_id = NULLIF((SELECT current_setting('app.tenant_id', true)), '')::uuid"
+# current_setting() is called directly, not in a sub-select ``(SELECT current_setting(...))``
+# as first written: a sub-select is an InitPlan parameter the planner cannot see through,
+# so it estimated every table's tenant rows as 1/(number of tenants) of the table, on
+# top of the ORM's own ``tenant_id = <id>``, and a large tenant's lists got plans made
+# for a few rows (docs/performance.md, "Row Level Security and the planner"). The
+# function is STABLE: the planner merges the predicate with the ORM's equal filter into
+# one check evaluated once per statement (a One-Time Filter) and estimates with the
+# actual tenant. An unset value still makes the predicate NULL: no rows.
+TENANT_PREDICATE = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid"
 OWN_ROWS_POLICY_NAME = "own_rows"
 # Tables with a tenant_id that are also read by user across tenants: table -> user column.
 USER_READABLE_TABLES = {"tenants_membership": "user_id"}
+# What pg_policies shows of a predicate in the first, sub-select form: replaced by the above.
+_SUB_SELECT_FORM = "( SELECT current_setting("
 
 
 def own_rows_predicate(user_column: str) -> str:
-    return f"{user_column} = NULLIF((SELECT current_setting('app.user_id', true)), '')::uuid"
+    return f"{user_column} = NULLIF(current_setting('app.user_id', true), '')::uuid"
 
 
 ALL_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
@@ -117,22 +127,35 @@ def needs_tenant_pk_unique(model: type[models.Model]) -> bool:
     return model in referenced or not tenant_led_indexes(model)
 
 
-def _policy_exists(cursor: Any, table: str, name: str) -> bool:
+def _policy_qual(cursor: Any, table: str, name: str) -> str | None:
+    """The policy's USING predicate as PostgreSQL shows it; None when there is no such policy."""
     cursor.execute(
-        "SELECT 1 FROM pg_policies WHERE schemaname = current_schema() AND tablename = %s AND policyname = %s",
+        "SELECT coalesce(qual, '') FROM pg_policies "
+        "WHERE schemaname = current_schema() AND tablename = %s AND policyname = %s",
         [table, name],
     )
-    return cursor.fetchone() is not None
+    row = cursor.fetchone()
+    return row[0] if row is not None else None
+
+
+def _policy_exists(cursor: Any, table: str, name: str) -> bool:
+    return _policy_qual(cursor, table, name) is not None
 
 
 def _isolate_table(connection: BaseDatabaseWrapper, cursor: Any, table: str) -> None:
-    """ENABLE + FORCE row level security and the ``tenant_isolation`` policy (idempotent)."""
+    """ENABLE + FORCE row level security and the ``tenant_isolation`` policy (idempotent;
+    a policy still in the sub-select form is brought to the current predicate)."""
     q = lambda name: _quote(connection, name)  # noqa: E731
     cursor.execute(f"ALTER TABLE {q(table)} ENABLE ROW LEVEL SECURITY")
     cursor.execute(f"ALTER TABLE {q(table)} FORCE ROW LEVEL SECURITY")
-    if not _policy_exists(cursor, table, POLICY_NAME):
+    qual = _policy_qual(cursor, table, POLICY_NAME)
+    if qual is None:
         cursor.execute(
             f"CREATE POLICY {POLICY_NAME} ON {q(table)} USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})"
+        )
+    elif _SUB_SELECT_FORM in qual:
+        cursor.execute(
+            f"ALTER POLICY {POLICY_NAME} ON {q(table)} USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})"
         )
 
 
@@ -144,10 +167,15 @@ def apply_tenant_isolation(using: str, *, runtime_role: str | None, ops_role: st
             if not _table_exists(cursor, table):
                 continue
             _isolate_table(connection, cursor, table)
-            if not _policy_exists(cursor, table, OWN_ROWS_POLICY_NAME):
+            own_rows = _policy_qual(cursor, table, OWN_ROWS_POLICY_NAME)
+            if own_rows is None:
                 cursor.execute(
                     f"CREATE POLICY {OWN_ROWS_POLICY_NAME} ON {q(table)} FOR SELECT "
                     f"USING ({own_rows_predicate(q(user_column))})"
+                )
+            elif _SUB_SELECT_FORM in own_rows:
+                cursor.execute(
+                    f"ALTER POLICY {OWN_ROWS_POLICY_NAME} ON {q(table)} USING ({own_rows_predicate(q(user_column))})"
                 )
         present = [m for m in tenant_models() if _table_exists(cursor, m._meta.db_table)]
         for model in present:

@@ -248,3 +248,40 @@ def test_runtime_role_analyzes_the_applications_tables_only_through_the_owners_f
             # PostgreSQL 15-16: "must be owner of table"; 17+: "permission denied for table" (MAINTAIN).
             with pytest.raises(DatabaseError, match=r"must be owner|permission denied"), transaction.atomic():
                 cursor.execute(statement)
+
+
+def test_a_policy_in_the_first_sub_select_form_is_brought_to_the_current_predicate():
+    """The policies were first written with ``(SELECT current_setting(...))``, which hides the
+    tenant from the planner (tenants/rls.py); the post-migrate step replaces that form and
+    leaves the current one alone."""
+    from tenants.rls import POLICY_NAME, _isolate_table, _policy_qual
+
+    owner = connections["owner"]
+    old = "tenant_id = NULLIF((SELECT current_setting('app.tenant_id', true)), '')::uuid"
+    with owner.cursor() as cursor:
+        cursor.execute("CREATE TABLE legacy_table (id uuid PRIMARY KEY, tenant_id uuid NOT NULL)")
+        cursor.execute(f"CREATE POLICY {POLICY_NAME} ON legacy_table USING ({old}) WITH CHECK ({old})")
+        assert "SELECT current_setting" in _policy_qual(cursor, "legacy_table", POLICY_NAME)
+        _isolate_table(owner, cursor, "legacy_table")
+        upgraded = _policy_qual(cursor, "legacy_table", POLICY_NAME)
+        assert "SELECT" not in upgraded and "current_setting('app.tenant_id'" in upgraded
+        cursor.execute("SELECT with_check FROM pg_policies WHERE tablename = 'legacy_table'")
+        assert "SELECT" not in cursor.fetchone()[0]
+        assert tables_missing_isolation(cursor) == []
+        cursor.execute("SELECT qual FROM pg_policies WHERE policyname IN ('tenant_isolation', 'own_rows')")
+        assert all("SELECT" not in qual for (qual,) in cursor.fetchall())
+
+
+def test_the_planner_sees_the_tenant_of_the_policy(tenant_a, in_a):
+    """With current_setting() called directly (no InitPlan), the planner folds the policy into
+    the ORM's own ``tenant_id = <id>``: the plan checks the setting once (a one-time filter)
+    instead of carrying an opaque parameter into every scan."""
+    import json
+
+    from inventory.models import Product
+
+    sql, params = Product.objects.filter(sku="X").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = json.dumps(cursor.fetchone()[0])
+    assert "InitPlan" not in plan and "One-Time Filter" in plan, plan
