@@ -122,27 +122,29 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._last_used = time.monotonic()
         tenant_id, user_id = current_tenant_id(), current_user_id()
         wanted = (str(tenant_id) if tenant_id else "", str(user_id) if user_id else "")
-        pipelined = self.connection is not None and self.connection.pgconn.pipeline_status != PipelineStatus.OFF
-        prefix = _context_prefix(wanted) if not pipelined and _can_prefix(params, many, context) else None
+        assert self.connection is not None
+        # A caller's own pipeline: statements are queued (extended protocol) until its sync.
+        pipelined = self.connection.pgconn.pipeline_status != PipelineStatus.OFF
+
+        def prefix() -> str | None:
+            return _context_prefix(wanted) if not pipelined and _can_prefix(params, many, context) else None
+
         if not self.in_atomic_block and self.get_autocommit():
             if wanted == ("", ""):
                 return execute(sql, params, many, context)
-            if prefix is not None:
-                return self._execute_prefixed(execute, sql, params, context, prefix)
+            if (inline := prefix()) is not None:
+                return self._execute_prefixed(execute, sql, params, context, inline)
             if not _can_pipeline(params, context):
                 with transaction.atomic(using=self.alias):
                     return self._apply_tenant(execute, sql, params, many, context)
-            assert self.connection is not None
-            if self.connection.pgconn.pipeline_status != PipelineStatus.OFF:
-                # The caller's pipeline (``core.sql.count_and_page``): set_config and this
-                # statement are queued with the others and run in the implicit transaction
-                # that ends at the caller's sync (the caller rolls back what an error leaves
-                # open).
+            if pipelined:
+                # set_config and this statement are queued with the caller's others and run in
+                # the implicit transaction that ends at the caller's sync (the caller rolls
+                # back what an error leaves open).
                 with self.connection.cursor() as cursor:
                     cursor.execute(_SET_TENANT_SQL, list(wanted))
                 return execute(sql, params, many, context)
             return self._execute_in_own_transaction(execute, sql, params, many, context, wanted)
-        assert self.connection is not None
         status = self.connection.info.transaction_status
         if status == TransactionStatus.IDLE:
             self._applied_tenant = _UNKNOWN  # a new transaction starts with this statement
@@ -152,17 +154,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return execute(sql, params, many, context)
         if self._applied_tenant == wanted:
             return execute(sql, params, many, context)
-        if prefix is not None:
+        if (inline := prefix()) is not None:
             self._applied_tenant = wanted
-            return self._execute_prefixed(execute, sql, params, context, prefix)
+            return self._execute_prefixed(execute, sql, params, context, inline)
         if not _can_pipeline(params, context):
             with self.connection.cursor() as cursor:
                 cursor.execute(_SET_TENANT_SQL, list(wanted))
             self._applied_tenant = wanted
             return execute(sql, params, many, context)
-        if self.connection.pgconn.pipeline_status != PipelineStatus.OFF:
-            # The caller's pipeline (``core.sql.count_and_page``): queued with its statements,
-            # sent at its sync; a nested pipeline here would sync, a round trip of its own.
+        if pipelined:
+            # The caller's pipeline: queued with its statements, sent at its sync; a nested
+            # pipeline here would sync, a round trip of its own.
             with self.connection.cursor() as cursor:
                 cursor.execute(_SET_TENANT_SQL, list(wanted))
             self._applied_tenant = wanted
