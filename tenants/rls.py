@@ -138,10 +138,6 @@ def _policy_qual(cursor: Any, table: str, name: str) -> str | None:
     return row[0] if row is not None else None
 
 
-def _policy_exists(cursor: Any, table: str, name: str) -> bool:
-    return _policy_qual(cursor, table, name) is not None
-
-
 def _isolate_table(connection: BaseDatabaseWrapper, cursor: Any, table: str) -> None:
     """ENABLE + FORCE row level security and the ``tenant_isolation`` policy (idempotent;
     a policy still in the sub-select form is brought to the current predicate)."""
