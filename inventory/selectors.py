@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from core.errors import NotFound
@@ -147,3 +147,64 @@ def import_job_list() -> QuerySet[ImportJob]:
 
 def export_job_list() -> QuerySet[ExportJob]:
     return ExportJob.objects.select_related("created_by")
+
+
+PRODUCT_SORTS = {
+    "sku": "sku",
+    "-sku": "-sku",
+    "name": "name",
+    "-name": "-name",
+    "on_hand": "on_hand_total",
+    "-on_hand": "-on_hand_total",
+    "price": "selling_price",
+    "-price": "-selling_price",
+    "updated": "updated_at",
+    "-updated": "-updated_at",
+}
+
+
+def product_search(
+    *,
+    text: str = "",
+    category_id: Any = None,
+    active: bool | None = None,
+    low: bool = False,
+    sort: str = "sku",
+) -> QuerySet[Product]:
+    """The console's product list: a search in SKU, name and barcode, filters (category,
+    active, below its reorder point in some warehouse), a sort, and each product's stock
+    on hand and available over every warehouse (sub-selects: one query per page)."""
+    levels = StockLevel.objects.filter(product=OuterRef("pk")).values("product")
+    products = product_list().annotate(
+        on_hand_total=Coalesce(
+            Subquery(levels.annotate(s=Sum("on_hand")).values("s")), Value(Decimal(0)), output_field=_QUANTITY
+        ),
+        available_total=Coalesce(
+            Subquery(levels.annotate(s=Sum("available")).values("s")), Value(Decimal(0)), output_field=_QUANTITY
+        ),
+    )
+    if text:
+        products = products.filter(Q(sku__icontains=text) | Q(name__icontains=text) | Q(barcode=text))
+    if category_id:
+        products = products.filter(category_id=category_id)
+    if active is not None:
+        products = products.filter(is_active=active)
+    if low:
+        products = products.filter(pk__in=below_reorder_point(stock_level_list()).values("product_id"))
+    return products.order_by(PRODUCT_SORTS.get(sort, "sku"), "pk")
+
+
+def product_get(*, id: Any) -> Product:
+    return get_or_404(product_list(), id=id, what="product")
+
+
+def product_by_code(*, code: str) -> Product | None:
+    """A scanned or typed code: the barcode, else the SKU (case-insensitive)."""
+    code = code.strip()
+    if not code:
+        return None
+    return product_list().filter(barcode=code).first() or product_list().filter(sku__iexact=code).first()
+
+
+def product_stock(*, product: Product) -> list[StockLevel]:
+    return list(stock_level_list().filter(product=product).order_by("warehouse__code"))

@@ -35,7 +35,7 @@ def send_invitation(invitation: Invitation, *, tenant: Tenant) -> None:
         subject=f"You are invited to {tenant.name} on Stockroom",
         message=(
             f"{inviter} invited you to join {tenant.name} on Stockroom as {Role(invitation.role).label.lower()}.\n\n"
-            f"Accept the invitation: {settings.FRONTEND_URL}/accept-invitation?token={token}\n\n"
+            f"Accept the invitation: {settings.FRONTEND_URL}/accept-invitation/?token={token}\n\n"
             f"Or through the API: POST /api/v1/invitations/accept/ with the token\n{token}\n\n"
             f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
         ),
@@ -50,7 +50,7 @@ def send_password_reset(user: User) -> None:
         subject="Reset your Stockroom password",
         message=(
             "Someone asked to reset the password of your Stockroom account.\n\n"
-            f"Choose a new password: {settings.FRONTEND_URL}/reset-password?token={token}\n\n"
+            f"Choose a new password: {settings.FRONTEND_URL}/reset-password/?token={token}\n\n"
             f"Or through the API: POST /api/v1/auth/password-reset/confirm/ with the token\n{token}\n\n"
             "The link works once and expires in "
             f"{settings.PASSWORD_RESET_TIMEOUT // 60} minutes. If it was not you, ignore this email."

@@ -246,7 +246,9 @@ def _membership_for_login(user: User, tenant_slug: str | None) -> Membership:
     return membership
 
 
-def auth_login(*, email: str, password: str, tenant_slug: str | None = None, ip: str | None = None) -> Session:
+def auth_check_password(*, email: str, password: str, ip: str | None = None) -> User:
+    """The password check of every login, the API's and the console's: counted by the
+    same ``LoginGuard``, so the lockout holds whichever door is tried."""
     email = normalize_email(email)
     guard = LoginGuard(email=email, ip=ip)
     guard.attempt()
@@ -254,6 +256,11 @@ def auth_login(*, email: str, password: str, tenant_slug: str | None = None, ip:
     if not isinstance(user, User):
         raise AuthenticationError("The email or password is not correct.", code=errors.INVALID_CREDENTIALS)
     guard.succeeded()
+    return user
+
+
+def auth_login(*, email: str, password: str, tenant_slug: str | None = None, ip: str | None = None) -> Session:
+    user = auth_check_password(email=email, password=password, ip=ip)
     return _session(_membership_for_login(user, tenant_slug))
 
 
@@ -523,9 +530,8 @@ class Acceptance:
     session: Session | None
 
 
-def invitation_accept(*, token: str, password: str | None = None, full_name: str = "") -> Acceptance:
-    """Creates the membership (and the user when the address is new). A new user
-    gets tokens at once; an existing one logs in as usual."""
+def _invitation_target(token: str) -> tuple[Tenant, Any]:
+    """The workspace and the invitation id a signed invitation token names."""
     invalid = ValidationFailed.for_field("token", errors.INVALID_TOKEN, "This invitation link is invalid.")
     try:
         payload = signing.loads(token, salt=INVITATION_SALT)
@@ -537,6 +543,41 @@ def invitation_accept(*, token: str, password: str | None = None, full_name: str
         raise invalid
     if not tenant.is_active:
         raise PermissionDenied("This workspace is suspended.", code=errors.TENANT_SUSPENDED)
+    return tenant, invitation_id
+
+
+@dataclass
+class InvitationPreview:
+    tenant: Tenant
+    email: str
+    role: str
+    status: InvitationStatus
+    account_exists: bool
+
+
+def invitation_preview(*, token: str) -> InvitationPreview:
+    """What an invitation link offers, without accepting it (the web page that the
+    emailed link opens shows it first). Same errors as ``invitation_accept``."""
+    tenant, invitation_id = _invitation_target(token)
+    with tenant_context(tenant):
+        invitation = Invitation.objects.filter(pk=invitation_id).first()
+        if invitation is None:
+            raise ValidationFailed.for_field("token", errors.INVALID_TOKEN, "This invitation link is invalid.")
+        status = invitation_status(invitation, timezone.now())
+    return InvitationPreview(
+        tenant=tenant,
+        email=invitation.email,
+        role=invitation.role,
+        status=status,
+        account_exists=User.objects.filter(email=invitation.email).exists(),
+    )
+
+
+def invitation_accept(*, token: str, password: str | None = None, full_name: str = "") -> Acceptance:
+    """Creates the membership (and the user when the address is new). A new user
+    gets tokens at once; an existing one logs in as usual."""
+    invalid = ValidationFailed.for_field("token", errors.INVALID_TOKEN, "This invitation link is invalid.")
+    tenant, invitation_id = _invitation_target(token)
     with tenant_context(tenant), transaction.atomic():
         invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
         if invitation is None:

@@ -16,6 +16,7 @@ over), so a request makes one Redis round trip, not two.
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.cache import caches
@@ -129,3 +130,14 @@ class ScopedRateThrottle(FixedWindowThrottle):
         authenticated = request.user and getattr(request.user, "is_authenticated", False)
         ident = str(request.user.pk) if authenticated else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def scoped_wait(request: HttpRequest, scope: str) -> float | None:
+    """The API's ``scope`` rate applied to a web form (the console's sign-up counts in the
+    same window as ``POST /api/v1/signup/``): None when the request may go on, else the
+    seconds until the window resets. Counts anonymous requests per IP address, as the API."""
+    throttle = ScopedRateThrottle()
+    view = SimpleNamespace(throttle_scope=scope)
+    if throttle.allow_request(Request(request, authenticators=()), view):
+        return None
+    return throttle.wait() or 1.0

@@ -91,7 +91,8 @@ class Command(BaseCommand):
         site = settings.FRONTEND_URL.rstrip("/")
         self.stdout.write(
             self.style.SUCCESS("Demo data ready.")
-            + f"\n  Log in:    POST {site}/api/v1/auth/token/"
+            + f"\n  Console:   {site}/login/  as {DEMO_USERS[0][0]} / {DEMO_PASSWORD}"
+            + f"\n  API:       POST {site}/api/v1/auth/token/"
             + f'\n             {{"email": "{DEMO_USERS[0][0]}", "password": "{DEMO_PASSWORD}", "tenant": "demo"}}'
             + f"\n  Also:      {DEMO_USERS[1][0]} (clerk), {DEMO_USERS[2][0]} (viewer), same password"
             + f"\n  API docs:  {site}/api/docs/"

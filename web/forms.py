@@ -1,0 +1,206 @@
+"""The console's input layer: Django forms, as the API's is serializers. They check
+shapes and limits; the rules stay in the services, whose domain errors become form
+errors in one place (``apply_error``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from core.errors import DomainError
+from core.numbers import PRICE, QUANTITY
+from inventory.models import Category, Unit, Warehouse
+
+# Field names the services use that a form calls differently.
+_FIELD_ALIASES = {
+    "product_id": "product",
+    "warehouse_id": "warehouse",
+    "counted_quantity": "quantity",
+    "delta": "quantity",
+    "from_warehouse_id": "from_warehouse",
+    "to_warehouse_id": "to_warehouse",
+    "non_field_errors": None,
+}
+
+
+def apply_error(form: forms.Form, exc: DomainError) -> None:
+    """A service's error on the form: each field error under its field (when the form has
+    it), everything else at the top of the form, in the service's words."""
+    placed = False
+    for name, problems in (exc.fields or {}).items():
+        field = _FIELD_ALIASES.get(name, name)
+        target = field if field in form.fields else None
+        for problem in problems:
+            message = problem.get("message", "") if isinstance(problem, dict) else str(problem)
+            form.add_error(target, message)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+    if isinstance(form, StyledForm):
+        form.mark_errors()
+
+
+class StyledForm(forms.Form):
+    """Bootstrap classes on every widget (one form template renders them all)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs.setdefault("class", css)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self.mark_errors()
+
+    def mark_errors(self) -> None:
+        """Invalid fields drawn as such and announced (``aria-invalid``, the error's id)."""
+        for name in self.errors:
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            attrs = field.widget.attrs
+            attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+            attrs["aria-invalid"] = "true"
+            attrs["aria-describedby"] = f"id_{name}_error"
+
+
+# --- Public pages ----------------------------------------------------------------------
+
+
+class SignupForm(StyledForm):
+    company_name = forms.CharField(label="Company name", max_length=200)
+    full_name = forms.CharField(label="Your name", max_length=200, required=False)
+    email = forms.EmailField(label="Work email", max_length=254)
+    password = forms.CharField(
+        label="Password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        max_length=128,
+        help_text="At least 10 characters; not a common password.",
+    )
+
+
+class LoginForm(StyledForm):
+    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(
+        label="Password", max_length=128, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+# --- Catalogue -------------------------------------------------------------------------
+
+
+class ProductForm(StyledForm):
+    sku = forms.CharField(label="SKU", max_length=64)
+    name = forms.CharField(max_length=200)
+    category = forms.ModelChoiceField(queryset=Category.objects.none(), required=False, empty_label="No category")
+    unit = forms.ChoiceField(choices=Unit.choices, initial=Unit.PIECE)
+    barcode = forms.CharField(max_length=64, required=False, help_text="EAN, UPC or your own code.")
+    cost_price = PRICE.form_field(initial=0, label="Cost price")
+    selling_price = PRICE.form_field(initial=0, label="Selling price")
+    reorder_point = QUANTITY.form_field(
+        initial=0, label="Reorder point", help_text="Low-stock alert when available stock falls to this."
+    )
+    reorder_quantity = QUANTITY.form_field(initial=0, label="Reorder quantity")
+    lead_time_days = forms.IntegerField(min_value=0, max_value=3650, initial=0, label="Lead time (days)")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def __init__(self, *args: Any, categories: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if categories is not None:
+            self.fields["category"].queryset = categories  # type: ignore[attr-defined]
+
+
+class WarehouseForm(StyledForm):
+    code = forms.CharField(max_length=32, help_text="Short code used on documents, e.g. MAIN.")
+    name = forms.CharField(max_length=200)
+    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2_000)
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+
+# --- Stock -----------------------------------------------------------------------------
+
+
+class _StockForm(StyledForm):
+    warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.none(), empty_label=None)
+
+    def __init__(self, *args: Any, warehouses: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if warehouses is not None:
+            self.fields["warehouse"].queryset = warehouses  # type: ignore[attr-defined]
+
+
+class ReceiveForm(_StockForm):
+    quantity = QUANTITY.form_field(min_value=QUANTITY.quantum)
+    unit_cost = PRICE.form_field(required=False, label="Unit cost", help_text="Default: the product's cost price.")
+    note = forms.CharField(max_length=500, required=False)
+
+
+class IssueForm(_StockForm):
+    quantity = QUANTITY.form_field(min_value=QUANTITY.quantum)
+    note = forms.CharField(max_length=500, required=False)
+
+
+class AdjustForm(_StockForm):
+    MODES = (("counted", "Set to a counted quantity"), ("delta", "Change by a quantity"))
+    mode = forms.ChoiceField(choices=MODES, initial="counted", widget=forms.RadioSelect)
+    quantity = QUANTITY.form_field(
+        min_value=-QUANTITY.max_value, help_text="The count, or the change (negative removes)."
+    )
+    reason = forms.ChoiceField(
+        choices=(
+            ("count", "Stock count"),
+            ("damage", "Damaged"),
+            ("loss", "Lost or stolen"),
+            ("found", "Found"),
+            ("correction", "Correction"),
+        )
+    )
+    note = forms.CharField(max_length=500, required=False)
+
+
+class TransferForm(StyledForm):
+    from_warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.none(), empty_label=None, label="From")
+    to_warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.none(), empty_label=None, label="To")
+    quantity = QUANTITY.form_field(min_value=QUANTITY.quantum)
+    note = forms.CharField(max_length=500, required=False)
+
+    def __init__(self, *args: Any, warehouses: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if warehouses is not None:
+            self.fields["from_warehouse"].queryset = warehouses  # type: ignore[attr-defined]
+            self.fields["to_warehouse"].queryset = warehouses  # type: ignore[attr-defined]
+
+
+# --- Accounts --------------------------------------------------------------------------
+
+
+class PasswordResetRequestForm(StyledForm):
+    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class NewPasswordForm(StyledForm):
+    new_password = forms.CharField(
+        label="New password",
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters; not a common password.",
+    )
+
+
+class AcceptInvitationForm(StyledForm):
+    full_name = forms.CharField(label="Your name", max_length=200, required=False)
+    password = forms.CharField(
+        label="Choose a password",
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters; not a common password.",
+    )
