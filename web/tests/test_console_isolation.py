@@ -64,13 +64,16 @@ def test_a_member_of_b_cannot_reach_as_pages(route):
     client = console_client(b.owner)
     before = snapshot(a)
     own = client.get(f"/app/{b.tenant.slug}/{_fill(route, b)}")
-    assert own.status_code in (200, 302), f"B's own {route} gave {own.status_code}"
+    # 405: an action that only takes POST (confirm, cancel, ...).
+    assert own.status_code in (200, 302, 405), f"B's own {route} gave {own.status_code}"
     foreign = [f"/app/{a.tenant.slug}/{_fill(route, a)}"]  # A's address
     if "<" in route:
         foreign.append(f"/app/{b.tenant.slug}/{_fill(route, a)}")  # A's objects under B's address
     for path in foreign:
         for method in ("get", "post"):
             response = getattr(client, method)(path, BODY)
+            if response.status_code == 405 and method == "get":
+                continue  # a POST-only action: the POST below is the check
             assert response.status_code == 404, f"{method.upper()} {path} gave {response.status_code} to B"
             text = response.content.decode(errors="replace")
             assert not {i for i in a.ids if i in text}, f"{path} shows A's ids"
