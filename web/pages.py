@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 
 TITLES = {
     400: "Bad request",
@@ -34,3 +38,14 @@ def error_page(request: HttpRequest, status: int, *, message: str = "") -> HttpR
         request=request,
     )
     return HttpResponse(html, status=status)
+
+
+def render_list(request: HttpRequest, template: str, partial: str, context: dict[str, Any]) -> HttpResponse:
+    """A list page, or only its ``partial`` (the table) when HTMX asks for it. A history
+    restore (back after the cache was emptied) gets the whole page; ``Vary: HX-Request``
+    keeps the browser from serving one for the other."""
+    htmx = getattr(request, "htmx", None)
+    wants_partial = bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
+    response = render(request, f"{template}#{partial}" if wants_partial else template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response

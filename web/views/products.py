@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from core.errors import DomainError, NotFound
 from inventory import selectors
@@ -17,8 +19,15 @@ from inventory.services import catalog
 from tenants.models import Role
 from web.console import console_view
 from web.forms import ProductForm, apply_error
+from web.pages import render_list
 
 PAGE_SIZE = 25
+
+
+def _text(raw: str) -> str:
+    """A search term from the query string: at most 200 characters, no NUL (PostgreSQL
+    refuses it in text)."""
+    return raw.replace("\x00", "").strip()[:200]
 
 
 def _uuid_or_none(raw: str | None) -> uuid.UUID | None:
@@ -38,7 +47,7 @@ def _product_or_404(product_id: Any) -> Any:
 @console_view()
 def product_list(request: HttpRequest) -> HttpResponse:
     params = request.GET
-    text = params.get("q", "").strip()[:200]
+    text = _text(params.get("q", ""))
     active = {"yes": True, "no": False}.get(params.get("active", ""))
     sort = params.get("sort", "sku")
     products = selectors.product_search(
@@ -57,20 +66,19 @@ def product_list(request: HttpRequest) -> HttpResponse:
         "section": "products",
         "filtered": bool(text or params.get("category") or params.get("active") or params.get("low")),
     }
-    template = "web/console/products.html#table" if getattr(request, "htmx", False) else "web/console/products.html"
-    return render(request, template, context)
+    return render_list(request, "web/console/products.html", "table", context)
 
 
 @console_view()
 def product_lookup(request: HttpRequest) -> HttpResponse:
     """The top bar's search: a scanned barcode or an exact SKU jumps to the product;
     anything else lists the matches."""
-    code = request.GET.get("q", "").strip()[:200]
+    code = _text(request.GET.get("q", ""))
     slug = request.resolver_match.kwargs["slug"]  # type: ignore[union-attr]
     product = selectors.product_by_code(code=code) if code else None
     if product is not None:
         return redirect("web:product", slug=slug, product_id=product.id)
-    return redirect(f"/app/{slug}/products/?q={code}")
+    return redirect(f"{reverse('web:products', kwargs={'slug': slug})}?{urlencode({'q': code})}")
 
 
 @console_view()
