@@ -50,7 +50,7 @@ def main() -> int:
         raise SystemExit("Chromium not found: apt-get install chromium (or set CHROMIUM_PATH)")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(  # noqa: S603 - our own script
+    server = subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "devdb.py"), "run", "--port", str(port)],
         cwd=ROOT,
         start_new_session=True,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.http import HttpRequest
 
 from core.errors import DomainError
 from core.numbers import PRICE, QUANTITY
@@ -22,6 +23,12 @@ _FIELD_ALIASES = {
     "to_warehouse_id": "to_warehouse",
     "non_field_errors": None,
 }
+
+
+def bound(request: HttpRequest) -> Any:
+    """A form's data: the POST body on a POST (even an empty one, which is then invalid),
+    none on a GET (an unbound form)."""
+    return request.POST if request.method == "POST" else None
 
 
 def apply_error(form: forms.Form, exc: DomainError) -> None:

@@ -25,7 +25,7 @@ def _invite(owner: Any, email: str, role: str, capture: Any) -> None:
 
 def _link(path: str) -> str:
     """The path and query of the emailed link to ``path``."""
-    body = mail.outbox[-1].body
+    body = str(mail.outbox[-1].body)
     match = re.search(rf"https?://[^/\s]+({re.escape(path)}\?token=\S+)", body)
     assert match, body
     return match.group(1)

@@ -178,7 +178,7 @@ def test_receive_then_issue_too_much_shows_what_is_available(owner, main, tenant
     refused = owner.post(url + "issue/", {"warehouse": str(main.id), "quantity": "20"})
     assert refused.status_code == 400
     text = refused.content.decode()
-    assert "12 available" in text and "20 requested" in text
+    assert "MAIN: 12 pcs available, 20 pcs requested" in text
     with tenant_context(tenant_a):
         assert StockLevel.objects.get(product=product).on_hand == Decimal("12")
         assert StockMovement.objects.filter(product=product).count() == 1

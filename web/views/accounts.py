@@ -15,7 +15,7 @@ from core.errors import DomainError
 from tenants import services as tenant_services
 from tenants.models import Role
 from web.auth import session_start, session_user
-from web.forms import AcceptInvitationForm, NewPasswordForm, PasswordResetRequestForm, apply_error
+from web.forms import AcceptInvitationForm, NewPasswordForm, PasswordResetRequestForm, apply_error, bound
 from web.pages import error_page
 
 RESET_SENT = "If an account exists for that address, we have emailed it a link to choose a new password."
@@ -23,7 +23,7 @@ RESET_SENT = "If an account exists for that address, we have emailed it a link t
 
 @require_http_methods(["GET", "POST"])
 def password_reset_request(request: HttpRequest) -> HttpResponse:
-    form = PasswordResetRequestForm(request.POST or None)
+    form = PasswordResetRequestForm(bound(request))
     if request.method == "POST":
         if scoped_wait(request, "password_reset") is not None:
             return error_page(request, 429)
@@ -37,7 +37,7 @@ def password_reset_request(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def password_reset_confirm(request: HttpRequest) -> HttpResponse:
     token = request.GET.get("token", "")[:500]
-    form = NewPasswordForm(request.POST or None)
+    form = NewPasswordForm(bound(request))
     if request.method == "POST" and form.is_valid():
         try:
             tenant_services.password_reset_confirm(token=token, new_password=form.cleaned_data["new_password"])
@@ -60,7 +60,7 @@ def accept_invitation(request: HttpRequest) -> HttpResponse:
         return error_page(request, 400 if exc.status_code != 403 else 403, message=exc.message)
     if preview.status != "pending":
         return error_page(request, 409, message=f"This invitation is {preview.status.label.lower()}.")
-    form = AcceptInvitationForm(request.POST or None) if not preview.account_exists else None
+    form = AcceptInvitationForm(bound(request)) if not preview.account_exists else None
     if request.method == "POST" and (form is None or form.is_valid()):
         data = form.cleaned_data if form is not None else {}
         try:

@@ -18,7 +18,7 @@ from inventory import selectors
 from inventory.services import catalog
 from tenants.models import Role
 from web.console import console_view
-from web.forms import ProductForm, apply_error
+from web.forms import ProductForm, apply_error, bound
 from web.pages import render_list
 
 PAGE_SIZE = 25
@@ -101,7 +101,7 @@ def product_detail(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
 @console_view(read=Role.MANAGER)
 def product_create(request: HttpRequest) -> HttpResponse:
     slug = request.resolver_match.kwargs["slug"]  # type: ignore[union-attr]
-    form = ProductForm(request.POST or None, categories=selectors.category_list().order_by("path"))
+    form = ProductForm(bound(request), categories=selectors.category_list().order_by("path"))
     if request.method == "POST" and form.is_valid():
         try:
             product = catalog.product_create(**form.cleaned_data)
@@ -124,7 +124,7 @@ def product_edit(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
     product = _product_or_404(product_id)
     initial = {name: getattr(product, name) for name in ProductForm.base_fields if name != "category"}
     initial["category"] = product.category_id
-    form = ProductForm(request.POST or None, initial=initial, categories=selectors.category_list().order_by("path"))
+    form = ProductForm(bound(request), initial=initial, categories=selectors.category_list().order_by("path"))
     if request.method == "POST" and form.is_valid():
         try:
             catalog.product_update(product=product, **form.cleaned_data)

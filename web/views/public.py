@@ -16,7 +16,7 @@ from core.errors import DomainError
 from tenants import selectors as tenant_selectors
 from tenants import services as tenant_services
 from web.auth import client_ip, session_end, session_start, session_user
-from web.forms import LoginForm, SignupForm, apply_error
+from web.forms import LoginForm, SignupForm, apply_error, bound
 
 PLANS = [
     {"name": "Free", "price": "0", "blurb": "One warehouse, 100 products, 2 members.", "cta": "Start free"},
@@ -38,7 +38,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
-    form = SignupForm(request.POST or None)
+    form = SignupForm(bound(request))
     if request.method == "POST" and (wait := scoped_wait(request, "signup")) is not None:
         form.is_valid()
         form.add_error(None, f"Too many sign-ups from this network. Try again in {int(wait) // 60 + 1} minutes.")
@@ -65,7 +65,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
-    form = LoginForm(request.POST or None)
+    form = LoginForm(bound(request))
     if request.method == "POST" and form.is_valid():
         try:
             user = tenant_services.auth_check_password(

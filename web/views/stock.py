@@ -19,7 +19,7 @@ from inventory.errors import InsufficientStock
 from inventory.services import stock
 from tenants.models import Role
 from web.console import console_view, membership_of
-from web.forms import AdjustForm, IssueForm, ReceiveForm, TransferForm, apply_error
+from web.forms import AdjustForm, IssueForm, ReceiveForm, TransferForm, apply_error, bound
 from web.templatetags.stockroom import qty
 
 
@@ -95,14 +95,20 @@ def _operation(kind: str) -> Callable[..., HttpResponse]:
             raise Http404(exc.message) from exc
         warehouses = selectors.warehouse_list().filter(is_active=True).order_by("code")
         initial = {"warehouse": request.GET.get("warehouse")} if request.GET.get("warehouse") else None
-        form = form_class(request.POST or None, warehouses=warehouses, initial=initial)  # type: ignore[call-arg]
+        form = form_class(bound(request), warehouses=warehouses, initial=initial)  # type: ignore[call-arg]
         shortage = None
         if request.method == "POST" and form.is_valid():
             try:
                 toast = _run(form, product, request, kind)
             except InsufficientStock as exc:
                 shortage = exc.details
-                form.add_error("quantity", exc.message)
+                line = exc.details["lines"][0]
+                form.add_error(
+                    "quantity",
+                    f"Not enough stock in {line['warehouse_code']}: {qty(line['available'], product.unit)} available, "
+                    f"{qty(line['requested'], product.unit)} requested.",
+                )
+                form.mark_errors()  # type: ignore[attr-defined]
             except DomainError as exc:
                 apply_error(form, exc)
             else:

@@ -13,7 +13,7 @@ from inventory import selectors
 from inventory.services import catalog
 from tenants.models import Role
 from web.console import console_view
-from web.forms import WarehouseForm, apply_error
+from web.forms import WarehouseForm, apply_error, bound
 
 
 @console_view()
@@ -30,7 +30,7 @@ def warehouse_list(request: HttpRequest) -> HttpResponse:
 @console_view(read=Role.MANAGER)
 def warehouse_create(request: HttpRequest) -> HttpResponse:
     slug = request.resolver_match.kwargs["slug"]  # type: ignore[union-attr]
-    form = WarehouseForm(request.POST or None)
+    form = WarehouseForm(bound(request))
     if request.method == "POST" and form.is_valid():
         try:
             warehouse = catalog.warehouse_create(**form.cleaned_data)
@@ -55,7 +55,7 @@ def warehouse_edit(request: HttpRequest, warehouse_id: uuid.UUID) -> HttpRespons
     except NotFound as exc:
         raise Http404(exc.message) from exc
     initial = {name: getattr(warehouse, name) for name in WarehouseForm.base_fields}
-    form = WarehouseForm(request.POST or None, initial=initial)
+    form = WarehouseForm(bound(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             catalog.warehouse_update(warehouse=warehouse, **form.cleaned_data)
