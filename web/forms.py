@@ -139,7 +139,7 @@ class WarehouseForm(StyledForm):
 INDENT = "\u2014 "  # an em dash per level in the category choices
 
 
-class CategoryChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class CategoryChoiceField(forms.ModelChoiceField):
     """Categories in tree order, each indented by its depth."""
 
     def label_from_instance(self, obj: Any) -> str:

@@ -5,6 +5,7 @@ create, edit, delete (refused while in use), roles, hostile input, query counts.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -134,11 +135,10 @@ def test_rename_and_move_a_category_with_its_subtree(owner, tenant_a):
 
 def test_a_tree_too_deep_is_refused_on_create_and_on_move(owner, tenant_a):
     with tenant_context(tenant_a):
-        parent = None
-        for level in range(CATEGORY_MAX_LEVELS):
-            parent = catalog.category_create(name=f"Level {level}", parent=parent)
+        deepest = catalog.category_create(name="Level 0")
+        for level in range(1, CATEGORY_MAX_LEVELS):
+            deepest = catalog.category_create(name=f"Level {level}", parent=deepest)
         loose = catalog.category_create(name="Loose")
-    deepest = parent
 
     created = owner.post("/app/alpha/categories/new/", {"name": "Too deep", "parent": str(deepest.id)})
     moved = owner.post(f"/app/alpha/categories/{loose.id}/edit/", {"name": "Loose", "parent": str(deepest.id)})
@@ -272,10 +272,10 @@ def test_hostile_party_input_is_a_form_error(owner, tenant_a, changes):
 @pytest.mark.parametrize("section", ["suppliers", "customers"])
 def test_party_list_searches_filters_and_pages(owner, tenant_a, section):
     with tenant_context(tenant_a):
+        make: Any = make_supplier if section == "suppliers" else make_customer
         for n in range(30):
-            make_supplier(f"Bolt Co {n:02}") if section == "suppliers" else make_customer(f"Bolt Co {n:02}")
-        other = make_supplier("Zed Timber") if section == "suppliers" else make_customer("Zed Timber")
-        catalog.party_update(party=other, is_active=False, email="zed@timber.example")
+            make(f"Bolt Co {n:02}")
+        catalog.party_update(party=make("Zed Timber"), is_active=False, email="zed@timber.example")
 
     page = owner.get(f"/app/alpha/{section}/").content.decode()
     assert "1\u201325 of 31" in page and "Bolt Co 24" in page and "Bolt Co 25" not in page

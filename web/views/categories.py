@@ -20,7 +20,7 @@ from inventory.models import Category
 from inventory.services import catalog
 from tenants.models import Role
 from web.console import console_view
-from web.forms import CategoryForm, apply_error
+from web.forms import CategoryForm, apply_error, bound
 
 PAGE_SIZE = 25
 
@@ -69,18 +69,15 @@ def _form_page(
 def category_create(request: HttpRequest) -> HttpResponse:
     categories = selectors.category_choices()
     initial = {"parent": request.GET.get("parent")} if request.GET.get("parent") else None
-    if request.method == "POST":
-        form = CategoryForm(request.POST, categories=categories)
-        if form.is_valid():
-            try:
-                category = catalog.category_create(**form.cleaned_data)
-            except DomainError as exc:
-                apply_error(form, exc)
-            else:
-                messages.success(request, f"Category {category.name} created.")
-                return redirect("web:categories", slug=_slug(request))
-    else:
-        form = CategoryForm(initial=initial, categories=categories)
+    form = CategoryForm(bound(request), initial=initial, categories=categories)
+    if request.method == "POST" and form.is_valid():
+        try:
+            category = catalog.category_create(**form.cleaned_data)
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, f"Category {category.name} created.")
+            return redirect("web:categories", slug=_slug(request))
     return _form_page(request, form, category=None)
 
 
@@ -89,18 +86,15 @@ def category_edit(request: HttpRequest, category_id: uuid.UUID) -> HttpResponse:
     category = _category_or_404(category_id)
     categories = selectors.category_choices()
     initial = {"name": category.name, "parent": category.parent_id, "description": category.description}
-    if request.method == "POST":
-        form = CategoryForm(request.POST, initial=initial, categories=categories)
-        if form.is_valid():
-            try:
-                catalog.category_update(category=category, **form.cleaned_data)
-            except DomainError as exc:
-                apply_error(form, exc)
-            else:
-                messages.success(request, f"Category {form.cleaned_data['name']} saved.")
-                return redirect("web:categories", slug=_slug(request))
-    else:
-        form = CategoryForm(initial=initial, categories=categories)
+    form = CategoryForm(bound(request), initial=initial, categories=categories)
+    if request.method == "POST" and form.is_valid():
+        try:
+            catalog.category_update(category=category, **form.cleaned_data)
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, f"Category {form.cleaned_data['name']} saved.")
+            return redirect("web:categories", slug=_slug(request))
     return _form_page(request, form, category=category)
 
 

@@ -26,7 +26,8 @@ from inventory.services.exports import export_file_open, export_job_create
 from tenants.models import Role
 from tenants.tasking import enqueue_on_commit
 from web.console import console_view, membership_of
-from web.forms import ExportForm, ImportForm, apply_error
+from web.forms import ExportForm, ImportForm, apply_error, bound
+from web.pages import render_list
 from web.templatetags.stockroom import day
 
 PAGE_SIZE = 25
@@ -44,10 +45,6 @@ def _job_or_404(queryset: Any, job_id: Any, what: str) -> Any:
         raise Http404(exc.message) from exc
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
-
-
 # --- Imports -------------------------------------------------------------------------------
 
 
@@ -60,7 +57,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 @console_view(read=Role.MANAGER)
 def import_create(request: HttpRequest) -> HttpResponse:
-    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
+    form = ImportForm(bound(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -93,8 +90,7 @@ def import_detail(request: HttpRequest, import_job_id: uuid.UUID) -> HttpRespons
         "errors": Paginator(job.errors or [], PAGE_SIZE).get_page(request.GET.get("page")),
         "section": "imports",
     }
-    template = "web/console/import_job.html"
-    return render(request, f"{template}#status" if _is_htmx(request) else template, context)
+    return render_list(request, "web/console/import_job.html", "status", context)
 
 
 @console_view()
@@ -143,10 +139,7 @@ def _end_of(day: date) -> datetime | None:
 @console_view()
 def export_create(request: HttpRequest) -> HttpResponse:
     warehouses = selectors.warehouse_list().order_by("code")
-    if request.method == "POST":
-        form = ExportForm(request.POST, warehouses=warehouses)
-    else:
-        form = ExportForm(initial={"kind": request.GET.get("kind")}, warehouses=warehouses)
+    form = ExportForm(bound(request), initial={"kind": request.GET.get("kind")}, warehouses=warehouses)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         product = selectors.product_by_code(code=data["product"]) if data["product"] else None
@@ -190,8 +183,7 @@ def export_create(request: HttpRequest) -> HttpResponse:
 def export_detail(request: HttpRequest, export_job_id: uuid.UUID) -> HttpResponse:
     job: ExportJob = _job_or_404(selectors.export_job_list(), export_job_id, "export")
     context = {"job": job, "finished": job.status in FINISHED, "filters": _filters(job), "section": "exports"}
-    template = "web/console/export_job.html"
-    return render(request, f"{template}#status" if _is_htmx(request) else template, context)
+    return render_list(request, "web/console/export_job.html", "status", context)
 
 
 def _filters(job: ExportJob) -> list[tuple[str, str]]:
@@ -225,4 +217,7 @@ def export_download(request: HttpRequest, export_job_id: uuid.UUID) -> HttpRespo
     except Conflict as exc:
         messages.warning(request, exc.message)
         return redirect("web:export", slug=_slug(request), export_job_id=job.id)
-    return FileResponse(export.file, as_attachment=True, filename=export.name, content_type="text/csv")
+    # A streamed response, not an HttpResponse: the console's views are typed for the usual one.
+    return FileResponse(  # type: ignore[return-value]
+        export.file, as_attachment=True, filename=export.name, content_type="text/csv"
+    )

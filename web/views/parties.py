@@ -24,7 +24,8 @@ from inventory.models import Customer, Supplier, SupplierProduct
 from inventory.services import catalog
 from tenants.models import Role
 from web.console import console_view
-from web.forms import PartyForm, SupplierPriceForm, apply_error
+from web.forms import PartyForm, SupplierPriceForm, apply_error, bound
+from web.pages import render_list
 
 PAGE_SIZE = 25
 View = Callable[..., HttpResponse]
@@ -91,7 +92,7 @@ def _list(kind: Kind) -> View:
     @console_view()
     def view(request: HttpRequest) -> HttpResponse:
         params = request.GET
-        text = params.get("q", "").replace("\x00", "").strip()[:200]  # PostgreSQL text holds no NUL
+        text = params.get("q", "").replace("\x00", "").strip()[:200]  # no NUL: PostgreSQL text refuses it
         active = {"yes": True, "no": False}.get(params.get("active", ""))
         parties = selectors.party_search(model=kind.model, text=text, active=active)
         page = Paginator(parties, PAGE_SIZE).get_page(params.get("page"))
@@ -104,8 +105,7 @@ def _list(kind: Kind) -> View:
             detail=f"web:{kind.name}",
             new_url=kind.url("new", _slug(request)),
         )
-        partial = "#table" if getattr(request, "htmx", False) else ""
-        return render(request, f"web/console/parties.html{partial}", context)
+        return render_list(request, "web/console/parties.html", "table", context)
 
     view.__name__ = f"{kind.name}_list"
     return view
@@ -162,7 +162,7 @@ def _initial(party: Any) -> dict[str, Any]:
 def _create(kind: Kind) -> View:
     @console_view(read=Role.MANAGER)
     def view(request: HttpRequest) -> HttpResponse:
-        form = PartyForm(request.POST) if request.method == "POST" else PartyForm()
+        form = PartyForm(bound(request))
         if request.method == "POST" and form.is_valid():
             try:
                 party = catalog.party_create(model=kind.model, **form.cleaned_data)  # type: ignore[type-var]
@@ -182,7 +182,7 @@ def _edit(kind: Kind) -> View:
     def view(request: HttpRequest, **ids: uuid.UUID) -> HttpResponse:
         party = _party_or_404(kind, ids[f"{kind.name}_id"])
         initial = _initial(party)
-        form = PartyForm(request.POST, initial=initial) if request.method == "POST" else PartyForm(initial=initial)
+        form = PartyForm(bound(request), initial=initial)
         if request.method == "POST" and form.is_valid():
             try:
                 catalog.party_update(party=party, **form.cleaned_data)
@@ -248,7 +248,7 @@ def _price_page(
 @console_view(read=Role.MANAGER)
 def supplier_price_create(request: HttpRequest, supplier_id: uuid.UUID) -> HttpResponse:
     supplier = _party_or_404(SUPPLIER, supplier_id)
-    form = SupplierPriceForm(request.POST) if request.method == "POST" else SupplierPriceForm()
+    form = SupplierPriceForm(bound(request))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         product = selectors.product_by_code(code=data.pop("product"))
@@ -276,11 +276,7 @@ def supplier_price_edit(request: HttpRequest, supplier_id: uuid.UUID, supplier_p
     except NotFound as exc:
         raise Http404(exc.message) from exc
     initial = {"supplier_sku": item.supplier_sku, "price": item.price, "lead_time_days": item.lead_time_days}
-    form = (
-        SupplierPriceForm(request.POST, initial=initial, with_product=False)
-        if request.method == "POST"
-        else SupplierPriceForm(initial=initial, with_product=False)
-    )
+    form = SupplierPriceForm(bound(request), initial=initial, with_product=False)
     if request.method == "POST" and form.is_valid():
         try:
             catalog.supplier_product_update(item=item, **form.cleaned_data)
