@@ -5,12 +5,27 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Coalesce, Collate, Greatest, Lower
 
 from core.errors import NotFound
 from core.numbers import AMOUNT, QUANTITY, exact_sum
 from inventory.models import (
+    CATEGORY_MAX_LEVELS,
     Category,
     Customer,
     ExportJob,
@@ -54,6 +69,69 @@ def customer_list() -> QuerySet[Customer]:
 
 def supplier_product_list() -> QuerySet[SupplierProduct]:
     return SupplierProduct.objects.select_related("supplier", "product")
+
+
+# Sorts below every character a name may hold (in the "C" collation's byte order).
+_NAME_SEPARATOR = "\x01"
+
+
+def _name_path() -> Any:
+    """A category's names from the top, lowercase: ``hardware<01>bolts``. In byte order a
+    category comes right after its parent and before the parent's next sibling, siblings
+    by name. Ancestors are joins (a tree is at most ``CATEGORY_MAX_LEVELS`` deep);
+    ``concat_ws`` skips the ones a shallower category does not have."""
+    names = [Lower("__".join(["parent"] * up + ["name"])) for up in range(CATEGORY_MAX_LEVELS - 1, 0, -1)]
+    return Collate(
+        Func(Value(_NAME_SEPARATOR), *names, Lower("name"), function="CONCAT_WS", output_field=TextField()), "C"
+    )
+
+
+def category_choices() -> QuerySet[Category]:
+    """Every category in tree order: a category under its parent, siblings by name."""
+    return category_list().order_by(_name_path(), "path")
+
+
+def category_tree() -> QuerySet[Category]:
+    """Every category in tree order (a category under its parent, siblings by name) with
+    ``product_count``, the products filed directly under it, and
+    ``subtree_product_count``, those under it or any of its descendants (sub-selects and
+    joins: one query per page)."""
+    in_subtree = (
+        Product.objects.filter(category__path__startswith=OuterRef("path"))
+        .order_by()
+        .values("tenant")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    direct = Product.objects.filter(category=OuterRef("pk")).order_by().values("category").annotate(n=Count("pk"))
+    return category_choices().annotate(
+        product_count=Coalesce(Subquery(direct.values("n")), Value(0), output_field=IntegerField()),
+        subtree_product_count=Coalesce(Subquery(in_subtree), Value(0), output_field=IntegerField()),
+    )
+
+
+def party_search(
+    *, model: type[Supplier] | type[Customer], text: str = "", active: bool | None = None
+) -> QuerySet[Any]:
+    """The console's supplier or customer list: a search in the API's search fields (name,
+    contact, email, phone, tax id) and the active filter, by name."""
+    parties = model.objects.all()
+    if text:
+        parties = parties.filter(
+            Q(name__icontains=text)
+            | Q(contact_name__icontains=text)
+            | Q(email__icontains=text)
+            | Q(phone__icontains=text)
+            | Q(tax_id__icontains=text)
+        )
+    if active is not None:
+        parties = parties.filter(is_active=active)
+    return parties.order_by("name", "pk")
+
+
+def supplier_prices(*, supplier: Supplier) -> QuerySet[SupplierProduct]:
+    """The products a supplier supplies, with its SKU, price and lead time, by our SKU."""
+    return supplier_product_list().filter(supplier=supplier).order_by("product__sku", "pk")
 
 
 def warehouse_list() -> QuerySet[Warehouse]:

@@ -4,6 +4,7 @@ errors in one place (``apply_error``)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -11,7 +12,7 @@ from django.http import HttpRequest
 
 from core.errors import DomainError
 from core.numbers import PRICE, QUANTITY
-from inventory.models import Category, Unit, Warehouse
+from inventory.models import CATEGORY_NAME_MAX_LENGTH, Category, ExportKind, MovementKind, Unit, Warehouse
 
 # Field names the services use that a form calls differently.
 _FIELD_ALIASES = {
@@ -131,6 +132,126 @@ class WarehouseForm(StyledForm):
     name = forms.CharField(max_length=200)
     address = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2_000)
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+
+# --- Categories, suppliers and customers -----------------------------------------------
+
+INDENT = "\u2014 "  # an em dash per level in the category choices
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    """Categories in tree order, each indented by its depth."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{INDENT * obj.depth}{obj.name}"
+
+
+class CategoryForm(StyledForm):
+    name = forms.CharField(max_length=CATEGORY_NAME_MAX_LENGTH)
+    parent = CategoryChoiceField(
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label="None: a top-level category",
+        help_text="Moving a category moves its subcategories with it.",
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+
+    def __init__(self, *args: Any, categories: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if categories is not None:
+            self.fields["parent"].queryset = categories  # type: ignore[attr-defined]
+
+
+class PartyForm(StyledForm):
+    """A supplier or a customer (the same fields)."""
+
+    name = forms.CharField(max_length=200)
+    contact_name = forms.CharField(max_length=200, required=False, label="Contact name")
+    email = forms.EmailField(max_length=254, required=False)
+    phone = forms.CharField(max_length=50, required=False)
+    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2_000)
+    tax_id = forms.CharField(max_length=50, required=False, label="Tax ID")
+    payment_terms = forms.CharField(max_length=100, required=False, label="Payment terms", help_text="e.g. Net 30")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+    is_active = forms.BooleanField(
+        required=False, initial=True, label="Active", help_text="Inactive ones take no new orders."
+    )
+
+
+class SupplierPriceForm(StyledForm):
+    """A product as a supplier sells it. The product is named by SKU or barcode (a list of
+    every product would not fit a page); it is chosen once, when the price is added."""
+
+    product = forms.CharField(max_length=64, label="Product", help_text="Our SKU or the barcode.")
+    supplier_sku = forms.CharField(max_length=64, required=False, label="Supplier's SKU")
+    price = PRICE.form_field(initial=0, label="Price", help_text="The supplier's price per unit.")
+    lead_time_days = forms.IntegerField(min_value=0, max_value=3650, initial=0, label="Lead time (days)")
+
+    def __init__(self, *args: Any, with_product: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not with_product:
+            del self.fields["product"]
+
+
+# --- Imports and exports ---------------------------------------------------------------
+
+IMPORT_SUFFIXES = (".csv", ".txt")
+
+
+class ImportForm(StyledForm):
+    file = forms.FileField(
+        label="CSV file",
+        max_length=255,
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        help_text="UTF-8, a header row naming the columns (sku, name, category, unit, prices, stock:<WAREHOUSE>, ...).",
+    )
+    skip_invalid_rows = forms.BooleanField(
+        required=False,
+        label="Import the valid rows and skip the invalid ones",
+        help_text="Unticked, nothing is imported when any row is invalid.",
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not (upload.name or "").lower().endswith(IMPORT_SUFFIXES):
+            raise forms.ValidationError("Upload a CSV file (a name ending in .csv).")
+        return upload
+
+
+class ExportForm(StyledForm):
+    kind = forms.ChoiceField(choices=ExportKind.choices, label="What to export")
+    product = forms.CharField(max_length=64, required=False, help_text="Optional: only this product (SKU or barcode).")
+    warehouse = forms.ModelChoiceField(
+        queryset=Warehouse.objects.none(),
+        required=False,
+        empty_label="All warehouses",
+        help_text="Stock levels and movements only.",
+    )
+    movement_kind = forms.ChoiceField(
+        choices=[("", "All kinds"), *MovementKind.choices], required=False, label="Movement kind"
+    )
+    date_from = forms.DateField(
+        required=False, label="Movements from", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        required=False,
+        label="Movements until",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Inclusive.",
+    )
+
+    def __init__(self, *args: Any, warehouses: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if warehouses is not None:
+            self.fields["warehouse"].queryset = warehouses  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start: date | None = data.get("date_from")
+        end: date | None = data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end comes before the start.")
+        return data
 
 
 # --- Stock -----------------------------------------------------------------------------

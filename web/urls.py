@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from web.views import accounts, dashboard, products, public, stock, warehouses
+from web.views import accounts, categories, dashboard, data, parties, products, public, stock, warehouses
 
 app_name = "web"
 
@@ -21,6 +21,35 @@ console = [
     path("warehouses/", warehouses.warehouse_list, name="warehouses"),
     path("warehouses/new/", warehouses.warehouse_create, name="warehouse-new"),
     path("warehouses/<uuid:warehouse_id>/edit/", warehouses.warehouse_edit, name="warehouse-edit"),
+    # Categories, suppliers, customers, imports and exports (catalog helper).
+    path("categories/", categories.category_list, name="categories"),
+    path("categories/new/", categories.category_create, name="category-new"),
+    path("categories/<uuid:category_id>/edit/", categories.category_edit, name="category-edit"),
+    path("categories/<uuid:category_id>/delete/", categories.category_delete, name="category-delete"),
+    path("suppliers/", parties.supplier_list, name="suppliers"),
+    path("suppliers/new/", parties.supplier_create, name="supplier-new"),
+    path("suppliers/<uuid:supplier_id>/", parties.supplier_detail, name="supplier"),
+    path("suppliers/<uuid:supplier_id>/edit/", parties.supplier_edit, name="supplier-edit"),
+    path("suppliers/<uuid:supplier_id>/delete/", parties.supplier_delete, name="supplier-delete"),
+    path("suppliers/<uuid:supplier_id>/prices/new/", parties.supplier_price_create, name="supplier-price-new"),
+    path(
+        "suppliers/<uuid:supplier_id>/prices/<uuid:supplier_product_id>/edit/",
+        parties.supplier_price_edit,
+        name="supplier-price-edit",
+    ),
+    path("customers/", parties.customer_list, name="customers"),
+    path("customers/new/", parties.customer_create, name="customer-new"),
+    path("customers/<uuid:customer_id>/", parties.customer_detail, name="customer"),
+    path("customers/<uuid:customer_id>/edit/", parties.customer_edit, name="customer-edit"),
+    path("customers/<uuid:customer_id>/delete/", parties.customer_delete, name="customer-delete"),
+    path("imports/", data.import_list, name="imports"),
+    path("imports/new/", data.import_create, name="import-new"),
+    path("imports/<uuid:import_job_id>/", data.import_detail, name="import"),
+    path("imports/<uuid:import_job_id>/errors/", data.import_errors, name="import-errors"),
+    path("exports/", data.export_list, name="exports"),
+    path("exports/new/", data.export_create, name="export-new"),
+    path("exports/<uuid:export_job_id>/", data.export_detail, name="export"),
+    path("exports/<uuid:export_job_id>/download/", data.export_download, name="export-download"),
 ]
 
 urlpatterns = [

@@ -88,6 +88,11 @@ STATUS_COLOURS = {
     "transfer_in": "azure",
     "reservation": "secondary",
     "release": "secondary",
+    # Import and export jobs.
+    "pending": "secondary",
+    "running": "blue",
+    "succeeded": "green",
+    "failed": "red",
 }
 
 
