@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
@@ -282,6 +283,21 @@ def product_by_code(*, code: str) -> Product | None:
     if not code:
         return None
     return product_list().filter(barcode=code).first() or product_list().filter(sku__iexact=code).first()
+
+
+def products_by_codes(*, codes: Collection[str]) -> dict[str, Product]:
+    """Typed or scanned codes of many lines at once (one query): each code as given,
+    stripped, to the product with that barcode, else that SKU (case-insensitive); codes
+    that match nothing are left out."""
+    wanted = {code.strip() for code in codes if code.strip()}
+    if not wanted:
+        return {}
+    lowered = {code.lower() for code in wanted}
+    found = list(product_list().annotate(sku_ci=Lower("sku")).filter(Q(sku_ci__in=lowered) | Q(barcode__in=wanted)))
+    by_barcode = {p.barcode: p for p in found if p.barcode}
+    by_sku = {p.sku.lower(): p for p in found}
+    matches = {code: by_barcode.get(code) or by_sku.get(code.lower()) for code in wanted}
+    return {code: product for code, product in matches.items() if product is not None}
 
 
 def product_stock(*, product: Product) -> list[StockLevel]:

@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from web.views import accounts, categories, dashboard, data, parties, products, public, stock, warehouses
+from web.views import accounts, categories, dashboard, data, orders, parties, products, public, stock, warehouses
 
 app_name = "web"
 
@@ -50,6 +50,37 @@ console = [
     path("exports/new/", data.export_create, name="export-new"),
     path("exports/<uuid:export_job_id>/", data.export_detail, name="export"),
     path("exports/<uuid:export_job_id>/download/", data.export_download, name="export-download"),
+    # Orders (web/views/orders.py): the same pages for both kinds.
+    path("sales-orders/", orders.sales_order_list, name="sales-orders"),
+    path("sales-orders/new/", orders.sales_order_create, name="sales-order-new"),
+    path("sales-orders/lines-preview/", orders.sales_order_lines_preview, name="sales-order-lines"),
+    path("sales-orders/<uuid:sales_order_id>/", orders.sales_order_detail, name="sales-order"),
+    path("sales-orders/<uuid:sales_order_id>/edit/", orders.sales_order_edit, name="sales-order-edit"),
+    path("sales-orders/<uuid:sales_order_id>/delete/", orders.sales_order_delete, name="sales-order-delete"),
+    path("sales-orders/<uuid:sales_order_id>/confirm/", orders.sales_order_confirm, name="sales-order-confirm"),
+    path("sales-orders/<uuid:sales_order_id>/ship/", orders.sales_order_ship, name="sales-order-ship"),
+    path("sales-orders/<uuid:sales_order_id>/return/", orders.sales_order_return, name="sales-order-return"),
+    path("sales-orders/<uuid:sales_order_id>/cancel/", orders.sales_order_cancel, name="sales-order-cancel"),
+    path("purchase-orders/", orders.purchase_order_list, name="purchase-orders"),
+    path("purchase-orders/new/", orders.purchase_order_create, name="purchase-order-new"),
+    path("purchase-orders/lines-preview/", orders.purchase_order_lines_preview, name="purchase-order-lines"),
+    path("purchase-orders/<uuid:purchase_order_id>/", orders.purchase_order_detail, name="purchase-order"),
+    path("purchase-orders/<uuid:purchase_order_id>/edit/", orders.purchase_order_edit, name="purchase-order-edit"),
+    path(
+        "purchase-orders/<uuid:purchase_order_id>/delete/", orders.purchase_order_delete, name="purchase-order-delete"
+    ),
+    path("purchase-orders/<uuid:purchase_order_id>/place/", orders.purchase_order_place, name="purchase-order-place"),
+    path(
+        "purchase-orders/<uuid:purchase_order_id>/receive/",
+        orders.purchase_order_receive,
+        name="purchase-order-receive",
+    ),
+    path(
+        "purchase-orders/<uuid:purchase_order_id>/return/", orders.purchase_order_return, name="purchase-order-return"
+    ),
+    path(
+        "purchase-orders/<uuid:purchase_order_id>/cancel/", orders.purchase_order_cancel, name="purchase-order-cancel"
+    ),
 ]
 
 urlpatterns = [
