@@ -7,11 +7,28 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.core.wsgi import get_wsgi_application
+
+
+@pytest.fixture
+def owner(owner_a: Any) -> Any:
+    """Tenant A's owner, signed in to the console."""
+    from web.tests.helpers import console_client
+
+    return console_client(owner_a)
+
+
+@pytest.fixture
+def main(in_a: Any) -> Any:
+    """Tenant A's warehouse MAIN."""
+    from inventory.tests.factories import make_warehouse
+
+    return make_warehouse("MAIN")
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -8,8 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from inventory.models import CATEGORY_MAX_LEVELS, Category, Customer, Product, Supplier, SupplierProduct
 from inventory.services import catalog
@@ -17,21 +15,9 @@ from inventory.tests.factories import make_product, make_warehouse
 from orders.tests.factories import line, make_customer, make_supplier
 from tenants.context import tenant_context
 from tenants.tests.factories import make_member
-from web.tests.helpers import console_client
+from web.tests.helpers import console_client, page_queries
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def owner(owner_a):
-    return console_client(owner_a)
-
-
-def _queries(client, url):
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, response.content[:300]
-    return len(ctx.captured_queries)
 
 
 def _in(tenant, fn, *args, **kwargs):
@@ -68,17 +54,17 @@ def test_category_tree_is_indented_with_product_counts(owner, tenant_a):
     assert f"/products/?category={bolts.id}" in page
 
 
-def test_category_list_runs_a_constant_number_of_queries(owner, tenant_a):
+def test_category_list_runs_a_constant_number_ofpage_queries(owner, tenant_a):
     with tenant_context(tenant_a):
         root = catalog.category_create(name="Root")
         make_product(category=root)
-    few = _queries(owner, "/app/alpha/categories/")
+    few = page_queries(owner, "/app/alpha/categories/")
     with tenant_context(tenant_a):
         for n in range(30):
             child = catalog.category_create(name=f"Child {n:02}", parent=root)
             make_product(category=child)
-    assert _queries(owner, "/app/alpha/categories/") == few
-    assert _queries(owner, "/app/alpha/categories/?page=2") == few
+    assert page_queries(owner, "/app/alpha/categories/") == few
+    assert page_queries(owner, "/app/alpha/categories/?page=2") == few
     assert "26\u201331 of 31" in owner.get("/app/alpha/categories/?page=2").content.decode()
 
 
@@ -290,15 +276,15 @@ def test_party_list_searches_filters_and_pages(owner, tenant_a, section):
 
 
 @pytest.mark.parametrize("section", ["suppliers", "customers"])
-def test_party_lists_run_a_constant_number_of_queries(owner, tenant_a, section):
+def test_party_lists_run_a_constant_number_ofpage_queries(owner, tenant_a, section):
     make = make_supplier if section == "suppliers" else make_customer
     _in(tenant_a, make, "First")
-    few = _queries(owner, f"/app/alpha/{section}/")
+    few = page_queries(owner, f"/app/alpha/{section}/")
     with tenant_context(tenant_a):
         for n in range(30):
             make(f"More {n:02}")
-    assert _queries(owner, f"/app/alpha/{section}/") == few
-    assert _queries(owner, f"/app/alpha/{section}/?q=more&page=2") == few
+    assert page_queries(owner, f"/app/alpha/{section}/") == few
+    assert page_queries(owner, f"/app/alpha/{section}/?q=more&page=2") == few
 
 
 @pytest.mark.parametrize(
@@ -435,16 +421,16 @@ def test_another_suppliers_price_is_not_found_under_this_supplier(owner, tenant_
     assert _prices(tenant_a) == {("X-1", "", Decimal("0.0000"), 0)}
 
 
-def test_a_supplier_page_runs_a_constant_number_of_queries(owner, tenant_a):
+def test_a_supplier_page_runs_a_constant_number_ofpage_queries(owner, tenant_a):
     with tenant_context(tenant_a):
         supplier = make_supplier("Acme")
         catalog.supplier_product_create(supplier=supplier, product=make_product())
     url = f"/app/alpha/suppliers/{supplier.id}/"
-    few = _queries(owner, url)
+    few = page_queries(owner, url)
     with tenant_context(tenant_a):
         for _ in range(30):
             catalog.supplier_product_create(supplier=supplier, product=make_product(), price=Decimal("2"))
-    assert _queries(owner, url) == few
+    assert page_queries(owner, url) == few
     assert "26\u201331 of 31" in owner.get(url + "?page=2").content.decode()
 
 

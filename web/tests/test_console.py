@@ -7,55 +7,36 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from inventory.models import Product, StockLevel, StockMovement
 from inventory.tests.factories import make_product, make_warehouse, receive
 from tenants.context import tenant_context
 from tenants.tests.factories import make_member
-from web.tests.helpers import console_client
+from web.tests.helpers import console_client, page_queries
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def owner(owner_a):
-    return console_client(owner_a)
-
-
-@pytest.fixture
-def main(in_a):
-    return make_warehouse("MAIN")
-
-
-def _queries(client, url):
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, response.content[:300]
-    return len(ctx.captured_queries)
 
 
 def test_dashboard_counts_do_not_grow_with_the_data(owner, main, tenant_a):
     with tenant_context(tenant_a):
         product = make_product(sku="ONE")
         receive(product, main, 5)
-    few = _queries(owner, "/app/alpha/")
+    few = page_queries(owner, "/app/alpha/")
     with tenant_context(tenant_a):
         for n in range(15):
             receive(make_product(sku=f"MORE-{n}"), main, n + 1)
-    assert _queries(owner, "/app/alpha/") == few
+    assert page_queries(owner, "/app/alpha/") == few
 
 
-def test_product_list_runs_a_constant_number_of_queries(owner, main, tenant_a):
+def test_product_list_runs_a_constant_number_ofpage_queries(owner, main, tenant_a):
     with tenant_context(tenant_a):
         make_product(sku="A-1")
-    few = _queries(owner, "/app/alpha/products/")
+    few = page_queries(owner, "/app/alpha/products/")
     with tenant_context(tenant_a):
         for n in range(30):
             receive(make_product(sku=f"B-{n:02}"), main, 2)
-    assert _queries(owner, "/app/alpha/products/?sort=-on_hand") == few
-    assert _queries(owner, "/app/alpha/products/?page=2&q=B-") == few
+    assert page_queries(owner, "/app/alpha/products/?sort=-on_hand") == few
+    assert page_queries(owner, "/app/alpha/products/?page=2&q=B-") == few
 
 
 def test_product_list_searches_filters_and_pages(owner, main, tenant_a):

@@ -11,36 +11,17 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import override_settings
-from django.test.utils import CaptureQueriesContext
 
 from inventory.models import ExportJob, ImportJob, JobStatus, Product, StockLevel
 from inventory.tests.factories import make_product, make_warehouse, receive
 from tenants.context import tenant_context
 from tenants.tests.factories import make_member
-from web.tests.helpers import console_client
+from web.tests.helpers import console_client, page_queries
 
 pytestmark = pytest.mark.django_db
 
 GOOD_AND_BAD = "sku,name,cost_price,stock:MAIN\nOK-1,Fine,1.50,10\nBAD-1,Broken,abc,\nOK-2,Also fine,2,\n"
-
-
-@pytest.fixture
-def owner(owner_a):
-    return console_client(owner_a)
-
-
-@pytest.fixture
-def main(in_a):
-    return make_warehouse("MAIN")
-
-
-def _queries(client, url):
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, response.content[:300]
-    return len(ctx.captured_queries)
 
 
 def _upload(client, capture, content, name="products.csv", **fields):
@@ -186,20 +167,20 @@ def test_importing_needs_a_manager(tenant_a, main):
     assert _jobs(tenant_a) == []
 
 
-def test_import_list_runs_a_constant_number_of_queries(owner, tenant_a, owner_a):
+def test_import_list_runs_a_constant_number_ofpage_queries(owner, tenant_a, owner_a):
     def jobs(n):
         with tenant_context(tenant_a):
             for i in range(n):
                 ImportJob.objects.create(file_name=f"f{i}.csv", storage_key="imports/none.csv", created_by=owner_a.user)
 
     jobs(1)
-    few = _queries(owner, "/app/alpha/imports/")
+    few = page_queries(owner, "/app/alpha/imports/")
     jobs(30)
-    assert _queries(owner, "/app/alpha/imports/") == few
+    assert page_queries(owner, "/app/alpha/imports/") == few
     assert "26\u201331 of 31" in owner.get("/app/alpha/imports/?page=2").content.decode()
 
 
-def test_a_job_page_runs_a_constant_number_of_queries(owner, tenant_a):
+def test_a_job_page_runs_a_constant_number_ofpage_queries(owner, tenant_a):
     with tenant_context(tenant_a):
         few_errors = ImportJob.objects.create(
             file_name="a.csv",
@@ -213,7 +194,7 @@ def test_a_job_page_runs_a_constant_number_of_queries(owner, tenant_a):
             status=JobStatus.FAILED,
             errors=[{"row": n, "column": "sku", "message": "x"} for n in range(2, 900)],
         )
-    assert _queries(owner, f"/app/alpha/imports/{few_errors.id}/") == _queries(
+    assert page_queries(owner, f"/app/alpha/imports/{few_errors.id}/") == page_queries(
         owner, f"/app/alpha/imports/{many_errors.id}/?page=3"
     )
 
@@ -323,17 +304,17 @@ def test_a_running_export_polls_and_its_download_waits(owner, tenant_a):
     assert "This export has not finished." in owner.get(url).content.decode()
 
 
-def test_export_list_runs_a_constant_number_of_queries(owner, tenant_a, owner_a):
+def test_export_list_runs_a_constant_number_ofpage_queries(owner, tenant_a, owner_a):
     def jobs(n):
         with tenant_context(tenant_a):
             for _ in range(n):
                 ExportJob.objects.create(kind="products", status=JobStatus.SUCCEEDED, created_by=owner_a.user)
 
     jobs(1)
-    few = _queries(owner, "/app/alpha/exports/")
+    few = page_queries(owner, "/app/alpha/exports/")
     jobs(30)
-    assert _queries(owner, "/app/alpha/exports/") == few
-    assert _queries(owner, "/app/alpha/exports/?page=2") == few
+    assert page_queries(owner, "/app/alpha/exports/") == few
+    assert page_queries(owner, "/app/alpha/exports/?page=2") == few
 
 
 @pytest.mark.parametrize("path", ["imports/", "exports/"])

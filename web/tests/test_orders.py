@@ -10,8 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from inventory.models import Reservation, StockLevel, StockMovement
 from inventory.tests.factories import make_product, make_warehouse, receive
@@ -20,7 +18,7 @@ from orders.models import PurchaseOrder, SalesOrder, StatusChange
 from orders.tests.factories import line, make_customer, make_supplier
 from tenants.context import tenant_context
 from tenants.tests.factories import make_member
-from web.tests.helpers import console_client
+from web.tests.helpers import console_client, page_queries
 
 pytestmark = pytest.mark.django_db
 SO = "/app/alpha/sales-orders/"
@@ -65,11 +63,6 @@ def shop(tenant_a):
     return Shop(tenant_a)
 
 
-@pytest.fixture
-def owner(owner_a):
-    return console_client(owner_a)
-
-
 def _form(shop: Shop, *lines: tuple[Any, Any, dict[str, str]], party: str = "customer", **extra: str) -> dict:
     data = {
         party: str((shop.customer if party == "customer" else shop.supplier).id),
@@ -93,13 +86,6 @@ def _form(shop: Shop, *lines: tuple[Any, Any, dict[str, str]], party: str = "cus
     return data
 
 
-def _queries(client, url):
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200, response.content[:300]
-    return len(ctx.captured_queries)
-
-
 def _counts(tenant):
     with tenant_context(tenant):
         return (
@@ -114,20 +100,20 @@ def _counts(tenant):
 # --- Lists -----------------------------------------------------------------------------
 
 
-def test_list_runs_a_constant_number_of_queries(owner, shop, tenant_a):
+def test_list_runs_a_constant_number_ofpage_queries(owner, shop, tenant_a):
     with tenant_context(tenant_a):
         receive(shop.saw, shop.wh, 50)
     shop.sale((shop.bolt, 1))
-    few = _queries(owner, SO)
+    few = page_queries(owner, SO)
     for n in range(30):
         shop.sale((shop.bolt, 1), (shop.saw, 1), confirm=n % 2 == 0)
-    assert _queries(owner, SO) == few
-    assert _queries(owner, SO + "?page=2&status=confirmed&q=bob") == few
+    assert page_queries(owner, SO) == few
+    assert page_queries(owner, SO + "?page=2&status=confirmed&q=bob") == few
     shop.purchase((shop.bolt, 1))
-    few = _queries(owner, PO)
+    few = page_queries(owner, PO)
     for _ in range(30):
         shop.purchase((shop.bolt, 2), (shop.saw, 1), place=True)
-    assert _queries(owner, PO) == few
+    assert page_queries(owner, PO) == few
 
 
 def test_list_filters_by_status_searches_and_pages(owner, shop):
@@ -306,7 +292,7 @@ def test_delete_a_draft(owner, shop, tenant_a):
 # --- The order page and its actions --------------------------------------------------------
 
 
-def test_order_page_runs_a_constant_number_of_queries(owner, shop, tenant_a):
+def test_order_page_runs_a_constant_number_ofpage_queries(owner, shop, tenant_a):
     def shipped_order(products: list[Any], shipments: int) -> SalesOrder:
         order = shop.sale(*[(p, 2) for p in products], confirm=True)
         with tenant_context(tenant_a):
@@ -323,13 +309,13 @@ def test_order_page_runs_a_constant_number_of_queries(owner, shop, tenant_a):
         return order
 
     small = shipped_order([shop.bolt], 1)
-    few = _queries(owner, f"{SO}{small.id}/")
+    few = page_queries(owner, f"{SO}{small.id}/")
     with tenant_context(tenant_a):
         many = [make_product(sku=f"MANY-{n}") for n in range(12)]
         for product in many:
             receive(product, shop.wh, 10)
     big = shipped_order(many, 2)
-    assert _queries(owner, f"{SO}{big.id}/") == few
+    assert page_queries(owner, f"{SO}{big.id}/") == few
 
 
 def test_confirm_reserves_and_says_so(owner, shop, tenant_a):
