@@ -8,11 +8,15 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.http import HttpRequest
 
 from core.errors import DomainError
 from core.numbers import PRICE, QUANTITY
 from inventory.models import CATEGORY_NAME_MAX_LENGTH, Category, ExportKind, MovementKind, Unit, Warehouse
+from orders.models import PREFIX_MESSAGE, PREFIX_PATTERN
+from tenants.currency import CURRENCY_CHOICES
+from tenants.models import Role
 
 # Field names the services use that a form calls differently.
 _FIELD_ALIASES = {
@@ -331,4 +335,84 @@ class AcceptInvitationForm(StyledForm):
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 10 characters; not a common password.",
+    )
+
+
+# --- Settings: members, workspace, profile ----------------------------------------------
+
+
+def _roles_up_to(highest: Role | str) -> list[tuple[str, str]]:
+    """The roles someone of role ``highest`` may give (never above their own), highest first."""
+    return [(value, label) for value, label in Role.choices if Role(value).rank <= Role(highest).rank]
+
+
+class InviteForm(StyledForm):
+    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    role = forms.ChoiceField(
+        choices=Role.choices,
+        initial=Role.CLERK,
+        help_text="Viewer reads; clerk moves stock and handles orders; manager edits the catalogue; "
+        "admin manages members and settings.",
+    )
+
+    def __init__(self, *args: Any, up_to: Role | str = Role.OWNER, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = _roles_up_to(up_to)  # type: ignore[attr-defined]
+        self.fields["email"].help_text = (
+            f"We email them a link to join, valid for {settings.INVITATION_TTL.days} days. "
+            "Inviting the same address again replaces the earlier invitation."
+        )
+
+
+class MemberRoleForm(StyledForm):
+    role = forms.ChoiceField(choices=Role.choices)
+
+    def __init__(self, *args: Any, up_to: Role | str = Role.OWNER, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = _roles_up_to(up_to)  # type: ignore[attr-defined]
+
+
+class WorkspaceForm(StyledForm):
+    name = forms.CharField(label="Workspace name", max_length=200)
+    currency = forms.ChoiceField(
+        choices=[(code, f"{code} · {name}") for code, name in CURRENCY_CHOICES],
+        help_text="Prices, costs and totals are in this currency. It can change only until the workspace "
+        "has orders or stock on hand.",
+    )
+
+
+class NumberingForm(StyledForm):
+    sales_prefix = forms.RegexField(
+        PREFIX_PATTERN,
+        max_length=12,
+        label="Sales order prefix",
+        help_text="1-12 letters or digits, e.g. SO.",
+        error_messages={"invalid": PREFIX_MESSAGE},
+    )
+    purchase_prefix = forms.RegexField(
+        PREFIX_PATTERN,
+        max_length=12,
+        label="Purchase order prefix",
+        help_text="1-12 letters or digits, e.g. PO.",
+        error_messages={"invalid": PREFIX_MESSAGE},
+    )
+
+
+class ProfileForm(StyledForm):
+    full_name = forms.CharField(
+        label="Full name", max_length=200, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+
+
+class PasswordChangeForm(StyledForm):
+    current_password = forms.CharField(
+        label="Current password",
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password = forms.CharField(
+        label="New password",
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters; not a common password. Your other sessions will be logged out.",
     )

@@ -3,7 +3,21 @@
 
 from django.urls import include, path
 
-from web.views import accounts, categories, dashboard, data, orders, parties, products, public, stock, warehouses
+from web.views import (
+    accounts,
+    categories,
+    dashboard,
+    data,
+    members,
+    orders,
+    parties,
+    products,
+    profile,
+    public,
+    stock,
+    warehouses,
+    workspace,
+)
 
 app_name = "web"
 
@@ -81,6 +95,21 @@ console = [
     path(
         "purchase-orders/<uuid:purchase_order_id>/cancel/", orders.purchase_order_cancel, name="purchase-order-cancel"
     ),
+    # Settings: members and invitations, the workspace, the signed-in user's profile.
+    path("settings/members/", members.member_list, name="members"),
+    path("settings/members/invite/", members.invitation_create, name="member-invite"),
+    path("settings/members/<uuid:membership_id>/", members.member_detail, name="member"),
+    path("settings/members/<uuid:membership_id>/remove/", members.member_remove, name="member-remove"),
+    path(
+        "settings/members/invitations/<uuid:invitation_id>/revoke/",
+        members.invitation_revoke,
+        name="invitation-revoke",
+    ),
+    path("settings/workspace/", workspace.workspace_settings, name="workspace-settings"),
+    path("settings/workspace/numbering/", workspace.numbering_update, name="numbering"),
+    path("settings/profile/", profile.profile, name="profile"),
+    path("settings/profile/password/", profile.password_change, name="password-change"),
+    path("settings/profile/verify-email/", profile.email_verification_send, name="email-verification-send"),
 ]
 
 urlpatterns = [
@@ -92,6 +121,7 @@ urlpatterns = [
     # The addresses in the emails (tenants/emails.py).
     path("reset-password/", accounts.password_reset_confirm, name="password-reset-confirm"),
     path("accept-invitation/", accounts.accept_invitation, name="accept-invitation"),
+    path("verify-email/", accounts.verify_email, name="verify-email"),
     path("terms/", public.terms, name="terms"),
     path("privacy/", public.privacy, name="privacy"),
     path("app/", public.workspaces, name="workspaces"),

@@ -1,6 +1,6 @@
-"""The pages the emails link to: password reset (request and confirm) and accepting an
-invitation (a new account, or an existing one). The same services as the API, so the
-tokens, their expiry and the password rules are the same."""
+"""The pages the emails link to: password reset (request and confirm), accepting an
+invitation (a new account, or an existing one) and verifying the address. The same
+services as the API, so the tokens, their expiry and the password rules are the same."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from core.api.throttling import scoped_wait
 from core.errors import DomainError
@@ -88,3 +88,24 @@ def accept_invitation(request: HttpRequest) -> HttpResponse:
         {"preview": preview, "role": Role(preview.role).label, "form": form, "token": token},
         status=400 if form is not None and form.errors else 200,
     )
+
+
+@require_GET
+def verify_email(request: HttpRequest) -> HttpResponse:
+    """The emailed link verifies the address when it is opened (no form: the link is the
+    proof that the email arrived; opening it again changes nothing)."""
+    token = request.GET.get("token", "")[:1000]
+    try:
+        user = tenant_services.email_verify(token=token)
+    except DomainError as exc:
+        return error_page(
+            request,
+            400,
+            message=f"{exc.message} Log in to ask for a new one: the button is at the top of every console page.",
+        )
+    current = session_user(request)
+    if current is not None and current.pk == user.pk:
+        messages.success(request, f"Thank you: {user.email} is verified.")
+        return redirect("web:workspaces")
+    messages.success(request, f"Thank you: {user.email} is verified. Log in to continue.")
+    return redirect("web:login")

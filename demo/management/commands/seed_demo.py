@@ -154,7 +154,10 @@ class Command(BaseCommand):
         for email, name, role in DEMO_USERS:
             user = User.objects.filter(email=email).first()
             if user is None:
-                user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=name)
+                # Verified, as users before email verification were: the demo users invite.
+                user = User.objects.create_user(
+                    email=email, password=DEMO_PASSWORD, full_name=name, email_verified_at=timezone.now()
+                )
             with tenant_context(demo):  # memberships are under Row Level Security
                 Membership.objects.get_or_create(user=user, tenant=demo, defaults={"role": role})
         owner = User.objects.get(email=DEMO_USERS[0][0])
