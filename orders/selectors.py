@@ -240,3 +240,19 @@ def dashboard(*, today: date | None = None) -> dict[str, Any]:
         "recent_movements": list(movement_list()[:8]),
         "getting_started": started,
     }
+
+
+def product_open_lines(*, product: Product, limit: int = 10) -> dict[str, list[Any]]:
+    """The open order lines of a product (the product page): the latest ``limit`` sales and
+    purchase lines whose order is still open, with their order (two queries)."""
+    sales = (
+        SalesOrderLine.objects.select_related("order", "order__customer", "warehouse")
+        .filter(product=product, order__status__in=OPEN_SALES)
+        .order_by("-order__created_at", "position")[:limit]
+    )
+    purchases = (
+        PurchaseOrderLine.objects.select_related("order", "order__supplier", "warehouse")
+        .filter(product=product, order__status__in=OPEN_PURCHASES)
+        .order_by("-order__created_at", "position")[:limit]
+    )
+    return {"sales": list(sales), "purchases": list(purchases)}

@@ -226,3 +226,26 @@ def test_warehouses_list_create_and_edit(owner, tenant_a):
     assert "NORTH" in owner.get("/app/alpha/warehouses/").content.decode()
     clash = owner.post("/app/alpha/warehouses/new/", {"code": "NORTH", "name": "Again"})
     assert clash.status_code == 400
+
+
+def test_the_product_page_lists_its_open_orders_in_constant_queries(owner, main, tenant_a):
+    from decimal import Decimal as D
+
+    from inventory.models import Customer
+    from inventory.services import catalog
+    from orders import services as orders
+    from orders.services import LineInput
+
+    with tenant_context(tenant_a):
+        product = make_product(sku="OPEN-1")
+        receive(product, main, 50)
+        customer = catalog.party_create(model=Customer, name="Harbour Marine")
+        orders.sales_order_create(customer=customer, lines=[LineInput(product, main, D("3"))], user=None)
+    url = f"/app/alpha/products/{product.id}/"
+    page = owner.get(url).content.decode()
+    assert "Harbour Marine" in page and "Open orders" in page
+    few = page_queries(owner, url)
+    with tenant_context(tenant_a):
+        for n in range(5):
+            orders.sales_order_create(customer=customer, lines=[LineInput(product, main, D(n + 1))], user=None)
+    assert page_queries(owner, url) == few

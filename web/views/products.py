@@ -16,6 +16,7 @@ from django.urls import reverse
 from core.errors import DomainError, NotFound
 from inventory import selectors
 from inventory.services import catalog
+from orders import selectors as order_selectors
 from tenants.models import Role
 from web.console import console_view
 from web.forms import ProductForm, apply_error, bound
@@ -93,6 +94,7 @@ def product_detail(request: HttpRequest, product_id: uuid.UUID) -> HttpResponse:
             "levels": selectors.product_stock(product=product),
             "movements": movements,
             "warehouses": list(selectors.warehouse_list().filter(is_active=True).order_by("code")),
+            "open_lines": order_selectors.product_open_lines(product=product),
             "section": "products",
         },
     )
