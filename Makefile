@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format openapi worker dbshell requirements clean clean-data
+.PHONY: run test lint format openapi worker dbshell requirements clean clean-data assets screenshots
 
 $(STAMP): requirements/dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -40,6 +40,15 @@ lint: $(STAMP)
 	$(PY) manage.py spectacular --fail-on-warn --validate --file /tmp/stockroom-openapi.yaml
 	@diff -q docs/openapi.yaml /tmp/stockroom-openapi.yaml >/dev/null || { \
 	  echo "docs/openapi.yaml is stale: run 'make openapi' and commit it"; exit 1; }
+
+## assets: the web app's front-end packages (Tabler, axe-core) from npm into web/static/vendor and
+## web/tests/vendor, versions pinned in web/package.json; the copies are committed (needs node and npm)
+assets:
+	scripts/vendor_assets.sh
+
+## screenshots: docs/screenshots/*.png (and the landing page's picture) from the demo data, in Chromium
+screenshots: $(STAMP)
+	$(PY) scripts/screenshots.py
 
 openapi: $(STAMP)
 	$(PY) manage.py spectacular --fail-on-warn --validate --file docs/openapi.yaml

@@ -13,13 +13,15 @@ urlpatterns = [
     path("api/v1/", include("tenants.api.urls")),
     path("api/v1/", include("inventory.api.urls")),
     path("api/v1/", include("orders.api.urls")),
+    path("", include("web.urls")),
 ]
 
 if settings.BENCH_FLOOR_VIEWS:
     # Benchmark only (bench/run); production refuses the setting on a public host.
     urlpatterns.append(path("bench/", include("bench.floor.urls")))
 
-handler400 = "core.api.exception_handler.json_400"
-handler403 = "core.api.exception_handler.json_403"
-handler404 = "core.api.exception_handler.json_404"
-handler500 = "core.api.exception_handler.json_500"
+# The API answers in its JSON error shape, the web app with pages (web/errors.py).
+handler400 = "web.errors.bad_request"
+handler403 = "web.errors.permission_denied"
+handler404 = "web.errors.page_not_found"
+handler500 = "web.errors.server_error"

@@ -33,6 +33,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import cached_property
 from typing import Any
 
+from django import forms
 from rest_framework import serializers
 
 ZERO = Decimal("0")
@@ -70,6 +71,16 @@ class NumberKind:
     def fits(self, value: Decimal) -> bool:
         """Whether the column can hold ``value`` (already rounded to the kind's decimal places)."""
         return abs(value) <= self.column_max
+
+    def form_field(self, *, min_value: Decimal | None = ZERO, **kwargs: Any) -> forms.DecimalField:
+        """The web console's input field: the same limits as ``serializer_field``."""
+        return forms.DecimalField(
+            min_value=min_value,
+            max_value=self.max_value,
+            max_digits=self.input_digits,
+            decimal_places=self.decimal_places,
+            **kwargs,
+        )
 
     def serializer_field(
         self, *, min_value: Decimal | None = ZERO, max_value: Decimal | None = None, **kwargs: Any

@@ -27,6 +27,7 @@ MAX_DECIMAL_PLACES = "max_decimal_places"
 FRACTIONAL_QUANTITY = "fractional_quantity"
 COUNTED_OR_DELTA = "counted_or_delta"
 SAME_WAREHOUSE = "same_warehouse"
+IMPORT_FILE_INVALID = "import_file_invalid"  # the file as a whole cannot be read (header, encoding)
 
 
 def _fmt(quantity: Decimal) -> str:

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Coalesce, Collate, Greatest, Lower
 
 from core.errors import NotFound
 from core.numbers import AMOUNT, QUANTITY, exact_sum
 from inventory.models import (
+    CATEGORY_MAX_LEVELS,
     Category,
     Customer,
     ExportJob,
@@ -54,6 +70,69 @@ def customer_list() -> QuerySet[Customer]:
 
 def supplier_product_list() -> QuerySet[SupplierProduct]:
     return SupplierProduct.objects.select_related("supplier", "product")
+
+
+# Sorts below every character a name may hold (in the "C" collation's byte order).
+_NAME_SEPARATOR = "\x01"
+
+
+def _name_path() -> Any:
+    """A category's names from the top, lowercase: ``hardware<01>bolts``. In byte order a
+    category comes right after its parent and before the parent's next sibling, siblings
+    by name. Ancestors are joins (a tree is at most ``CATEGORY_MAX_LEVELS`` deep);
+    ``concat_ws`` skips the ones a shallower category does not have."""
+    names = [Lower("__".join(["parent"] * up + ["name"])) for up in range(CATEGORY_MAX_LEVELS - 1, 0, -1)]
+    return Collate(
+        Func(Value(_NAME_SEPARATOR), *names, Lower("name"), function="CONCAT_WS", output_field=TextField()), "C"
+    )
+
+
+def category_choices() -> QuerySet[Category]:
+    """Every category in tree order: a category under its parent, siblings by name."""
+    return category_list().order_by(_name_path(), "path")
+
+
+def category_tree() -> QuerySet[Category]:
+    """Every category in tree order (a category under its parent, siblings by name) with
+    ``product_count``, the products filed directly under it, and
+    ``subtree_product_count``, those under it or any of its descendants (sub-selects and
+    joins: one query per page)."""
+    in_subtree = (
+        Product.objects.filter(category__path__startswith=OuterRef("path"))
+        .order_by()
+        .values("tenant")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    direct = Product.objects.filter(category=OuterRef("pk")).order_by().values("category").annotate(n=Count("pk"))
+    return category_choices().annotate(
+        product_count=Coalesce(Subquery(direct.values("n")), Value(0), output_field=IntegerField()),
+        subtree_product_count=Coalesce(Subquery(in_subtree), Value(0), output_field=IntegerField()),
+    )
+
+
+def party_search(
+    *, model: type[Supplier] | type[Customer], text: str = "", active: bool | None = None
+) -> QuerySet[Any]:
+    """The console's supplier or customer list: a search in the API's search fields (name,
+    contact, email, phone, tax id) and the active filter, by name."""
+    parties = model.objects.all()
+    if text:
+        parties = parties.filter(
+            Q(name__icontains=text)
+            | Q(contact_name__icontains=text)
+            | Q(email__icontains=text)
+            | Q(phone__icontains=text)
+            | Q(tax_id__icontains=text)
+        )
+    if active is not None:
+        parties = parties.filter(is_active=active)
+    return parties.order_by("name", "pk")
+
+
+def supplier_prices(*, supplier: Supplier) -> QuerySet[SupplierProduct]:
+    """The products a supplier supplies, with its SKU, price and lead time, by our SKU."""
+    return supplier_product_list().filter(supplier=supplier).order_by("product__sku", "pk")
 
 
 def warehouse_list() -> QuerySet[Warehouse]:
@@ -147,3 +226,79 @@ def import_job_list() -> QuerySet[ImportJob]:
 
 def export_job_list() -> QuerySet[ExportJob]:
     return ExportJob.objects.select_related("created_by")
+
+
+PRODUCT_SORTS = {
+    "sku": "sku",
+    "-sku": "-sku",
+    "name": "name",
+    "-name": "-name",
+    "on_hand": "on_hand_total",
+    "-on_hand": "-on_hand_total",
+    "price": "selling_price",
+    "-price": "-selling_price",
+    "updated": "updated_at",
+    "-updated": "-updated_at",
+}
+
+
+def product_search(
+    *,
+    text: str = "",
+    category_id: Any = None,
+    active: bool | None = None,
+    low: bool = False,
+    sort: str = "sku",
+) -> QuerySet[Product]:
+    """The console's product list: a search in SKU, name and barcode, filters (category,
+    active, below its reorder point in some warehouse), a sort, and each product's stock
+    on hand and available over every warehouse (sub-selects: one query per page)."""
+    levels = StockLevel.objects.filter(product=OuterRef("pk")).values("product")
+    products = product_list().annotate(
+        on_hand_total=Coalesce(
+            Subquery(levels.annotate(s=Sum("on_hand")).values("s")), Value(Decimal(0)), output_field=_QUANTITY
+        ),
+        available_total=Coalesce(
+            Subquery(levels.annotate(s=Sum("available")).values("s")), Value(Decimal(0)), output_field=_QUANTITY
+        ),
+    )
+    if text:
+        products = products.filter(Q(sku__icontains=text) | Q(name__icontains=text) | Q(barcode=text))
+    if category_id:
+        products = products.filter(category_id=category_id)
+    if active is not None:
+        products = products.filter(is_active=active)
+    if low:
+        products = products.filter(pk__in=below_reorder_point(stock_level_list()).values("product_id"))
+    return products.order_by(PRODUCT_SORTS.get(sort, "sku"), "pk")
+
+
+def product_get(*, id: Any) -> Product:
+    return get_or_404(product_list(), id=id, what="product")
+
+
+def product_by_code(*, code: str) -> Product | None:
+    """A scanned or typed code: the barcode, else the SKU (case-insensitive)."""
+    code = code.strip()
+    if not code:
+        return None
+    return product_list().filter(barcode=code).first() or product_list().filter(sku__iexact=code).first()
+
+
+def products_by_codes(*, codes: Collection[str]) -> dict[str, Product]:
+    """Typed or scanned codes of many lines at once (one query): each code as given,
+    stripped, to the product with that barcode, else that SKU (case-insensitive); codes
+    that match nothing are left out."""
+    wanted = {code.strip() for code in codes if code.strip()}
+    if not wanted:
+        return {}
+    lowered = {code.lower() for code in wanted}
+    found = list(product_list().annotate(sku_ci=Lower("sku")).filter(Q(sku_ci__in=lowered) | Q(barcode__in=wanted)))
+    by_barcode = {p.barcode: p for p in found if p.barcode}
+    by_sku = {p.sku.lower(): p for p in found}
+    matches = {code: by_barcode.get(code) or by_sku.get(code.lower()) for code in wanted}
+    return {code: product for code, product in matches.items() if product is not None}
+
+
+def product_stock(*, product: Product) -> list[StockLevel]:
+    return list(stock_level_list().filter(product=product).order_by("warehouse__code"))

@@ -34,6 +34,9 @@ class SequenceKind(models.TextChoices):
 
 
 DEFAULT_PREFIXES = {SequenceKind.SALES: "SO", SequenceKind.PURCHASE: "PO"}
+# An order-number prefix, as the API and the console take it.
+PREFIX_PATTERN = r"^[A-Za-z0-9]{1,12}$"
+PREFIX_MESSAGE = "Use 1-12 letters or digits (A-Z, a-z, 0-9), no spaces or symbols, e.g. SO."
 
 
 class DocumentSequence(TenantScopedModel):

@@ -8,12 +8,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, Prefetch, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from core.numbers import exact_sum
+from inventory.models import MovementKind, Product, StockMovement, Warehouse
+from inventory.selectors import get_or_404, low_stock_list, movement_list, valuation
 from inventory.services.units import FractionHolder, has_fraction
+from orders import states
 from orders.models import (
     OrderReturn,
     PurchaseOrder,
@@ -26,6 +29,8 @@ from orders.models import (
     Shipment,
     StatusChange,
 )
+from tenants.models import Invitation
+from tenants.selectors import membership_list
 
 _SUM = DecimalField()  # a sum of amounts has no column: exact in PostgreSQL's numeric, at any size
 
@@ -58,6 +63,79 @@ def purchase_order_detail() -> QuerySet[PurchaseOrder]:
         Prefetch("receipts", queryset=Receipt.objects.prefetch_related("lines")),
         Prefetch("returns", queryset=OrderReturn.objects.prefetch_related("lines")),
     )
+
+
+def _search(orders: QuerySet[Any], party: str, text: str, status: str, statuses: Collection[str]) -> QuerySet[Any]:
+    if text:
+        orders = orders.filter(
+            Q(number__icontains=text) | Q(**{f"{party}__name__icontains": text}) | Q(external_reference__icontains=text)
+        )
+    if status in statuses:
+        orders = orders.filter(status=status)
+    return orders
+
+
+def sales_order_search(*, text: str = "", status: str = "") -> QuerySet[SalesOrder]:
+    """The console's list: a search in the number, the customer's name and the external
+    reference, a status (an unknown one is ignored), each order's line count; newest first.
+    One query per page."""
+    orders = SalesOrder.objects.select_related("customer").annotate(line_count=Count("lines"))
+    return _search(orders, "customer", text, status, SalesStatus.values).order_by("-created_at", "pk")
+
+
+def purchase_order_search(*, text: str = "", status: str = "") -> QuerySet[PurchaseOrder]:
+    """As ``sales_order_search``, searching the supplier's name."""
+    orders = PurchaseOrder.objects.select_related("supplier").annotate(line_count=Count("lines"))
+    return _search(orders, "supplier", text, status, PurchaseStatus.values).order_by("-created_at", "pk")
+
+
+def order_status_counts(*, kind: str, text: str = "") -> dict[str, int]:
+    """How many orders of ``kind`` ("sales" or "purchase") match ``text`` per status (one query)."""
+    model: Any = SalesOrder if kind == "sales" else PurchaseOrder
+    party = "customer" if kind == "sales" else "supplier"
+    orders = _search(model.objects.all(), party, text, "", ())
+    return {row["status"]: row["n"] for row in orders.order_by().values("status").annotate(n=Count("id"))}
+
+
+def _page_prefetches(kind: str) -> list[Any]:
+    """Everything an order's page shows besides its lines and history: shipments or
+    receipts and returns, with their lines and who made them."""
+    documents: Any = Shipment if kind == "sales" else Receipt
+    return [
+        Prefetch(
+            "shipments" if kind == "sales" else "receipts",
+            queryset=documents.objects.select_related("created_by").prefetch_related("lines"),
+        ),
+        Prefetch("returns", queryset=OrderReturn.objects.select_related("created_by").prefetch_related("lines")),
+    ]
+
+
+def sales_order_page(*, id: Any) -> SalesOrder:
+    """One sales order with its customer, lines (products, warehouses), history, shipments
+    and returns, in a fixed number of queries whatever their size; NotFound when it is not
+    the current workspace's."""
+    return get_or_404(sales_order_list().prefetch_related(*_page_prefetches("sales")), id=id, what="sales order")
+
+
+def purchase_order_page(*, id: Any) -> PurchaseOrder:
+    """As ``sales_order_page``, with receipts."""
+    return get_or_404(
+        purchase_order_list().prefetch_related(*_page_prefetches("purchase")), id=id, what="purchase order"
+    )
+
+
+def order_actions(order: SalesOrder | PurchaseOrder) -> list[str]:
+    """What the state machine lets ``order`` do now (``orders.states``), ``edit`` and
+    ``delete`` included for drafts. Reads the prefetched lines for the facts some
+    actions need (shipped or received goods): no query with ``*_order_page``."""
+    if isinstance(order, SalesOrder):
+        machine, done = states.SALES, any(line.shipped_quantity > 0 for line in order.lines.all())
+        facts = {states.SHIPPED} if done else set()
+    else:
+        machine, done = states.PURCHASE, any(line.received_quantity > 0 for line in order.lines.all())
+        facts = {states.RECEIVED} if done else set()
+    actions = states.allowed_actions(machine, order.status, facts)
+    return actions + [a for a in ("edit", "delete") if order.status in machine.transitions[a]]
 
 
 def order_stats(*, kind: str, date_from: date | None, date_to: date | None) -> dict[str, Any]:
@@ -134,3 +212,47 @@ def open_lines_with_fractions(product_ids: Collection[uuid.UUID]) -> list[Fracti
         for line in purchases
     ]
     return found
+
+
+def dashboard(*, today: date | None = None) -> dict[str, Any]:
+    """The console dashboard's numbers, in a constant number of queries (twelve) whatever
+    the size of the workspace: stock value, low-stock count, open and overdue orders,
+    sales of the last 30 days by day, the latest movements and the getting-started steps."""
+    today = today or timezone.now().date()
+    waiting = (PurchaseStatus.ORDERED, PurchaseStatus.PARTIALLY_RECEIVED)
+    purchases = PurchaseOrder.objects.filter(status__in=OPEN_PURCHASES).aggregate(
+        open=Count("id"), overdue=Count("id", filter=Q(status__in=waiting, expected_date__lt=today))
+    )
+    started = {
+        "warehouse": Warehouse.objects.exists(),
+        "product": Product.objects.exists(),
+        "received": StockMovement.objects.filter(kind=MovementKind.RECEIPT).exists(),
+        # Someone else was invited, or is a member already (the two queries always run: a constant count).
+        "invited": any([Invitation.objects.exists(), membership_list().count() > 1]),
+    }
+    return {
+        "stock_value": valuation()["total_value"],
+        "low_stock": low_stock_list().count(),
+        "open_sales": SalesOrder.objects.filter(status__in=OPEN_SALES).count(),
+        "open_purchases": purchases["open"],
+        "overdue_purchases": purchases["overdue"],
+        "sales": order_stats(kind="sales", date_from=today - timedelta(days=29), date_to=today),
+        "recent_movements": list(movement_list()[:8]),
+        "getting_started": started,
+    }
+
+
+def product_open_lines(*, product: Product, limit: int = 10) -> dict[str, list[Any]]:
+    """The open order lines of a product (the product page): the latest ``limit`` sales and
+    purchase lines whose order is still open, with their order (two queries)."""
+    sales = (
+        SalesOrderLine.objects.select_related("order", "order__customer", "warehouse")
+        .filter(product=product, order__status__in=OPEN_SALES)
+        .order_by("-order__created_at", "position")[:limit]
+    )
+    purchases = (
+        PurchaseOrderLine.objects.select_related("order", "order__supplier", "warehouse")
+        .filter(product=product, order__status__in=OPEN_PURCHASES)
+        .order_by("-order__created_at", "position")[:limit]
+    )
+    return {"sales": list(sales), "purchases": list(purchases)}

@@ -45,7 +45,7 @@ from orders.models import (
     StatusChange,
     StockSource,
 )
-from orders.pricing import LineAmounts, line_amounts, order_totals
+from orders.pricing import LineAmounts, Totals, line_amounts, order_totals
 from tenants.context import get_current_tenant
 from tenants.models import Membership, Role, User
 
@@ -145,6 +145,28 @@ def _check_line_input(index: int, line: LineInput) -> None:
         raise ValidationFailed(exc.message, fields={f"lines.{index}.{k}": v for k, v in exc.fields.items()}) from exc
 
 
+@dataclass(frozen=True)
+class PricedLine:
+    unit_price: Decimal  # the line's own, or the default price when it gave none
+    amounts: LineAmounts
+
+
+def _price_line(line: LineInput, default_price: Any) -> PricedLine:
+    unit_price = default_price(line.product) if line.unit_price is None else line.unit_price
+    amounts = line_amounts(
+        quantity=line.quantity,
+        unit_price=unit_price,
+        discount_percent=line.discount_percent,
+        tax_rate=line.tax_rate,
+    )
+    return PricedLine(unit_price, amounts)
+
+
+def _price_lines(lines: Sequence[LineInput], default_price: Any) -> tuple[list[PricedLine], Totals]:
+    priced = [_price_line(line, default_price) for line in lines]
+    return priced, order_totals(p.amounts for p in priced)
+
+
 def _write_lines(order: SalesOrder | PurchaseOrder, lines: Sequence[LineInput], default_price: Any) -> None:
     if not lines:
         raise ValidationFailed.for_field("lines", errors.REQUIRED, "An order needs at least one line.")
@@ -154,13 +176,8 @@ def _write_lines(order: SalesOrder | PurchaseOrder, lines: Sequence[LineInput], 
     rows = []
     for index, line in enumerate(lines):
         _check_line_input(index, line)
-        unit_price = default_price(line.product) if line.unit_price is None else line.unit_price
-        amounts = line_amounts(
-            quantity=line.quantity,
-            unit_price=unit_price,
-            discount_percent=line.discount_percent,
-            tax_rate=line.tax_rate,
-        )
+        priced = _price_line(line, default_price)
+        unit_price, amounts = priced.unit_price, priced.amounts
         rows.append(
             line_model(
                 order=order,  # type: ignore[misc]
@@ -340,6 +357,13 @@ def sales_order_update(
 
 def sales_order_delete(*, order_id: uuid.UUID) -> None:
     _delete_draft(SalesOrder, order_id)
+
+
+def sales_order_price(*, lines: Sequence[LineInput]) -> tuple[list[PricedLine], Totals]:
+    """The unit prices and amounts a sales order would get for ``lines``, with the
+    defaults and the pricing of ``sales_order_create``/``_update``; writes nothing (the
+    console's live totals). Raises ``AmountTooLarge`` as they do."""
+    return _price_lines(lines, _sales_price)
 
 
 def _machine(order: SalesOrder | PurchaseOrder) -> states.Machine:
@@ -564,6 +588,13 @@ def purchase_order_update(
 
 def purchase_order_delete(*, order_id: uuid.UUID) -> None:
     _delete_draft(PurchaseOrder, order_id)
+
+
+def purchase_order_price(*, lines: Sequence[LineInput], supplier: Supplier | None) -> tuple[list[PricedLine], Totals]:
+    """As ``sales_order_price`` for a purchase order from ``supplier`` (its prices are
+    the defaults; without a supplier, the products' cost prices)."""
+    default_price = _purchase_price(supplier) if supplier is not None else (lambda product: product.cost_price)
+    return _price_lines(lines, default_price)
 
 
 @transaction.atomic

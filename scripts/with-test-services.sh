@@ -8,6 +8,7 @@
 # socket only), removed when the command ends.
 # REDIS_URL unset: a throwaway Redis server on a free 127.0.0.1 port below 32768,
 # from Debian's redis-server package (installed when missing).
+# CHROMIUM_PATH unset: Debian's chromium (installed when missing) for the browser tests.
 set -euo pipefail
 
 log() { printf '[test-services] %s\n' "$*" >&2; }
@@ -58,6 +59,13 @@ if [ -z "${REDIS_URL:-}" ]; then
   log "Redis on 127.0.0.1:$port"
 else
   log "using REDIS_URL from the environment"
+fi
+
+# The browser tests (web/tests/test_browser.py) drive Debian's Chromium through Playwright
+# (never `playwright install`).
+if [ -z "${CHROMIUM_PATH:-}" ]; then
+  if ! command -v chromium >/dev/null; then apt_install chromium; fi
+  export CHROMIUM_PATH=$(command -v chromium)
 fi
 
 if [ -z "${DATABASE_URL:-}" ]; then

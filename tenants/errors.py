@@ -16,6 +16,7 @@ ROLE_ABOVE_OWN = "role_above_own"
 TENANT_SUSPENDED = "tenant_suspended"
 NO_MEMBERSHIP = "no_membership"
 TENANT_REQUIRED = "tenant_required"
+EMAIL_NOT_VERIFIED = "email_not_verified"
 # 409
 LAST_OWNER = "last_owner"
 ALREADY_MEMBER = "already_member"
@@ -24,6 +25,7 @@ INVITATION_ACCEPTED = "invitation_accepted"
 INVITATION_REVOKED = "invitation_revoked"
 INVITATION_EXPIRED = "invitation_expired"
 CURRENCY_IN_USE = "currency_in_use"
+EMAIL_ALREADY_VERIFIED = "email_already_verified"
 # 429
 LOGIN_LOCKED = "login_locked"
 # 400 field codes

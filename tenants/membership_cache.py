@@ -30,6 +30,7 @@ the membership is read from the database as before.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import uuid
 from collections.abc import Iterable
@@ -43,8 +44,23 @@ from core.cache import bump, read_and_incr, set_if_unchanged
 from tenants.cache import full_key
 
 
+@functools.cache
+def _shape() -> str:
+    """A fingerprint of the cached models' columns, part of the entry's key: an entry stored
+    by code with other columns (before a deploy that adds a field to users, or after it)
+    is another key, never read as this code's (its rows would not load)."""
+    from django.apps import apps
+
+    names = ",".join(
+        f"{model}.{field.attname}"
+        for model in ("Membership", "User", "Tenant")
+        for field in apps.get_model("tenants", model)._meta.concrete_fields
+    )
+    return hashlib.sha256(names.encode()).hexdigest()[:8]
+
+
 def _entry_key(user_id: uuid.UUID, tenant_id: uuid.UUID) -> str:
-    return full_key(f"membership:{user_id.hex}:{tenant_id.hex}", tenant_id=None)
+    return full_key(f"membership:{_shape()}:{user_id.hex}:{tenant_id.hex}", tenant_id=None)
 
 
 def _user_generation(user_id: Any) -> str:

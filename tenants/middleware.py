@@ -1,5 +1,6 @@
-"""Tenant middleware: authenticates the JWT itself, checks the membership and the
-tenant's status, and sets the tenant context for the rest of the request.
+"""Tenant middleware: authenticates the JWT itself (API) or the session (the web
+console under ``/app/<slug>/``), checks the membership and the tenant's status, and
+sets the tenant context for the rest of the request.
 
 It runs before the request's transaction opens; the database layer turns the
 context into ``app.tenant_id`` (and the authenticated user into ``app.user_id``, which
@@ -35,7 +36,7 @@ from tenants.context import (
     user_context,
 )
 from tenants.models import Membership, Tenant, User
-from tenants.selectors import active_membership
+from tenants.selectors import active_membership, active_membership_by_slug
 from tenants.tokens import TENANT_CLAIM, token_version_of, verified_access_token
 
 logger = logging.getLogger("stockroom.errors")
@@ -82,6 +83,37 @@ def authenticate_bearer(raw: str, request: HttpRequest) -> RequestAuth:
     return RequestAuth(user=membership.user, tenant=membership.tenant, membership=membership, token=token)
 
 
+# The session keys of a signed-in console user (written by web.auth at login): the user
+# and the token version it logged in with, so a password change or reset ends the
+# session as it ends the user's API tokens.
+SESSION_USER_KEY = "stockroom_user_id"
+SESSION_VERSION_KEY = "stockroom_token_version"
+CONSOLE_PREFIX = "/app/"
+
+
+def authenticate_session(request: HttpRequest) -> RequestAuth:
+    """The console's way in: the workspace is the ``<slug>`` of ``/app/<slug>/...``, the
+    user the session's. No session: ``not_authenticated``; no membership of that
+    workspace: ``membership_revoked`` (the console answers 404 either way for a signed-in
+    user, so a workspace's existence is not revealed)."""
+    slug = request.path[len(CONSOLE_PREFIX) :].split("/", 1)[0]
+    session = getattr(request, "session", None)
+    raw_user = session.get(SESSION_USER_KEY) if session is not None else None
+    if not raw_user or not slug:
+        return RequestAuth(error=AuthenticationError("Log in to continue.", code=errors.NOT_AUTHENTICATED))
+    try:
+        user_id = uuid.UUID(str(raw_user))
+    except ValueError:
+        return RequestAuth(error=AuthenticationError("Log in to continue.", code=errors.NOT_AUTHENTICATED))
+    version = session.get(SESSION_VERSION_KEY) if session is not None else None
+    try:
+        with user_context(user_id):
+            membership = active_membership_by_slug(user_id=user_id, slug=slug.lower(), token_version=version)
+    except DomainError as exc:
+        return RequestAuth(error=exc)
+    return RequestAuth(user=membership.user, tenant=membership.tenant, membership=membership)
+
+
 class TenantMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -101,6 +133,14 @@ class TenantMiddleware:
                     auth = RequestAuth(error=DatabaseUnavailable())
             elif scheme.lower() == "bearer":
                 auth = RequestAuth(error=AuthenticationError("Empty bearer token.", code=errors.TOKEN_NOT_VALID))
+        elif request.path.startswith(CONSOLE_PREFIX):
+            try:
+                auth = authenticate_session(request)
+            except DatabaseError as exc:
+                if not is_database_unavailable(exc):
+                    raise
+                logger.warning("database unavailable: answered 503", exc_info=exc, extra={"dependency": "database"})
+                auth = RequestAuth(error=DatabaseUnavailable())
         request.stockroom_auth = auth  # type: ignore[attr-defined]
         if auth.user is not None:
             user_id_var.set(str(auth.user.id))

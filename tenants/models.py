@@ -128,6 +128,12 @@ class User(AbstractBaseUser):
         default=0,
         help_text="Carried in every token; a password change or reset bumps it, which ends every token issued before.",
     )
+    email_verified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the address was shown to reach the user (the emailed link, an accepted invitation or a "
+        "password reset); empty: not verified, and the user cannot invite anyone.",
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -224,6 +230,27 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"password reset for {self.user_id}"
+
+
+class EmailVerificationRequest(models.Model):
+    """One email asking the user to confirm the address (at sign-up, or on request):
+    global like users, and the row the dispatch sweep re-queues while the email is unsent,
+    as for a password reset. The link itself is made when the email is sent."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(default=timezone.now)
+    dispatch_attempts = models.PositiveSmallIntegerField(default=1)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["dispatched_at"], condition=models.Q(sent_at__isnull=True), name="verification_unsent")
+        ]
+
+    def __str__(self) -> str:
+        return f"email verification for {self.user_id}"
 
 
 class InvitationStatus(models.TextChoices):

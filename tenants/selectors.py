@@ -81,6 +81,18 @@ def active_membership(
         membership = _membership_query.first(user_id, tenant_id)
         if membership is not None and cached is not None:
             membership_cache.store(cached, _cache_entry(membership))
+    return _checked(membership, token_version)
+
+
+def active_membership_by_slug(*, user_id: Any, slug: str, token_version: int | None) -> Membership:
+    """The web console's look-up: the signed-in user's membership of the workspace
+    ``/app/<slug>/`` names, with the same checks as ``active_membership`` (one query).
+    The caller sets the user context, as there."""
+    membership = Membership.objects.select_related("user", "tenant").filter(user_id=user_id, tenant__slug=slug).first()
+    return _checked(membership, token_version)
+
+
+def _checked(membership: Membership | None, token_version: int | None) -> Membership:
     if membership is None or not membership.user.is_active:
         raise AuthenticationError("This membership no longer exists. Log in again.", code=errors.MEMBERSHIP_REVOKED)
     if token_version != membership.user.token_version:

@@ -39,8 +39,9 @@ from core.errors import (
 from tenants import errors
 from tenants.context import get_current_tenant, tenant_context, user_context
 from tenants.currency import CURRENCY_CODES, CURRENCY_PATTERN_MESSAGE, currency_in_use
-from tenants.emails import INVITATION_SALT
+from tenants.emails import EMAIL_VERIFICATION_SALT, INVITATION_SALT
 from tenants.models import (
+    EmailVerificationRequest,
     Invitation,
     InvitationStatus,
     Membership,
@@ -122,7 +123,8 @@ def _create_workspace(*, user: User, name: str, slug: str | None) -> Membership:
 def tenant_signup(
     *, company_name: str, email: str, password: str, slug: str | None = None, full_name: str = ""
 ) -> Session:
-    """Creates a tenant, its owner and the membership at once, and returns tokens."""
+    """Creates a tenant, its owner and the membership at once, and returns tokens. The
+    owner starts with an unverified address and is emailed a link to verify it."""
     email = normalize_email(email)
     fields: dict[str, list[dict[str, str]]] = {}
     if User.objects.filter(email=email).exists():
@@ -142,6 +144,7 @@ def tenant_signup(
         with transaction.atomic():
             user = User.objects.create_user(email=email, password=password, full_name=full_name)
             membership = _create_workspace(user=user, name=company_name, slug=slug)
+            _queue_email_verification(user)
     except IntegrityError as exc:  # a concurrent sign-up took the email or slug
         taken = "slug" if "slug" in str(exc) else "email"
         raise ValidationFailed.for_field(
@@ -246,7 +249,9 @@ def _membership_for_login(user: User, tenant_slug: str | None) -> Membership:
     return membership
 
 
-def auth_login(*, email: str, password: str, tenant_slug: str | None = None, ip: str | None = None) -> Session:
+def auth_check_password(*, email: str, password: str, ip: str | None = None) -> User:
+    """The password check of every login, the API's and the console's: counted by the
+    same ``LoginGuard``, so the lockout holds whichever door is tried."""
     email = normalize_email(email)
     guard = LoginGuard(email=email, ip=ip)
     guard.attempt()
@@ -254,6 +259,11 @@ def auth_login(*, email: str, password: str, tenant_slug: str | None = None, ip:
     if not isinstance(user, User):
         raise AuthenticationError("The email or password is not correct.", code=errors.INVALID_CREDENTIALS)
     guard.succeeded()
+    return user
+
+
+def auth_login(*, email: str, password: str, tenant_slug: str | None = None, ip: str | None = None) -> Session:
+    user = auth_check_password(email=email, password=password, ip=ip)
     return _session(_membership_for_login(user, tenant_slug))
 
 
@@ -382,9 +392,58 @@ def _user_from_reset_token(token: str) -> User:
 
 @transaction.atomic
 def password_reset_confirm(*, token: str, new_password: str) -> None:
+    """The emailed link reached the address, so it also counts as verified."""
     user = _user_from_reset_token(token)
     _set_password(user, new_password)
+    _mark_verified(user)
     LoginGuard(email=user.email, ip=None).cleared()
+
+
+# --- Email verification ---------------------------------------------------------------
+
+
+def _queue_email_verification(user: User) -> EmailVerificationRequest:
+    """The request is a row, so an email the broker could not take is sent by the dispatch
+    sweep (as for a password reset)."""
+    request = EmailVerificationRequest.objects.create(user=user)
+    enqueue_on_commit("tenants.tasks.send_verification_email", request_id=str(request.id))
+    return request
+
+
+def _mark_verified(user: User) -> None:
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+
+
+@transaction.atomic
+def email_verification_request(*, user: User) -> EmailVerificationRequest:
+    """Emails the user a new link that verifies the address (the console's "Resend", the
+    API's ``POST /auth/verify-email/resend/``); 409 ``email_already_verified`` once it is."""
+    current = User.objects.get(pk=user.pk)
+    if current.email_verified_at is not None:
+        raise Conflict("Your email address is already verified.", code=errors.EMAIL_ALREADY_VERIFIED)
+    return _queue_email_verification(current)
+
+
+@transaction.atomic
+def email_verify(*, token: str) -> User:
+    """Marks the address the emailed link names as verified. The link is signed, names the
+    user and the address (it stops working if either changes) and expires after
+    ``EMAIL_VERIFICATION_TTL``; following it again once verified changes nothing."""
+    invalid = ValidationFailed.for_field(
+        "token", errors.INVALID_TOKEN, "This verification link is invalid or has expired."
+    )
+    try:
+        payload = signing.loads(token, salt=EMAIL_VERIFICATION_SALT, max_age=settings.EMAIL_VERIFICATION_TTL)
+        user_id, email = uuid.UUID(str(payload["u"])), str(payload["e"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise invalid from exc
+    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+    if user is None or user.email != email:
+        raise invalid
+    _mark_verified(user)
+    return user
 
 
 # --- Tenant settings ----------------------------------------------------------------
@@ -489,6 +548,11 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation
     email, new_role = normalize_email(email), Role(role)
     if not Role(actor.role).at_least(Role.ADMIN):
         raise PermissionDenied("Only admins and owners invite members.", code=errors.ROLE_REQUIRED)
+    if actor.user.email_verified_at is None:
+        raise PermissionDenied(
+            "Verify your email address before inviting anyone: open the link we emailed you, or ask for a new one.",
+            code=errors.EMAIL_NOT_VERIFIED,
+        )
     if new_role.rank > Role(actor.role).rank:
         raise PermissionDenied("You cannot invite anyone with a role above your own.", code=errors.ROLE_ABOVE_OWN)
     if Membership.objects.filter(tenant=tenant, user__email=email).exists():
@@ -523,9 +587,8 @@ class Acceptance:
     session: Session | None
 
 
-def invitation_accept(*, token: str, password: str | None = None, full_name: str = "") -> Acceptance:
-    """Creates the membership (and the user when the address is new). A new user
-    gets tokens at once; an existing one logs in as usual."""
+def _invitation_target(token: str) -> tuple[Tenant, Any]:
+    """The workspace and the invitation id a signed invitation token names."""
     invalid = ValidationFailed.for_field("token", errors.INVALID_TOKEN, "This invitation link is invalid.")
     try:
         payload = signing.loads(token, salt=INVITATION_SALT)
@@ -537,6 +600,42 @@ def invitation_accept(*, token: str, password: str | None = None, full_name: str
         raise invalid
     if not tenant.is_active:
         raise PermissionDenied("This workspace is suspended.", code=errors.TENANT_SUSPENDED)
+    return tenant, invitation_id
+
+
+@dataclass
+class InvitationPreview:
+    tenant: Tenant
+    email: str
+    role: str
+    status: InvitationStatus
+    account_exists: bool
+
+
+def invitation_preview(*, token: str) -> InvitationPreview:
+    """What an invitation link offers, without accepting it (the web page that the
+    emailed link opens shows it first). Same errors as ``invitation_accept``."""
+    tenant, invitation_id = _invitation_target(token)
+    with tenant_context(tenant):
+        invitation = Invitation.objects.filter(pk=invitation_id).first()
+        if invitation is None:
+            raise ValidationFailed.for_field("token", errors.INVALID_TOKEN, "This invitation link is invalid.")
+        status = invitation_status(invitation, timezone.now())
+    return InvitationPreview(
+        tenant=tenant,
+        email=invitation.email,
+        role=invitation.role,
+        status=status,
+        account_exists=User.objects.filter(email=invitation.email).exists(),
+    )
+
+
+def invitation_accept(*, token: str, password: str | None = None, full_name: str = "") -> Acceptance:
+    """Creates the membership (and the user when the address is new). A new user
+    gets tokens at once; an existing one logs in as usual. Either way the emailed link
+    reached the address, so it counts as verified."""
+    invalid = ValidationFailed.for_field("token", errors.INVALID_TOKEN, "This invitation link is invalid.")
+    tenant, invitation_id = _invitation_target(token)
     with tenant_context(tenant), transaction.atomic():
         invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
         if invitation is None:
@@ -552,7 +651,10 @@ def invitation_accept(*, token: str, password: str | None = None, full_name: str
             problems = _password_errors(password, User(email=invitation.email, full_name=full_name))
             if problems:
                 raise ValidationFailed(fields={"password": problems})
-            user = User.objects.create_user(email=invitation.email, password=password, full_name=full_name)
+            user = User.objects.create_user(
+                email=invitation.email, password=password, full_name=full_name, email_verified_at=timezone.now()
+            )
+        _mark_verified(user)
         membership, _ = Membership.objects.get_or_create(user=user, tenant=tenant, defaults={"role": invitation.role})
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user

@@ -13,12 +13,13 @@ from django.utils import timezone
 
 from tenants import emails
 from tenants.context import get_current_tenant
-from tenants.models import Invitation, PasswordResetRequest, TenantStatus
+from tenants.models import EmailVerificationRequest, Invitation, PasswordResetRequest, TenantStatus
 from tenants.tasking import TenantTask, dispatch, ops_database, redispatch_claim
 
 logger = logging.getLogger(__name__)
 
-# Password reset rows are kept this long, then deleted by the sweep.
+# Password reset and email verification rows are kept this long, then deleted by the sweep
+# (an address still unverified by then asks for a new link: "Resend").
 RESET_REQUEST_RETENTION = timedelta(days=1)
 
 
@@ -58,10 +59,30 @@ def send_password_reset_email(*, request_id: str) -> None:
         request.save(update_fields=["sent_at"])
 
 
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_verification_email(*, request_id: str) -> None:
+    """Idempotent like the others: a request already emailed, for an address verified
+    meanwhile, or older than its link lives, is skipped."""
+    with transaction.atomic():
+        request = (
+            EmailVerificationRequest.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(pk=request_id)
+            .first()
+        )
+        if request is None or request.sent_at or not request.user.is_active or request.user.email_verified_at:
+            return
+        if request.created_at <= timezone.now() - settings.EMAIL_VERIFICATION_TTL:
+            return
+        emails.send_email_verification(request.user)
+        request.sent_at = timezone.now()
+        request.save(update_fields=["sent_at"])
+
+
 @shared_task
 def redispatch_pending_emails() -> None:
-    """Celery beat: queues again the invitation and password reset emails still unsent
-    after the grace period (the broker was down when they were asked for)."""
+    """Celery beat: queues again the invitation, password reset and email verification
+    emails still unsent after the grace period (the broker was down when they were asked for)."""
     ops = ops_database()
     if ops is None:
         return
@@ -81,3 +102,9 @@ def redispatch_pending_emails() -> None:
     for request in redispatch_claim(resets):
         dispatch(send_password_reset_email, request_id=str(request.id))
     PasswordResetRequest.objects.using(ops).filter(created_at__lt=now - RESET_REQUEST_RETENTION).delete()
+    verifications = EmailVerificationRequest.objects.using(ops).filter(
+        sent_at__isnull=True, user__email_verified_at__isnull=True, created_at__gt=now - RESET_REQUEST_RETENTION
+    )
+    for request in redispatch_claim(verifications):
+        dispatch(send_verification_email, request_id=str(request.id))
+    EmailVerificationRequest.objects.using(ops).filter(created_at__lt=now - RESET_REQUEST_RETENTION).delete()

@@ -16,6 +16,7 @@ over), so a request makes one Redis round trip, not two.
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.cache import caches
@@ -114,9 +115,10 @@ class ScopedRateThrottle(FixedWindowThrottle):
 
     scope_attr = "throttle_scope"
 
-    def __init__(self) -> None:
+    def __init__(self, *, ident: str | None = None) -> None:
         # The rate is known only once the view is (allow_request).
         self.rate = None
+        self.ident = ident
 
     def allow_request(self, request: Request, view: Any) -> bool:
         self.scope = getattr(view, self.scope_attr, None)
@@ -127,5 +129,18 @@ class ScopedRateThrottle(FixedWindowThrottle):
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         authenticated = request.user and getattr(request.user, "is_authenticated", False)
-        ident = str(request.user.pk) if authenticated else self.get_ident(request)
+        ident = self.ident or (str(request.user.pk) if authenticated else self.get_ident(request))
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def scoped_wait(request: HttpRequest, scope: str, *, user_id: Any = None) -> float | None:
+    """The API's ``scope`` rate applied to a web form (the console's sign-up counts in the
+    same window as ``POST /api/v1/signup/``): None when the request may go on, else the
+    seconds until the window resets. Counts anonymous requests per IP address, as the API;
+    with ``user_id`` (the console's signed-in user), per user, in the same window as the
+    user's API calls."""
+    throttle = ScopedRateThrottle(ident=str(user_id) if user_id else None)
+    view = SimpleNamespace(throttle_scope=scope)
+    if throttle.allow_request(Request(request, authenticators=()), view):
+        return None
+    return throttle.wait() or 1.0

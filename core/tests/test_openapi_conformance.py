@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, seed
 from hypothesis import settings as hypothesis_settings
 from rest_framework_simplejwt.tokens import AccessToken
@@ -65,7 +66,9 @@ def _requests_keep_the_test_connection():
 def seeded_owner(db):
     """The demo workspace of seed_demo (catalog, stock, a second workspace), owned by OWNER_ID."""
     tenant = Tenant.objects.create(id=TENANT_ID, slug="demo", name="Demo Company")
-    owner = User.objects.create_user(id=OWNER_ID, email="schema.owner@example.com", password=PASSWORD)
+    owner = User.objects.create_user(
+        id=OWNER_ID, email="schema.owner@example.com", password=PASSWORD, email_verified_at=timezone.now()
+    )
     with tenant_context(tenant):  # memberships are under Row Level Security
         Membership.objects.create(tenant=tenant, user=owner, role=Role.OWNER)
     call_command("seed_demo", stdout=io.StringIO())

@@ -6,6 +6,9 @@ and never the reverse. A job stays ``pending`` until a task runs it."""
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 from typing import Any
 
 from django.conf import settings
@@ -16,21 +19,58 @@ from django.utils import timezone
 
 from core.errors import ValidationFailed
 from core.sql import analyze_grown
+from inventory import errors as codes
 from inventory.imports import parse, validate, write, writers
 from inventory.models import Category, ImportJob, JobStatus, Product, Warehouse
 from tenants.context import get_current_tenant
 from tenants.models import User
 
 MAX_STORED_ERRORS = 1000
+HEADER_MAX_BYTES = 64 * 1024
+
+
+def _check_size(upload: UploadedFile) -> None:
+    if upload.size and upload.size > settings.IMPORT_MAX_BYTES:
+        raise ValidationFailed.for_field(
+            "file", "file_too_large", f"The file is larger than {settings.IMPORT_MAX_BYTES // 1_000_000} MB."
+        )
+
+
+def import_upload_check(*, upload: UploadedFile) -> None:
+    """Reads the size and the first line of an upload before a job is made, so that an
+    interface can answer a file that cannot be imported at all (too large, not UTF-8 text,
+    not CSV, unknown columns, no ``sku``, an unknown warehouse) at once, in the words the
+    job would fail with. The job checks it all again (the API skips this step and gets a
+    failed job instead). Rows are not read: their errors are the job's."""
+    _check_size(upload)
+    upload.seek(0)
+    head = upload.read(HEADER_MAX_BYTES)
+    upload.seek(0)
+    try:
+        # Incremental: a character cut in two at the end of the prefix is not an error.
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=len(head) < HEADER_MAX_BYTES)
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed.for_field(
+            "file", codes.IMPORT_FILE_INVALID, "The file is not UTF-8 text: save it as CSV (UTF-8) and try again."
+        ) from exc
+    if len(head) >= HEADER_MAX_BYTES:
+        end = text.rfind("\n")
+        if end < 0:
+            raise ValidationFailed.for_field(
+                "file", codes.IMPORT_FILE_INVALID, "The first line is longer than 64 KB: this is not a CSV file."
+            )
+        text = text[: end + 1]
+    warehouses = {w.code.lower(): w for w in Warehouse.objects.all()}
+    try:
+        parse.header(csv.reader(io.StringIO(text, newline=""), strict=True), warehouses)
+    except parse.ImportFileError as exc:
+        raise ValidationFailed.for_field("file", codes.IMPORT_FILE_INVALID, str(exc)) from exc
 
 
 @transaction.atomic
 def import_job_create(*, upload: UploadedFile, skip_invalid_rows: bool, user: User | None) -> ImportJob:
     """Stores the file and records the job (``pending``); the caller queues ``run_import``."""
-    if upload.size and upload.size > settings.IMPORT_MAX_BYTES:
-        raise ValidationFailed.for_field(
-            "file", "file_too_large", f"The file is larger than {settings.IMPORT_MAX_BYTES // 1_000_000} MB."
-        )
+    _check_size(upload)
     job = ImportJob(file_name=(upload.name or "upload.csv")[:255], skip_invalid_rows=skip_invalid_rows, created_by=user)
     job.storage_key = default_storage.save(f"imports/{get_current_tenant().id}/{job.id}.csv", upload)
     job.save()

@@ -9,6 +9,8 @@ from core.numbers import AMOUNT, PERCENT, PRICE, QUANTITY
 from inventory.api.serializers import ProductBriefSerializer, WarehouseBriefSerializer
 from inventory.models import Customer, Product, Supplier, Warehouse
 from orders.models import (
+    PREFIX_MESSAGE,
+    PREFIX_PATTERN,
     OrderReturn,
     OrderReturnLine,
     PurchaseOrder,
@@ -322,10 +324,6 @@ class StatsSerializer(serializers.Serializer[Any]):
     cancelled = CancelledStatSerializer(help_text="The cancelled orders of the range, apart.")
     by_status = StatusStatSerializer(many=True)
     by_day = DayStatSerializer(many=True, help_text="Per day of creation, cancelled orders left out.")
-
-
-PREFIX_PATTERN = r"^[A-Za-z0-9]{1,12}$"
-PREFIX_MESSAGE = "Use 1-12 letters or digits (A-Z, a-z, 0-9), no spaces or symbols, e.g. SO."
 
 
 class NumberingSerializer(serializers.Serializer[Any]):

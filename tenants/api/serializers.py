@@ -46,6 +46,15 @@ class UserSerializer(serializers.ModelSerializer[User]):
         read_only_fields = fields
 
 
+class AccountSerializer(UserSerializer):
+    """The caller's own account: also whether the address is verified (until it is, the
+    user cannot invite anyone: 403 ``email_not_verified``)."""
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "email_verified_at"]
+        read_only_fields = fields
+
+
 class SignupSerializer(serializers.Serializer[Any]):
     company_name = serializers.CharField(max_length=200)
     slug = serializers.CharField(
@@ -88,7 +97,7 @@ class SessionSerializer(serializers.Serializer[Any]):
 
     access = serializers.CharField()
     refresh = serializers.CharField()
-    user = UserSerializer()
+    user = AccountSerializer()
     tenant = TenantSerializer(source="membership.tenant")
     role = serializers.ChoiceField(source="membership.role", choices=Role.choices)
 
@@ -103,7 +112,7 @@ class PasswordChangeSerializer(serializers.Serializer[Any]):
 
 
 class MeSerializer(serializers.Serializer[Any]):
-    user = UserSerializer()
+    user = AccountSerializer()
     tenant = TenantSerializer()
     role = serializers.ChoiceField(choices=Role.choices)
     memberships = MembershipTenantSerializer(many=True)
@@ -176,3 +185,7 @@ class PasswordResetConfirmSerializer(serializers.Serializer[Any]):
 
 class DetailSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField()
+
+
+class EmailVerifySerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(max_length=1000, help_text="The token of the emailed verification link.")

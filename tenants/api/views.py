@@ -224,6 +224,43 @@ class PasswordResetConfirmView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class EmailVerifyView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=s.EmailVerifySerializer,
+        responses={204: None},
+        summary="Verify my email address with the emailed token",
+        description=(
+            "The token of the link emailed at sign-up (or on request, `POST /api/v1/auth/verify-email/resend/`). "
+            "400 `invalid_token` on `token` when it is not one of ours, has expired, or names an address the "
+            "account no longer has. Following it again once verified changes nothing (204 again)."
+        ),
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.EmailVerifySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.email_verify(token=data.validated_data["token"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailVerificationResendView(APIView):
+    permission_classes = [AuthenticatedMember]
+    throttle_scope = "email_verification"
+
+    @extend_schema(
+        request=None,
+        responses={202: s.DetailSerializer},
+        summary="Email me a new link to verify my address",
+        description="409 `email_already_verified` once it is verified. Throttled (scope `email_verification`).",
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        services.email_verification_request(user=request_membership(request).user)
+        return Response({"detail": "A new verification link is on its way."}, status=status.HTTP_202_ACCEPTED)
+
+
 class TenantView(APIView):
     write_role = Role.ADMIN
 
@@ -354,6 +391,11 @@ class InvitationListView(ScopedQuerysetMixin, generics.ListAPIView[Invitation]):
         request=s.InvitationCreateSerializer,
         responses={201: s.InvitationSerializer},
         summary="Invite someone by email (admin); replaces a pending invitation to the same address",
+        description=(
+            "The inviter's own email address must be verified first (the link emailed at sign-up): 403 "
+            "`email_not_verified` until it is. 403 `role_above_own` for a role above the inviter's, 409 "
+            "`already_member` for a member's address."
+        ),
         examples=[OpenApiExample("Invite", value={"email": "clerk@acme.example", "role": "clerk"}, request_only=True)],
     )
     def post(self, request: Request) -> Response:

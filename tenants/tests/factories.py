@@ -21,6 +21,11 @@ def make_tenant(*, name: str | None = None, slug: str | None = None, **extra: An
 
 
 def make_user(*, email: str | None = None, password: str = PASSWORD, **extra: Any) -> User:
+    """A user whose address is verified (as every user before email verification was); pass
+    ``email_verified_at=None`` for one who signed up and has not followed the link yet."""
+    from django.utils import timezone
+
+    extra.setdefault("email_verified_at", timezone.now())
     return User.objects.create_user(email=email or f"user{next(_seq)}@example.com", password=password, **extra)
 
 

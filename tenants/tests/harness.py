@@ -42,6 +42,7 @@ PUBLIC_OPERATIONS = {
     ("POST", "/api/v1/auth/logout/"),
     ("POST", "/api/v1/auth/password-reset/"),
     ("POST", "/api/v1/auth/password-reset/confirm/"),
+    ("POST", "/api/v1/auth/verify-email/"),
     ("POST", "/api/v1/invitations/accept/"),
 }
 

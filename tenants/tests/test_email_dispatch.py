@@ -9,9 +9,9 @@ from django.db import connection
 from django.utils import timezone
 
 from tenants.context import tenant_context
-from tenants.models import Invitation, PasswordResetRequest, Role
+from tenants.models import EmailVerificationRequest, Invitation, PasswordResetRequest, Role, User
 from tenants.tasks import redispatch_pending_emails
-from tenants.tests.factories import client_for, make_member, make_tenant
+from tenants.tests.factories import PASSWORD, client_for, make_member, make_tenant
 
 
 def _queue_failures(caplog, task):
@@ -128,3 +128,38 @@ def test_two_sweeps_at_once_queue_each_pending_email_once(committed, mailoutbox,
         with tenant_context(tenant):
             assert set(Invitation.objects.values_list("dispatch_attempts", flat=True)) == {2}
             assert not Invitation.objects.filter(email_sent_at__isnull=True).exists()
+
+
+def test_a_verification_email_asked_for_while_the_broker_is_down_is_sent_once_by_the_sweep(
+    committed, broker_down, caplog, mailoutbox, settings, api
+):
+    response = api.post(
+        "/api/v1/signup/", {"company_name": "Broker Down", "email": "bd@example.com", "password": PASSWORD}
+    )
+
+    assert response.status_code == 201
+    request = EmailVerificationRequest.objects.get()
+    assert request.sent_at is None and mailoutbox == []
+    assert len(_queue_failures(caplog, "tenants.tasks.send_verification_email")) == 1
+
+    broker_down.end()
+    settings.DISPATCH_GRACE_SECONDS = 0
+    redispatch_pending_emails()
+    redispatch_pending_emails()
+
+    assert [m.to for m in mailoutbox] == [["bd@example.com"]]
+    request.refresh_from_db()
+    assert request.sent_at is not None and request.dispatch_attempts == 2
+
+
+def test_the_sweep_skips_an_address_verified_meanwhile(committed, broker_down, mailoutbox, settings, api):
+    api.post("/api/v1/signup/", {"company_name": "Broker Down", "email": "bd@example.com", "password": PASSWORD})
+    User.objects.filter(email="bd@example.com").update(
+        email_verified_at=EmailVerificationRequest.objects.get().created_at
+    )
+
+    broker_down.end()
+    settings.DISPATCH_GRACE_SECONDS = 0
+    redispatch_pending_emails()
+
+    assert mailoutbox == []

@@ -1,19 +1,25 @@
 """manage.py seed_demo: a demo workspace to click through (idempotent).
 
 Creates the "Demo Company" workspace (slug ``demo``) with an owner, a clerk and
-a viewer, two warehouses, a few products with stock, a supplier and a customer,
-and a second workspace the owner also belongs to, and prints the logins.
+a viewer, two warehouses, a few products with stock, a supplier and customers,
+sales orders of the last 30 days and two purchase orders (one overdue), and a second
+workspace the owner also belongs to, and prints the logins.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
-from inventory.models import Customer, Product, Supplier, Unit
+from inventory.models import Customer, Product, Supplier, Unit, Warehouse
 from inventory.services import catalog, stock
+from orders import services as orders
+from orders.models import SalesOrder
+from orders.services import LineInput, QuantityInput
 from tenants.context import tenant_context
 from tenants.models import Membership, Role, Tenant, User
 
@@ -70,6 +76,74 @@ def _seed_inventory(user: User) -> None:
                 )
 
 
+DEMO_CUSTOMERS = ["Bob's Garage", "Green Lawns Ltd", "City Builders", "Harbour Marine"]
+# Sales orders of the last 30 days: days ago, customer, lines of (sku, quantity), how far it went.
+DEMO_SALES: list[tuple[int, int, list[tuple[str, str]], str]] = [
+    (29, 0, [("BOLT-M8-40", "200"), ("NUT-M8", "100")], "shipped"),
+    (27, 1, [("SEED-GRASS", "10")], "shipped"),
+    (24, 2, [("SAW-HAND", "2"), ("BOLT-M8-40", "100")], "shipped"),
+    (21, 3, [("ROPE-10", "25.5")], "shipped"),
+    (19, 0, [("DRILL-18V", "1")], "shipped"),
+    (16, 2, [("BOLT-M8-40", "300"), ("NUT-M8", "100")], "shipped"),
+    (13, 1, [("SEED-GRASS", "5.25")], "shipped"),
+    (11, 3, [("ROPE-10", "12")], "shipped"),
+    (8, 2, [("SAW-HAND", "3")], "shipped"),
+    (6, 0, [("NUT-M8", "50"), ("BOLT-M8-40", "150")], "shipped"),
+    (4, 1, [("SEED-GRASS", "8")], "confirmed"),
+    (2, 2, [("BOLT-M8-40", "120")], "confirmed"),
+    (1, 3, [("ROPE-10", "8")], "draft"),
+    (0, 0, [("SAW-HAND", "1"), ("NUT-M8", "50")], "draft"),
+]
+
+
+def _seed_orders(user: User) -> None:
+    """Orders of the last 30 days, so the dashboard's chart and counts have something to
+    show: most shipped, some confirmed, some drafts, and purchase orders (one overdue).
+    The dates are moved back after the services wrote the orders (demo data only)."""
+    if SalesOrder.objects.exists():
+        return
+    main = Warehouse.objects.get(code="MAIN")
+    products = {p.sku: p for p in Product.objects.all()}
+    customers = []
+    for name in DEMO_CUSTOMERS:
+        customer = Customer.objects.filter(name=name).first()
+        customers.append(customer or catalog.party_create(model=Customer, name=name))
+    now = timezone.now()
+    for days_ago, who, lines, state in DEMO_SALES:
+        order = orders.sales_order_create(
+            customer=customers[who],
+            lines=[LineInput(products[sku], main, Decimal(quantity)) for sku, quantity in lines],
+            user=user,
+        )
+        if state != "draft":
+            orders.sales_order_confirm(order_id=order.id, user=user)
+        if state == "shipped":
+            orders.sales_order_ship(
+                order_id=order.id,
+                lines=[QuantityInput(line.id, line.quantity) for line in order.lines.all()],
+                user=user,
+            )
+        SalesOrder.objects.filter(pk=order.pk).update(created_at=now - timedelta(days=days_ago, hours=3))
+    supplier = Supplier.objects.get(name="Acme Supply Co.")
+    overdue = orders.purchase_order_create(
+        supplier=supplier,
+        lines=[LineInput(products["DRILL-18V"], main, Decimal("10"))],
+        user=user,
+        expected_date=(now - timedelta(days=3)).date(),
+    )
+    orders.purchase_order_place(order_id=overdue.id, user=user)
+    coming = orders.purchase_order_create(
+        supplier=supplier,
+        lines=[
+            LineInput(products["BOLT-M8-40"], main, Decimal("2000")),
+            LineInput(products["NUT-M8"], main, Decimal("2000")),
+        ],
+        user=user,
+        expected_date=(now + timedelta(days=7)).date(),
+    )
+    orders.purchase_order_place(order_id=coming.id, user=user)
+
+
 class Command(BaseCommand):
     help = "Create the demo workspace and users (idempotent) and print the demo login."
 
@@ -80,7 +154,10 @@ class Command(BaseCommand):
         for email, name, role in DEMO_USERS:
             user = User.objects.filter(email=email).first()
             if user is None:
-                user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=name)
+                # Verified, as users before email verification were: the demo users invite.
+                user = User.objects.create_user(
+                    email=email, password=DEMO_PASSWORD, full_name=name, email_verified_at=timezone.now()
+                )
             with tenant_context(demo):  # memberships are under Row Level Security
                 Membership.objects.get_or_create(user=user, tenant=demo, defaults={"role": role})
         owner = User.objects.get(email=DEMO_USERS[0][0])
@@ -88,10 +165,12 @@ class Command(BaseCommand):
             Membership.objects.get_or_create(user=owner, tenant=second, defaults={"role": Role.OWNER})
         with tenant_context(demo):
             _seed_inventory(owner)
+            _seed_orders(owner)
         site = settings.FRONTEND_URL.rstrip("/")
         self.stdout.write(
             self.style.SUCCESS("Demo data ready.")
-            + f"\n  Log in:    POST {site}/api/v1/auth/token/"
+            + f"\n  Console:   {site}/login/  as {DEMO_USERS[0][0]} / {DEMO_PASSWORD}"
+            + f"\n  API:       POST {site}/api/v1/auth/token/"
             + f'\n             {{"email": "{DEMO_USERS[0][0]}", "password": "{DEMO_PASSWORD}", "tenant": "demo"}}'
             + f"\n  Also:      {DEMO_USERS[1][0]} (clerk), {DEMO_USERS[2][0]} (viewer), same password"
             + f"\n  API docs:  {site}/api/docs/"

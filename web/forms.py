@@ -1,0 +1,418 @@
+"""The console's input layer: Django forms, as the API's is serializers. They check
+shapes and limits; the rules stay in the services, whose domain errors become form
+errors in one place (``apply_error``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest
+
+from core.errors import DomainError
+from core.numbers import PRICE, QUANTITY
+from inventory.models import CATEGORY_NAME_MAX_LENGTH, Category, ExportKind, MovementKind, Unit, Warehouse
+from orders.models import PREFIX_MESSAGE, PREFIX_PATTERN
+from tenants.currency import CURRENCY_CHOICES
+from tenants.models import Role
+
+# Field names the services use that a form calls differently.
+_FIELD_ALIASES = {
+    "product_id": "product",
+    "warehouse_id": "warehouse",
+    "counted_quantity": "quantity",
+    "delta": "quantity",
+    "from_warehouse_id": "from_warehouse",
+    "to_warehouse_id": "to_warehouse",
+    "non_field_errors": None,
+}
+
+
+def bound(request: HttpRequest) -> Any:
+    """A form's data: the POST body on a POST (even an empty one, which is then invalid),
+    none on a GET (an unbound form)."""
+    return request.POST if request.method == "POST" else None
+
+
+def apply_error(form: forms.Form, exc: DomainError) -> None:
+    """A service's error on the form: each field error under its field (when the form has
+    it), everything else at the top of the form, in the service's words."""
+    placed = False
+    for name, problems in (exc.fields or {}).items():
+        field = _FIELD_ALIASES.get(name, name)
+        target = field if field in form.fields else None
+        for problem in problems:
+            message = problem.get("message", "") if isinstance(problem, dict) else str(problem)
+            form.add_error(target, message)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+    if isinstance(form, StyledForm):
+        form.mark_errors()
+
+
+class StyledForm(forms.Form):
+    """Bootstrap classes on every widget (one form template renders them all)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs.setdefault("class", css)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self.mark_errors()
+
+    def mark_errors(self) -> None:
+        """Invalid fields drawn as such and announced (``aria-invalid``, the error's id)."""
+        for name in self.errors:
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            attrs = field.widget.attrs
+            attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+            attrs["aria-invalid"] = "true"
+            attrs["aria-describedby"] = f"id_{name}_error"
+
+
+# --- Public pages ----------------------------------------------------------------------
+
+
+class SignupForm(StyledForm):
+    company_name = forms.CharField(label="Company name", max_length=200)
+    full_name = forms.CharField(label="Your name", max_length=200, required=False)
+    email = forms.EmailField(label="Work email", max_length=254)
+    password = forms.CharField(
+        label="Password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        max_length=128,
+        help_text="At least 10 characters; not a common password.",
+    )
+
+
+class LoginForm(StyledForm):
+    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(
+        label="Password", max_length=128, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+# --- Catalogue -------------------------------------------------------------------------
+
+
+class ProductForm(StyledForm):
+    sku = forms.CharField(label="SKU", max_length=64)
+    name = forms.CharField(max_length=200)
+    category = forms.ModelChoiceField(queryset=Category.objects.none(), required=False, empty_label="No category")
+    unit = forms.ChoiceField(choices=Unit.choices, initial=Unit.PIECE)
+    barcode = forms.CharField(max_length=64, required=False, help_text="EAN, UPC or your own code.")
+    cost_price = PRICE.form_field(initial=0, label="Cost price")
+    selling_price = PRICE.form_field(initial=0, label="Selling price")
+    reorder_point = QUANTITY.form_field(
+        initial=0, label="Reorder point", help_text="Low-stock alert when available stock falls to this."
+    )
+    reorder_quantity = QUANTITY.form_field(initial=0, label="Reorder quantity")
+    lead_time_days = forms.IntegerField(min_value=0, max_value=3650, initial=0, label="Lead time (days)")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def __init__(self, *args: Any, categories: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if categories is not None:
+            self.fields["category"].queryset = categories  # type: ignore[attr-defined]
+
+
+class WarehouseForm(StyledForm):
+    code = forms.CharField(max_length=32, help_text="Short code used on documents, e.g. MAIN.")
+    name = forms.CharField(max_length=200)
+    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2_000)
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+
+# --- Categories, suppliers and customers -----------------------------------------------
+
+INDENT = "\u2014 "  # an em dash per level in the category choices
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    """Categories in tree order, each indented by its depth."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{INDENT * obj.depth}{obj.name}"
+
+
+class CategoryForm(StyledForm):
+    name = forms.CharField(max_length=CATEGORY_NAME_MAX_LENGTH)
+    parent = CategoryChoiceField(
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label="None: a top-level category",
+        help_text="Moving a category moves its subcategories with it.",
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+
+    def __init__(self, *args: Any, categories: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if categories is not None:
+            self.fields["parent"].queryset = categories  # type: ignore[attr-defined]
+
+
+class PartyForm(StyledForm):
+    """A supplier or a customer (the same fields)."""
+
+    name = forms.CharField(max_length=200)
+    contact_name = forms.CharField(max_length=200, required=False, label="Contact name")
+    email = forms.EmailField(max_length=254, required=False)
+    phone = forms.CharField(max_length=50, required=False)
+    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2_000)
+    tax_id = forms.CharField(max_length=50, required=False, label="Tax ID")
+    payment_terms = forms.CharField(max_length=100, required=False, label="Payment terms", help_text="e.g. Net 30")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+    is_active = forms.BooleanField(
+        required=False, initial=True, label="Active", help_text="Inactive ones take no new orders."
+    )
+
+
+class SupplierPriceForm(StyledForm):
+    """A product as a supplier sells it. The product is named by SKU or barcode (a list of
+    every product would not fit a page); it is chosen once, when the price is added."""
+
+    product = forms.CharField(max_length=64, label="Product", help_text="Our SKU or the barcode.")
+    supplier_sku = forms.CharField(max_length=64, required=False, label="Supplier's SKU")
+    price = PRICE.form_field(initial=0, label="Price", help_text="The supplier's price per unit.")
+    lead_time_days = forms.IntegerField(min_value=0, max_value=3650, initial=0, label="Lead time (days)")
+
+    def __init__(self, *args: Any, with_product: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not with_product:
+            del self.fields["product"]
+
+
+# --- Imports and exports ---------------------------------------------------------------
+
+IMPORT_SUFFIXES = (".csv", ".txt")
+
+
+class ImportForm(StyledForm):
+    file = forms.FileField(
+        label="CSV file",
+        max_length=255,
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        help_text="UTF-8, a header row naming the columns (sku, name, category, unit, prices, stock:<WAREHOUSE>, ...).",
+    )
+    skip_invalid_rows = forms.BooleanField(
+        required=False,
+        label="Import the valid rows and skip the invalid ones",
+        help_text="Unticked, nothing is imported when any row is invalid.",
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not (upload.name or "").lower().endswith(IMPORT_SUFFIXES):
+            raise forms.ValidationError("Upload a CSV file (a name ending in .csv).")
+        return upload
+
+
+class ExportForm(StyledForm):
+    kind = forms.ChoiceField(choices=ExportKind.choices, label="What to export")
+    product = forms.CharField(max_length=64, required=False, help_text="Optional: only this product (SKU or barcode).")
+    warehouse = forms.ModelChoiceField(
+        queryset=Warehouse.objects.none(),
+        required=False,
+        empty_label="All warehouses",
+        help_text="Stock levels and movements only.",
+    )
+    movement_kind = forms.ChoiceField(
+        choices=[("", "All kinds"), *MovementKind.choices], required=False, label="Movement kind"
+    )
+    date_from = forms.DateField(
+        required=False, label="Movements from", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        required=False,
+        label="Movements until",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Inclusive.",
+    )
+
+    def __init__(self, *args: Any, warehouses: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if warehouses is not None:
+            self.fields["warehouse"].queryset = warehouses  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start: date | None = data.get("date_from")
+        end: date | None = data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end comes before the start.")
+        return data
+
+
+# --- Stock -----------------------------------------------------------------------------
+
+
+class _StockForm(StyledForm):
+    warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.none(), empty_label=None)
+
+    def __init__(self, *args: Any, warehouses: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if warehouses is not None:
+            self.fields["warehouse"].queryset = warehouses  # type: ignore[attr-defined]
+
+
+class ReceiveForm(_StockForm):
+    quantity = QUANTITY.form_field(min_value=QUANTITY.quantum)
+    unit_cost = PRICE.form_field(required=False, label="Unit cost", help_text="Default: the product's cost price.")
+    note = forms.CharField(max_length=500, required=False)
+
+
+class IssueForm(_StockForm):
+    quantity = QUANTITY.form_field(min_value=QUANTITY.quantum)
+    note = forms.CharField(max_length=500, required=False)
+
+
+class AdjustForm(_StockForm):
+    MODES = (("counted", "Set to a counted quantity"), ("delta", "Change by a quantity"))
+    mode = forms.ChoiceField(choices=MODES, initial="counted", widget=forms.RadioSelect)
+    quantity = QUANTITY.form_field(
+        min_value=-QUANTITY.max_value, help_text="The count, or the change (negative removes)."
+    )
+    reason = forms.ChoiceField(
+        choices=(
+            ("count", "Stock count"),
+            ("damage", "Damaged"),
+            ("loss", "Lost or stolen"),
+            ("found", "Found"),
+            ("correction", "Correction"),
+        )
+    )
+    note = forms.CharField(max_length=500, required=False)
+
+
+class TransferForm(StyledForm):
+    from_warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.none(), empty_label=None, label="From")
+    to_warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.none(), empty_label=None, label="To")
+    quantity = QUANTITY.form_field(min_value=QUANTITY.quantum)
+    note = forms.CharField(max_length=500, required=False)
+
+    def __init__(self, *args: Any, warehouses: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if warehouses is not None:
+            self.fields["from_warehouse"].queryset = warehouses  # type: ignore[attr-defined]
+            self.fields["to_warehouse"].queryset = warehouses  # type: ignore[attr-defined]
+
+
+# --- Accounts --------------------------------------------------------------------------
+
+
+class PasswordResetRequestForm(StyledForm):
+    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class NewPasswordForm(StyledForm):
+    new_password = forms.CharField(
+        label="New password",
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters; not a common password.",
+    )
+
+
+class AcceptInvitationForm(StyledForm):
+    full_name = forms.CharField(label="Your name", max_length=200, required=False)
+    password = forms.CharField(
+        label="Choose a password",
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters; not a common password.",
+    )
+
+
+# --- Settings: members, workspace, profile ----------------------------------------------
+
+
+def _roles_up_to(highest: Role | str) -> list[tuple[str, str]]:
+    """The roles someone of role ``highest`` may give (never above their own), highest first."""
+    return [(value, label) for value, label in Role.choices if Role(value).rank <= Role(highest).rank]
+
+
+class InviteForm(StyledForm):
+    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    role = forms.ChoiceField(
+        choices=Role.choices,
+        initial=Role.CLERK,
+        help_text="Viewer reads; clerk moves stock and handles orders; manager edits the catalogue; "
+        "admin manages members and settings.",
+    )
+
+    def __init__(self, *args: Any, up_to: Role | str = Role.OWNER, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = _roles_up_to(up_to)  # type: ignore[attr-defined]
+        self.fields["email"].help_text = (
+            f"We email them a link to join, valid for {settings.INVITATION_TTL.days} days. "
+            "Inviting the same address again replaces the earlier invitation."
+        )
+
+
+class MemberRoleForm(StyledForm):
+    role = forms.ChoiceField(choices=Role.choices)
+
+    def __init__(self, *args: Any, up_to: Role | str = Role.OWNER, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = _roles_up_to(up_to)  # type: ignore[attr-defined]
+
+
+class WorkspaceForm(StyledForm):
+    name = forms.CharField(label="Workspace name", max_length=200)
+    currency = forms.ChoiceField(
+        choices=[(code, f"{code} · {name}") for code, name in CURRENCY_CHOICES],
+        help_text="Prices, costs and totals are in this currency. It can change only until the workspace "
+        "has orders or stock on hand.",
+    )
+
+
+class NumberingForm(StyledForm):
+    sales_prefix = forms.RegexField(
+        PREFIX_PATTERN,
+        max_length=12,
+        label="Sales order prefix",
+        help_text="1-12 letters or digits, e.g. SO.",
+        error_messages={"invalid": PREFIX_MESSAGE},
+    )
+    purchase_prefix = forms.RegexField(
+        PREFIX_PATTERN,
+        max_length=12,
+        label="Purchase order prefix",
+        help_text="1-12 letters or digits, e.g. PO.",
+        error_messages={"invalid": PREFIX_MESSAGE},
+    )
+
+
+class ProfileForm(StyledForm):
+    full_name = forms.CharField(
+        label="Full name", max_length=200, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+
+
+class PasswordChangeForm(StyledForm):
+    current_password = forms.CharField(
+        label="Current password",
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password = forms.CharField(
+        label="New password",
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters; not a common password. Your other sessions will be logged out.",
+    )

@@ -1,0 +1,176 @@
+"""The public site: landing, sign-up, login (with the API's lockout), logout, the
+workspace chooser, error pages, and the security headers of every page."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tenants.models import Tenant, User
+from tenants.tests.factories import PASSWORD, make_member, make_user
+from web.tests.helpers import console_client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_landing_page_says_what_stockroom_does_and_links_to_sign_up():
+    response = Client().get("/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Stockroom" in text and 'href="/signup/"' in text and "Plans" in text
+
+
+def test_every_page_sends_a_content_security_policy_without_inline_scripts():
+    response = Client().get("/login/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert "<script>" not in response.content.decode()
+
+
+def test_signup_creates_the_workspace_and_signs_in():
+    client = Client()
+    response = client.post(
+        "/signup/",
+        {"company_name": "Acme Tools", "email": "Ann@Acme.example", "password": "a sturdy passphrase 42"},
+    )
+    tenant = Tenant.objects.get(name="Acme Tools")
+    assert response.status_code == 302 and response["Location"] == f"/app/{tenant.slug}/"
+    dashboard = client.get(response["Location"])
+    assert dashboard.status_code == 200
+    assert "Getting started" in dashboard.content.decode()
+    assert User.objects.filter(email="ann@acme.example").exists()
+
+
+def test_signup_shows_the_services_errors_next_to_the_fields():
+    make_user(email="taken@example.com")
+    response = Client().post("/signup/", {"company_name": "X", "email": "taken@example.com", "password": "short"})
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "An account with this email already exists" in text
+    assert 'aria-invalid="true"' in text
+    assert not Tenant.objects.filter(name="X").exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"company_name": "x" * 5000, "email": "a@b.c", "password": "p" * 20},
+        {"company_name": "\x00", "email": "not-an-email", "password": ""},
+        {"company_name": "Long", "email": "a@example.com", "password": "p" * 100_000},
+    ],
+)
+def test_signup_answers_hostile_input_with_form_errors(body):
+    response = Client().post("/signup/", body)
+    assert response.status_code == 400
+    assert not Tenant.objects.exists()
+
+
+def test_login_with_one_workspace_goes_straight_to_its_dashboard(tenant_a):
+    owner = make_member(tenant_a, "owner")
+    client = Client()
+    response = client.post("/login/", {"email": owner.user.email, "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/app/"
+    assert client.get("/app/")["Location"] == "/app/alpha/"
+
+
+def test_login_with_several_workspaces_offers_a_choice(tenant_a, tenant_b):
+    owner = make_member(tenant_a, "owner")
+    make_member(tenant_b, "viewer", user=owner.user)
+    client = console_client(owner)
+    page = client.get("/app/").content.decode()
+    assert "/app/alpha/" in page and "/app/beta/" in page
+
+
+def test_login_returns_to_the_page_asked_for_but_never_to_another_site(owner_a):
+    client = Client()
+    response = client.post("/login/?next=/app/alpha/products/", {"email": owner_a.user.email, "password": PASSWORD})
+    assert response["Location"] == "/app/alpha/products/"
+    client = Client()
+    response = client.post(
+        "/login/", {"email": owner_a.user.email, "password": PASSWORD, "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/app/"
+
+
+def test_wrong_password_is_refused_and_counts_towards_the_apis_lockout(owner_a, settings):
+    settings.LOGIN_MAX_FAILURES_PER_ACCOUNT = 2
+    client = Client()
+    for _ in range(2):
+        response = client.post("/login/", {"email": owner_a.user.email, "password": "wrong"})
+        assert response.status_code == 400
+        assert "The email or password is not correct." in response.content.decode()
+    # The API's login now refuses too: one counter for both doors.
+    api = Client().post(
+        "/api/v1/auth/token/",
+        {"email": owner_a.user.email, "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert api.status_code == 429
+    locked = client.post("/login/", {"email": owner_a.user.email, "password": PASSWORD})
+    assert locked.status_code == 400 and "Too many failed login attempts" in locked.content.decode()
+
+
+def test_logout_ends_the_session_on_the_server(owner_a):
+    client = console_client(owner_a)
+    assert client.get("/app/alpha/").status_code == 200
+    assert client.get("/logout/").status_code == 405  # a link cannot log anybody out
+    assert client.post("/logout/")["Location"] == "/login/"
+    response = client.get("/app/alpha/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/?next=")
+
+
+def test_a_password_change_ends_console_sessions(owner_a):
+    from tenants import services
+
+    client = console_client(owner_a)
+    services.password_change(membership=owner_a, current_password=PASSWORD, new_password="a brand new passphrase 7")
+    response = client.get("/app/alpha/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_console_asks_anonymous_visitors_to_log_in(tenant_a):
+    response = Client().get("/app/alpha/products/")
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=%2Fapp%2Falpha%2Fproducts%2F"
+
+
+def test_unknown_pages_get_an_html_page_and_the_api_keeps_json():
+    page = Client().get("/no-such-page/")
+    assert page.status_code == 404 and "text/html" in page["Content-Type"]
+    api = Client().get("/api/v1/no-such-thing/")
+    assert api.status_code == 404 and api.json()["code"] == "not_found"
+
+
+def test_terms_and_privacy_say_they_are_placeholders():
+    for path in ("/terms/", "/privacy/"):
+        assert "This is a placeholder" in Client().get(path).content.decode()
+
+
+def test_a_suspended_workspace_shows_a_403_page(owner_a):
+    client = console_client(owner_a)
+    Tenant.objects.filter(pk=owner_a.tenant_id).update(status="suspended")
+    response = client.get("/app/alpha/")
+    assert response.status_code == 403 and "suspended" in response.content.decode()
+
+
+def test_signups_share_the_apis_rate(monkeypatch):
+    from core.api.throttling import ScopedRateThrottle
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"signup": "2/hour"})
+    api = Client().post(
+        "/api/v1/signup/",
+        {"company_name": "One", "email": "one@example.com", "password": "a sturdy passphrase 42"},
+        content_type="application/json",
+    )
+    assert api.status_code == 201
+    web = Client().post(
+        "/signup/", {"company_name": "Two", "email": "two@example.com", "password": "a sturdy passphrase 42"}
+    )
+    assert web.status_code == 302
+    refused = Client().post(
+        "/signup/", {"company_name": "Three", "email": "three@example.com", "password": "a sturdy passphrase 42"}
+    )
+    assert refused.status_code == 429 and "Too many sign-ups" in refused.content.decode()
+    assert not Tenant.objects.filter(name="Three").exists()
