@@ -53,7 +53,11 @@ class Tab:
 
     def fits_phone(self, name: str) -> None:
         width = self.page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 375, f"{name} scrolls sideways on a 375 px phone ({width} px)"
+        wide = self.page.evaluate(
+            "Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > 376)"
+            ".slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
+        )
+        assert width <= 375, f"{name} scrolls sideways on a 375 px phone ({width} px): {wide}"
 
 
 def test_a_new_company_runs_its_stock_in_the_browser(server, browser):
