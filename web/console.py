@@ -5,7 +5,8 @@ resolved the session and the membership of that workspace (the same checks as fo
 an API token) and set the tenant context; this decorator turns its outcome into a
 page: a login redirect, a 404 for a workspace the user is not a member of (its
 existence is not revealed), a 403 page for a suspended workspace or a role below the
-page's, a 503 page while the database is down.
+page's, a 503 page while the database is down, a 429 page past the API's per-user rate
+(the console and the API count in the same window).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from core.api.throttling import user_wait
 from core.errors import DatabaseUnavailable
 from tenants import errors
 from tenants.middleware import RequestAuth
@@ -74,6 +76,11 @@ def console_view(*, read: Role = Role.VIEWER, write: Role | None = None) -> Call
                 if code == errors.MEMBERSHIP_REVOKED:
                     raise Http404("No such workspace.")
                 return _login_redirect(request)
+            wait = user_wait(request, auth.membership.user_id)
+            if wait is not None:
+                response = error_page(request, 429)
+                response["Retry-After"] = str(max(1, round(wait)))
+                return response
             needed = read if request.method in SAFE_METHODS else (write or read)
             if not Role(auth.membership.role).at_least(needed):
                 return error_page(request, 403, message=f"This needs the {Role(needed).label.lower()} role or higher.")

@@ -144,3 +144,17 @@ def scoped_wait(request: HttpRequest, scope: str, *, user_id: Any = None) -> flo
     if throttle.allow_request(Request(request, authenticators=()), view):
         return None
     return throttle.wait() or 1.0
+
+
+def user_wait(request: HttpRequest, user_id: Any) -> float | None:
+    """The API's per-user rate (``user``) for a console page: the console's requests and
+    the user's API calls count in the same window. None when the request may go on, else
+    the seconds until the window resets."""
+    throttle = UserRateThrottle()
+    if throttle.rate is None:
+        return None
+    drf_request = Request(request, authenticators=())
+    drf_request.user = SimpleNamespace(pk=user_id, is_authenticated=True)  # type: ignore[assignment]
+    if throttle.allow_request(drf_request, None):
+        return None
+    return throttle.wait() or 1.0

@@ -249,3 +249,18 @@ def test_the_product_page_lists_its_open_orders_in_constant_queries(owner, main,
         for n in range(5):
             orders.sales_order_create(customer=customer, lines=[LineInput(product, main, D(n + 1))], user=None)
     assert page_queries(owner, url) == few
+
+
+def test_the_console_and_the_api_share_the_users_rate(owner, owner_a, monkeypatch):
+    from core.api.throttling import UserRateThrottle
+    from tenants.tests.factories import client_for
+
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/min"})
+    api = client_for(owner_a)
+    assert api.get("/api/v1/products/").status_code == 200
+    assert owner.get("/app/alpha/").status_code == 200
+    assert api.get("/api/v1/products/").status_code == 200
+    refused = owner.get("/app/alpha/products/")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert "Too many requests" in refused.content.decode()
+    assert api.get("/api/v1/products/").status_code == 429
