@@ -174,3 +174,17 @@ def test_signups_share_the_apis_rate(monkeypatch):
     )
     assert refused.status_code == 429 and "Too many sign-ups" in refused.content.decode()
     assert not Tenant.objects.filter(name="Three").exists()
+
+
+def test_with_redis_down_people_still_sign_up_log_in_and_work(redis_down, tenant_a):
+    """The throttles and the login lockout count per process while Redis is unreachable."""
+    client = Client()
+    response = client.post(
+        "/signup/", {"company_name": "Offline Co", "email": "off@example.com", "password": "a sturdy passphrase 42"}
+    )
+    assert response.status_code == 302
+    assert client.get(response["Location"]).status_code == 200
+    owner = make_member(tenant_a, "owner")
+    signed_in = Client()
+    assert signed_in.post("/login/", {"email": owner.user.email, "password": PASSWORD}).status_code == 302
+    assert signed_in.get("/app/alpha/products/").status_code == 200
