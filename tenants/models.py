@@ -212,9 +212,9 @@ class Invitation(TenantScopedModel):
         return f"invitation {self.email} as {self.role}"
 
 
-class PasswordResetRequest(models.Model):
-    """One asked-for password reset email (global, like users): the row the dispatch sweep
-    re-queues while the email is unsent. The link itself is made when the email is sent."""
+class QueuedUserEmail(models.Model):
+    """An email to a user that must not be lost (global, like users): the row the dispatch
+    sweep re-queues while the email is unsent. The link itself is made when it is sent."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
@@ -222,6 +222,13 @@ class PasswordResetRequest(models.Model):
     dispatched_at = models.DateTimeField(default=timezone.now)
     dispatch_attempts = models.PositiveSmallIntegerField(default=1)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class PasswordResetRequest(QueuedUserEmail):
+    """One asked-for password reset email."""
 
     class Meta:
         indexes = [
@@ -232,17 +239,8 @@ class PasswordResetRequest(models.Model):
         return f"password reset for {self.user_id}"
 
 
-class EmailVerificationRequest(models.Model):
-    """One email asking the user to confirm the address (at sign-up, or on request):
-    global like users, and the row the dispatch sweep re-queues while the email is unsent,
-    as for a password reset. The link itself is made when the email is sent."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    dispatched_at = models.DateTimeField(default=timezone.now)
-    dispatch_attempts = models.PositiveSmallIntegerField(default=1)
-    sent_at = models.DateTimeField(null=True, blank=True)
+class EmailVerificationRequest(QueuedUserEmail):
+    """One email asking the user to confirm the address (at sign-up, or on request)."""
 
     class Meta:
         indexes = [
