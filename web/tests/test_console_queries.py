@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 def _grow(seeded: Seeded) -> None:
     with tenant_context(seeded.tenant):
         warehouse = make_warehouse()
-        supplier = Supplier.objects.order_by("created_at").first()
+        supplier = Supplier.objects.order_by("created_at")[0]
         for n in range(3):
             catalog.category_create(name=f"Grown {n}")
             make_member(seeded.tenant, Role.CLERK)
