@@ -13,6 +13,7 @@ DRF, so they get the one error shape.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -89,6 +90,7 @@ def authenticate_bearer(raw: str, request: HttpRequest) -> RequestAuth:
 SESSION_USER_KEY = "stockroom_user_id"
 SESSION_VERSION_KEY = "stockroom_token_version"
 CONSOLE_PREFIX = "/app/"
+_SLUG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
 
 
 def authenticate_session(request: HttpRequest) -> RequestAuth:
@@ -97,6 +99,8 @@ def authenticate_session(request: HttpRequest) -> RequestAuth:
     workspace: ``membership_revoked`` (the console answers 404 either way for a signed-in
     user, so a workspace's existence is not revealed)."""
     slug = request.path[len(CONSOLE_PREFIX) :].split("/", 1)[0]
+    if slug and not _SLUG_RE.match(slug):  # never a workspace (NUL bytes, ...): a 404, no query
+        return RequestAuth(error=AuthenticationError("No such workspace.", code=errors.MEMBERSHIP_REVOKED))
     session = getattr(request, "session", None)
     raw_user = session.get(SESSION_USER_KEY) if session is not None else None
     if not raw_user or not slug:
@@ -121,7 +125,8 @@ class TenantMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         header = request.headers.get("Authorization", "")
         auth = RequestAuth()
-        if header:
+        console = request.path.startswith(CONSOLE_PREFIX)
+        if header and not console:
             scheme, _, raw = header.partition(" ")
             if scheme.lower() == "bearer" and raw.strip():
                 try:
@@ -133,7 +138,7 @@ class TenantMiddleware:
                     auth = RequestAuth(error=DatabaseUnavailable())
             elif scheme.lower() == "bearer":
                 auth = RequestAuth(error=AuthenticationError("Empty bearer token.", code=errors.TOKEN_NOT_VALID))
-        elif request.path.startswith(CONSOLE_PREFIX):
+        elif console:  # the console reads its session only, whatever Authorization says
             try:
                 auth = authenticate_session(request)
             except DatabaseError as exc:

@@ -20,6 +20,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 
 from core.api.throttling import user_wait
 from core.errors import DatabaseUnavailable
@@ -84,7 +85,10 @@ def console_view(*, read: Role = Role.VIEWER, write: Role | None = None) -> Call
             needed = read if request.method in SAFE_METHODS else (write or read)
             if not Role(auth.membership.role).at_least(needed):
                 return error_page(request, 403, message=f"This needs the {Role(needed).label.lower()} role or higher.")
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
+            # A workspace's pages are nobody's to keep: not in shared caches, not on disk.
+            patch_cache_control(response, private=True, no_store=True)
+            return response
 
         return wrapped
 

@@ -248,6 +248,7 @@ def test_an_amount_too_large_is_refused_before_anything_is_written(owner, shop, 
         {"op": "remove-x"},
         {"op": "remove-99999999999999999999"},
         {"customer": "' OR 1=1 --"},
+        {"lines-0-product": "BO\x00LT", "lines-0-warehouse": "\x00"},
     ],
 )
 def test_the_editor_answers_hostile_input(owner, shop, tenant_a, garbage):

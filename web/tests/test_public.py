@@ -188,3 +188,26 @@ def test_with_redis_down_people_still_sign_up_log_in_and_work(redis_down, tenant
     signed_in = Client()
     assert signed_in.post("/login/", {"email": owner.user.email, "password": PASSWORD}).status_code == 302
     assert signed_in.get("/app/alpha/products/").status_code == 200
+
+
+def test_the_console_reads_only_its_session_whatever_authorization_says(owner_a, tenant_b):
+    from tenants.tests.factories import make_member as member
+    from tenants.tests.factories import tokens_for_membership
+
+    token = tokens_for_membership(owner_a)["access"]
+    response = Client().get("/app/beta/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")  # a token is no session
+    client = console_client(owner_a)
+    member(tenant_b, "viewer")
+    assert client.get("/app/beta/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/app/%00/", "/app/alp%00ha/products/", "/app/" + "a" * 300 + "/"])
+def test_a_console_address_that_cannot_name_a_workspace_is_a_404(owner_a, path):
+    client = console_client(owner_a)
+    assert client.get(path).status_code == 404
+
+
+def test_console_pages_are_not_stored(owner_a):
+    response = console_client(owner_a).get("/app/alpha/")
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]

@@ -46,7 +46,7 @@ from web.order_forms import (
     line_quantities_form,
     plain,
 )
-from web.pages import error_page
+from web.pages import error_page, render_list
 from web.templatetags.stockroom import money, qty
 
 PAGE_SIZE = 25
@@ -160,8 +160,7 @@ def _list(kind: Kind) -> Callable[..., HttpResponse]:
             "filtered": bool(text or status),
             "section": kind.section,
         }
-        template = "web/console/orders.html#table" if getattr(request, "htmx", False) else "web/console/orders.html"
-        return render(request, template, context)
+        return render_list(request, "web/console/orders.html", "table", context)
 
     view.__name__ = f"{kind.key}_order_list"
     return view
@@ -177,7 +176,7 @@ def _raw_lines(data: QueryDict) -> list[dict[str, str]]:
     except ValueError:
         count = 0
     return [
-        {name: str(data.get(f"lines-{i}-{name}", "")) for name in LINE_FIELDS}
+        {name: str(data.get(f"lines-{i}-{name}", "")).replace("\x00", "") for name in LINE_FIELDS}
         for i in range(max(0, min(count, MAX_LINES)))
     ]
 
