@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 _current_tenant: ContextVar[Tenant | None] = ContextVar("stockroom_tenant", default=None)
 _current_user_id: ContextVar[uuid.UUID | None] = ContextVar("stockroom_user_id", default=None)
+# The API key of the request, when it authenticated with one (the actor of its events).
+_current_api_key_id: ContextVar[uuid.UUID | None] = ContextVar("stockroom_api_key_id", default=None)
 
 
 def get_current_tenant() -> Tenant:
@@ -81,3 +83,15 @@ def user_context(user_id: uuid.UUID | None) -> Iterator[uuid.UUID | None]:
         yield user_id
     finally:
         _current_user_id.reset(token)
+
+
+def current_api_key_id() -> uuid.UUID | None:
+    return _current_api_key_id.get()
+
+
+def set_current_api_key_id(key_id: uuid.UUID | None) -> Token[uuid.UUID | None]:
+    return _current_api_key_id.set(key_id)
+
+
+def reset_current_api_key_id(token: Token[uuid.UUID | None]) -> None:
+    _current_api_key_id.reset(token)

@@ -266,3 +266,61 @@ def invitation_status(invitation: Invitation, now: Any) -> InvitationStatus:
     if invitation.expires_at <= now:
         return InvitationStatus.EXPIRED
     return InvitationStatus.PENDING
+
+
+class DomainEvent(TenantScopedModel):
+    """The outbox: one row per domain event, written by the service in the transaction of
+    the change (``tenants.events.record``), so an event exists if and only if the change
+    committed. Append-only: the runtime role may SELECT and INSERT only. It is also the
+    audit log and, without MongoDB, the event store (docs/integrations.md).
+
+    ``txid`` (the writing transaction's id) and ``seq`` (insertion order) are filled by
+    the database; the relay reads events in (txid, seq) order below the oldest running
+    transaction, so an event that commits late is never skipped by a cursor."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(max_length=64)
+    subject_type = models.CharField(max_length=32)
+    subject_id = models.CharField(max_length=64)
+    data = models.JSONField(default=dict)
+    changes = models.JSONField(null=True, blank=True, help_text="Updates: {field: [before, after]}.")
+    actor_user_id = models.UUIDField(null=True, blank=True)
+    actor_api_key_id = models.UUIDField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    txid = models.BigIntegerField(db_default=models.Func(function="stockroom_xact_id"), editable=False)
+    seq = models.BigIntegerField(
+        db_default=models.Func(models.Value("tenants_domainevent_seq"), function="nextval"), editable=False
+    )
+
+    runtime_privileges: ClassVar[tuple[str, ...]] = ("SELECT", "INSERT")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "txid", "seq"], name="event_relay_order"),
+            models.Index(fields=["tenant", "-created_at"], name="event_tenant_time"),
+            models.Index(fields=["tenant", "type", "-created_at"], name="event_tenant_type_time"),
+            models.Index(fields=["tenant", "subject_id"], name="event_tenant_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.subject_type}:{self.subject_id}"
+
+
+class EventCursor(TenantScopedModel):
+    """How far one subscriber of the relay got in a tenant's events: its own cursor, so a
+    slow or failing subscriber never holds back another."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subscriber = models.CharField(max_length=64)
+    txid = models.BigIntegerField(default=0)
+    seq = models.BigIntegerField(default=0)
+    delivered = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "subscriber"], name="event_cursor_unique")]
+
+    def __str__(self) -> str:
+        return f"cursor {self.subscriber} at {self.txid}/{self.seq}"

@@ -36,7 +36,7 @@ from core.errors import (
     TooManyAttempts,
     ValidationFailed,
 )
-from tenants import errors
+from tenants import errors, events
 from tenants.context import get_current_tenant, tenant_context, user_context
 from tenants.currency import CURRENCY_CODES, CURRENCY_PATTERN_MESSAGE, currency_in_use
 from tenants.emails import EMAIL_VERIFICATION_SALT, INVITATION_SALT
@@ -520,8 +520,15 @@ def membership_change_role(*, actor: Membership, membership_id: Any, role: str) 
     if membership.role == new_role:
         return membership
     _ensure_other_owner(membership, owners)
+    before = membership.role
     membership.role = new_role
     membership.save(update_fields=["role"])
+    events.record(
+        "member.role_changed",
+        membership,
+        {"user": membership.user_id, "email": membership.user.email},
+        changes={"role": [before, str(new_role)]},
+    )
     return membership
 
 
@@ -536,6 +543,11 @@ def membership_remove(*, actor: Membership, membership_id: Any) -> None:
         if Role(membership.role).rank > actor_role.rank:
             raise PermissionDenied("You cannot remove someone above you.", code=errors.ROLE_ABOVE_OWN)
     _ensure_other_owner(membership, owners)
+    events.record(
+        "member.removed",
+        membership,
+        {"user": membership.user_id, "email": membership.user.email, "role": membership.role},
+    )
     membership.delete()
 
 
@@ -564,6 +576,7 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation
         email=email, role=new_role, invited_by=actor.user, expires_at=now + settings.INVITATION_TTL
     )
     enqueue_on_commit("tenants.tasks.send_invitation_email", invitation_id=str(invitation.id))
+    events.record("member.invited", invitation, {"email": email, "role": str(new_role)})
     return invitation
 
 
@@ -660,6 +673,7 @@ def invitation_accept(*, token: str, password: str | None = None, full_name: str
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
         membership = Membership.objects.select_related("tenant", "user").get(pk=membership.pk)
+        events.record("member.joined", membership, {"user": user.pk, "email": user.email, "role": membership.role})
         return Acceptance(
             membership=membership, user_created=created, session=_session(membership) if created else None
         )

@@ -179,6 +179,9 @@ DISPATCH_SWEEP_SECONDS = env.int("DISPATCH_SWEEP_SECONDS", default=60)
 DISPATCH_GRACE_SECONDS = env.int("DISPATCH_GRACE_SECONDS", default=300)
 DISPATCH_MAX_ATTEMPTS = env.int("DISPATCH_MAX_ATTEMPTS", default=5)
 
+# Queue the domain-event relay after a write commits (tenants/events.py); the beat sweep
+# (EVENT_RELAY_SWEEP_SECONDS) catches what a kick missed.
+EVENT_RELAY_KICK = env.bool("EVENT_RELAY_KICK", default=True)
 CELERY_BEAT_SCHEDULE = {
     "redispatch-pending-jobs": {"task": "inventory.tasks.redispatch_pending_jobs", "schedule": DISPATCH_SWEEP_SECONDS},
     "redispatch-pending-emails": {
@@ -186,6 +189,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": DISPATCH_SWEEP_SECONDS,
     },
     "low-stock-scan": {"task": "inventory.tasks.low_stock_scan", "schedule": 15 * 60},
+    # The safety net of the domain-event relay (tenants/events.py): kicks lost with the broker.
+    "relay-sweep": {"task": "tenants.tasks.relay_sweep", "schedule": env.float("EVENT_RELAY_SWEEP_SECONDS", default=5)},
     "low-stock-digest": {
         "task": "inventory.tasks.low_stock_digest",
         "schedule": crontab(hour=env.int("LOW_STOCK_DIGEST_HOUR_UTC", default=7), minute=0),
