@@ -324,3 +324,37 @@ class EventCursor(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"cursor {self.subscriber} at {self.txid}/{self.seq}"
+
+
+class ApiKey(TenantScopedModel):
+    """A workspace's API key (``tenants/api_key_format.py``): only its SHA-256 is stored.
+
+    Found before any tenant is known (the middleware has only the key): the ``key_lookup``
+    policy (``tenants/rls.py``) lets a transaction that set ``app.api_key_hash`` read the
+    one row with that hash, and no other; everything else is the tenant's, as for any
+    tenant table."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=8, help_text="The key's first 8 characters, to recognise it.")
+    # Not unique: a unique index across tenants would answer "exists" for another
+    # tenant's value; 190 random bits make a collision moot.
+    key_hash = models.CharField(max_length=64, db_index=True)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["tenant", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"api key {self.prefix}… ({self.name})"
+
+    def is_usable(self, now: Any) -> bool:
+        return self.revoked_at is None and self.expires_at > now

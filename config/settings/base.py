@@ -245,9 +245,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Stockroom <no-reply@
 # Where links in emails point (the web app; the API accepts the same tokens).
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
 
+# API keys: expiry when none is asked for, and the longest allowed (days).
+API_KEY_DEFAULT_DAYS = 90
+API_KEY_MAX_DAYS = 365
+
 # --- REST framework and OpenAPI ---------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.auth.TenantJWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.auth.TenantJWTAuthentication", "tenants.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.TenantRolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["core.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
@@ -265,10 +269,12 @@ REST_FRAMEWORK = {
         "core.api.throttling.AnonRateThrottle",
         "core.api.throttling.UserRateThrottle",
         "core.api.throttling.ScopedRateThrottle",
+        "core.api.throttling.ApiKeyRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),
         "user": env.str("THROTTLE_USER", default="6000/min"),
+        "api_key": env.str("THROTTLE_API_KEY", default="6000/min"),
         "signup": env.str("THROTTLE_SIGNUP", default="20/hour"),
         "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
         "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="10/hour"),

@@ -16,8 +16,9 @@ class ErrorSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(
         help_text=(
             "Stable machine-readable code: validation_error, parse_error, invalid_parameter, "
-            "invalid_cursor, not_authenticated, token_not_valid, membership_revoked, tenant_suspended, "
-            "permission_denied, role_required, not_found, page_not_found, method_not_allowed, conflict, "
+            "invalid_cursor, not_authenticated, token_not_valid, membership_revoked, api_key_not_valid, "
+            "api_key_revoked, api_key_expired, tenant_suspended, permission_denied, role_required, "
+            "scope_required, members_only, not_found, page_not_found, method_not_allowed, conflict, "
             "request_too_large, unsupported_media_type, throttled, too_many_attempts, server_error, "
             "database_unavailable (503), or a domain code such as insufficient_stock."
         )
@@ -39,7 +40,7 @@ _DESCRIPTIONS = {
     "not UTF-8 JSON), `invalid_parameter` (query parameter, named in `fields`), `invalid_cursor`, "
     "or a domain code.",
     "401": "Missing, invalid or revoked credentials (also when a bad token is sent to a public operation).",
-    "403": "Authenticated, but the role or tenant does not allow this.",
+    "403": "Authenticated, but the role, the API key's scopes or the tenant do not allow this.",
     "404": "No such object in the current tenant, or (`page_not_found`) a page past the end of a list.",
     "409": "Conflicts with the current state (domain code such as `invalid_transition`).",
     "413": "`request_too_large`: the body is over the size limit.",
@@ -92,11 +93,32 @@ class AutoSchema(SpectacularAutoSchema):
 
     def get_operation(self, *args: Any, **kwargs: Any) -> Any:
         operation = super().get_operation(*args, **kwargs)
+        if operation:
+            self._key_scope_note(operation)
         for parameter in (operation or {}).get("parameters", []):
             if parameter.get("in") == "query":
                 parameter["allowEmptyValue"] = True
                 _constrain_text(parameter.get("schema", {}), NO_NUL)
         return operation
+
+    def get_auth(self) -> Any:
+        """API keys (``apiKeyAuth``) only where the view names a scope group: the others are
+        for members only (``tenants.permissions``). The scope is given in the description."""
+        auths = super().get_auth()
+        if getattr(self.view, "scope_group", None) is None:
+            return [auth for auth in auths if "apiKeyAuth" not in auth]
+        return auths
+
+    def _key_scope_note(self, operation: dict[str, Any]) -> None:
+        group = getattr(self.view, "scope_group", None)
+        if group is None:
+            return
+        action = getattr(self.view, "action", None)
+        access = getattr(self.view, "action_scopes", {}).get(action) if action else None
+        access = access or ("read" if self.method in ("GET", "HEAD", "OPTIONS") else "write")
+        scope = f"API key scope: `{group}:{access}`."
+        description = operation.get("description")
+        operation["description"] = f"{description}\n\n{scope}" if description else scope
 
     def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
         schema = super()._map_serializer_field(field, direction, bypass_extensions)

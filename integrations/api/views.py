@@ -52,6 +52,7 @@ class AuditEventViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMod
     filter_backends = [FilterBackend]
     pagination_class = NewestFirstCursorPagination
     read_role = Role.ADMIN
+    scope_group = "audit"  # an API key with audit:read reads it too
 
     def scoped_queryset(self) -> QuerySet[DomainEvent]:
         return selectors.audit_event_list()

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0006_email_verification'),
+        ('tenants', '0007_api_keys'),
     ]
 
     operations = [
