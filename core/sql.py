@@ -470,3 +470,15 @@ def set_local(name: str, value: str, *, using: str = "default") -> None:
         raise RuntimeError("set_local needs a transaction: the setting would end with this statement.")
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+def try_advisory_xact_lock(lock_id: int, *, using: str = "default") -> bool:
+    """``pg_try_advisory_xact_lock(lock_id)``: takes the transaction-level advisory lock
+    ``lock_id`` (a signed 64-bit integer) without waiting; False when another transaction
+    holds it. Held until the caller's transaction ends (commit or rollback), so it must be
+    called inside one (``transaction.atomic``). Re-entrant within one session."""
+    assert connections[using].in_atomic_block, "an advisory transaction lock needs a transaction"
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
+        row = cursor.fetchone()
+    return bool(row and row[0])

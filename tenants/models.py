@@ -358,3 +358,31 @@ class ApiKey(TenantScopedModel):
 
     def is_usable(self, now: Any) -> bool:
         return self.revoked_at is None and self.expires_at > now
+
+
+class IdempotentResponse(TenantScopedModel):
+    """The first response to a write sent with an ``Idempotency-Key`` (``tenants.idempotency``):
+    one per (tenant, key, route), written in the same transaction as the write it answers, so
+    it exists if and only if that write committed. Replayed to retries for
+    ``IDEMPOTENCY_KEY_TTL``; deleted afterwards by the beat task ``delete_expired_idempotency_keys``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key = models.CharField(max_length=255)
+    route = models.CharField(max_length=300)  # "POST /api/v1/stock/receive/"
+    fingerprint = models.CharField(max_length=64)  # core.api.idempotency.fingerprint
+    status_code = models.PositiveSmallIntegerField()
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key", "route"], name="idempotent_response_key"),
+        ]
+        indexes = [
+            # The expiry sweep's range (across tenants, on the ops alias).
+            models.Index(fields=["created_at"], name="idempotent_response_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"idempotent response {self.route} {self.key}"

@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from tenants import emails
 from tenants.context import get_current_tenant
-from tenants.models import EmailVerificationRequest, Invitation, PasswordResetRequest, TenantStatus
+from tenants.models import (
+    EmailVerificationRequest,
+    IdempotentResponse,
+    Invitation,
+    PasswordResetRequest,
+    TenantStatus,
+)
 from tenants.tasking import TenantTask, dispatch, ops_database, redispatch_claim
 
 logger = logging.getLogger(__name__)
@@ -145,3 +151,28 @@ def relay_sweep() -> int:
     for tenant in tenants:
         dispatch(relay_events, tenant_id=str(tenant))
     return len(tenants)
+
+
+IDEMPOTENCY_DELETE_BATCH = 5000
+
+
+@shared_task
+def delete_expired_idempotency_keys() -> int:
+    """Celery beat: deletes the stored responses of ``Idempotency-Key`` requests older than
+    IDEMPOTENCY_KEY_TTL_SECONDS, across tenants on the ops alias, in batches (each its own
+    short transaction, by the ``created_at`` index). The middleware already ignores an expired
+    one, so a late sweep changes nothing a client sees. Returns how many were deleted."""
+    ops = ops_database()
+    if ops is None:
+        return 0
+    cutoff = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS)
+    expired = IdempotentResponse.unscoped.using(ops).filter(created_at__lte=cutoff)
+    deleted = 0
+    while True:
+        with transaction.atomic(using=ops):
+            batch = list(expired.values_list("pk", flat=True)[:IDEMPOTENCY_DELETE_BATCH])
+            if batch:
+                IdempotentResponse.unscoped.using(ops).filter(pk__in=batch).delete()
+        deleted += len(batch)
+        if len(batch) < IDEMPOTENCY_DELETE_BATCH:
+            return deleted

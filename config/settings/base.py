@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "tenants.middleware.TenantMiddleware",
+    "tenants.idempotency.IdempotencyMiddleware",
     "core.api.exception_handler.DatabaseUnavailableMiddleware",
 ]
 
@@ -182,11 +183,21 @@ DISPATCH_MAX_ATTEMPTS = env.int("DISPATCH_MAX_ATTEMPTS", default=5)
 # Queue the domain-event relay after a write commits (tenants/events.py); the beat sweep
 # (EVENT_RELAY_SWEEP_SECONDS) catches what a kick missed.
 EVENT_RELAY_KICK = env.bool("EVENT_RELAY_KICK", default=True)
+
+# Safe retries (tenants/idempotency.py): a write's response is replayed to a retry with the
+# same Idempotency-Key for this long; the beat sweep deletes older ones every so often.
+IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
+IDEMPOTENCY_SWEEP_SECONDS = env.int("IDEMPOTENCY_SWEEP_SECONDS", default=3600)
+
 CELERY_BEAT_SCHEDULE = {
     "redispatch-pending-jobs": {"task": "inventory.tasks.redispatch_pending_jobs", "schedule": DISPATCH_SWEEP_SECONDS},
     "redispatch-pending-emails": {
         "task": "tenants.tasks.redispatch_pending_emails",
         "schedule": DISPATCH_SWEEP_SECONDS,
+    },
+    "delete-expired-idempotency-keys": {
+        "task": "tenants.tasks.delete_expired_idempotency_keys",
+        "schedule": IDEMPOTENCY_SWEEP_SECONDS,
     },
     "low-stock-scan": {"task": "inventory.tasks.low_stock_scan", "schedule": 15 * 60},
     # The safety net of the domain-event relay (tenants/events.py): kicks lost with the broker.

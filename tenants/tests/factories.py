@@ -71,14 +71,17 @@ def cross_tenant_seed(tenant: Tenant) -> list[Any]:
     from django.apps import apps
     from django.utils import timezone
 
-    from tenants.models import Invitation
+    from tenants.models import IdempotentResponse, Invitation
 
     clerk = make_member(tenant, Role.CLERK)
     invitation = Invitation.objects.create(
         email=f"invitee-{tenant.slug}@example.com", role=Role.VIEWER, expires_at=timezone.now() + timedelta(days=7)
     )
     key, _ = make_api_key(tenant, name=f"seed-{tenant.slug}")
-    seeded: list[Any] = [clerk, invitation, key]
+    stored = IdempotentResponse.objects.create(
+        key=f"seed-{tenant.slug}", route="POST /api/v1/warehouses/", fingerprint="0" * 64, status_code=201, body=b"{}"
+    )
+    seeded: list[Any] = [clerk, invitation, key, stored]
     if apps.is_installed("tenants.tests.isolation_app"):
         from tenants.tests.isolation_app.models import Widget, WidgetPart
 

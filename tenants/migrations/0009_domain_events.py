@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0007_api_keys'),
+        ('tenants', '0008_idempotent_response'),
     ]
 
     operations = [
