@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins
 
 from core.api.filters import FilterBackend, FilterSet
@@ -37,6 +37,7 @@ class AuditEventFilter(FilterSet):
             return queryset.filter(type__startswith=value)
         return queryset.filter(type=value)
 
+    @extend_schema_field({"type": "string", "format": "uuid", "description": "A user's or an API key's id."})
     def filter_actor(self, queryset: QuerySet[DomainEvent], name: str, value: Any) -> QuerySet[DomainEvent]:
         return queryset.filter(Q(actor_user_id=value) | Q(actor_api_key_id=value))
 
