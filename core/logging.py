@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from django.http import HttpRequest, HttpResponse
 
 request_id_var: ContextVar[str | None] = ContextVar("stockroom_request_id", default=None)
+# The client's address (REMOTE_ADDR) for the audit log; set with the request id.
+client_ip_var: ContextVar[str | None] = ContextVar("stockroom_client_ip", default=None)
 user_id_var: ContextVar[str | None] = ContextVar("stockroom_user_id", default=None)
 
 # Values the layers above add to every line (the tenants app adds ``tenant_id``):
@@ -75,6 +77,7 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        ip_token = client_ip_var.set(request.META.get("REMOTE_ADDR") or None)
         user_token = user_id_var.set(None)
         started = time.monotonic()
         try:
@@ -97,4 +100,5 @@ class RequestIdMiddleware:
             return response
         finally:
             user_id_var.reset(user_token)
+            client_ip_var.reset(ip_token)
             request_id_var.reset(token)

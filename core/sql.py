@@ -19,6 +19,8 @@ row as for any ORM statement.
   primary keys are set, as one ``INSERT ... VALUES`` (the stock ledger's rows).
 - ``insert_columns``: a set-based ``INSERT ... SELECT FROM unnest(arrays)`` of
   column lists, skipping model instances altogether (the CSV import's writers).
+- ``set_local``: ``set_config(name, value, true)`` in the open transaction (the API key
+  look-up's ``app.api_key_hash``, tenants/rls.py).
 - ``analyze_grown``: ``ANALYZE`` of the tables a bulk write grew materially, through the
   owner's ``stockroom_analyze`` function (migration tenants 0005).
 """
@@ -458,3 +460,25 @@ def analyze_grown(added: Mapping[type[models.Model], int], *, using: str = "defa
     if tables:
         logger.info("statistics refreshed after a bulk write: ANALYZE %s", ", ".join(tables))
     return tables
+
+
+def set_local(name: str, value: str, *, using: str = "default") -> None:
+    """``set_config(name, value, true)``: a transaction-local setting, which ends with the
+    transaction (never left on a pooled connection). Only inside a transaction."""
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        raise RuntimeError("set_local needs a transaction: the setting would end with this statement.")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+def try_advisory_xact_lock(lock_id: int, *, using: str = "default") -> bool:
+    """``pg_try_advisory_xact_lock(lock_id)``: takes the transaction-level advisory lock
+    ``lock_id`` (a signed 64-bit integer) without waiting; False when another transaction
+    holds it. Held until the caller's transaction ends (commit or rollback), so it must be
+    called inside one (``transaction.atomic``). Re-entrant within one session."""
+    assert connections[using].in_atomic_block, "an advisory transaction lock needs a transaction"
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
+        row = cursor.fetchone()
+    return bool(row and row[0])

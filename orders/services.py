@@ -46,6 +46,7 @@ from orders.models import (
     StockSource,
 )
 from orders.pricing import LineAmounts, Totals, line_amounts, order_totals
+from tenants import events
 from tenants.context import get_current_tenant
 from tenants.models import Membership, Role, User
 
@@ -127,9 +128,40 @@ def _lock(model: type[OrderT], order_id: uuid.UUID) -> OrderT:
     return order
 
 
+# The domain event of each status an order reaches (tenants.events): a sale is shipped when
+# partly or wholly fulfilled (and fulfilled when wholly), a purchase received either way.
+_STATUS_EVENTS: dict[tuple[str, str], list[str]] = {
+    ("sales_order", SalesStatus.DRAFT): ["sales_order.created"],
+    ("sales_order", SalesStatus.CONFIRMED): ["sales_order.confirmed"],
+    ("sales_order", SalesStatus.PARTIALLY_FULFILLED): ["sales_order.shipped"],
+    ("sales_order", SalesStatus.FULFILLED): ["sales_order.shipped", "sales_order.fulfilled"],
+    ("sales_order", SalesStatus.CANCELLED): ["sales_order.cancelled"],
+    ("purchase_order", PurchaseStatus.DRAFT): ["purchase_order.created"],
+    ("purchase_order", PurchaseStatus.ORDERED): ["purchase_order.ordered"],
+    ("purchase_order", PurchaseStatus.PARTIALLY_RECEIVED): ["purchase_order.received"],
+    ("purchase_order", PurchaseStatus.RECEIVED): ["purchase_order.received"],
+    ("purchase_order", PurchaseStatus.CANCELLED): ["purchase_order.cancelled"],
+}
+
+
+def _order_event_data(order: SalesOrder | PurchaseOrder, from_status: str) -> dict[str, Any]:
+    return {"number": order.number, "status": order.status, "from_status": from_status, "total": order.total}
+
+
 def _history(order: SalesOrder | PurchaseOrder, from_status: str, user: User | None, note: str = "") -> None:
-    link = {"sales_order": order} if isinstance(order, SalesOrder) else {"purchase_order": order}
+    kind = "sales_order" if isinstance(order, SalesOrder) else "purchase_order"
+    link = {kind: order}
     StatusChange.objects.create(from_status=from_status, to_status=order.status, user=user, note=note[:500], **link)
+    data = _order_event_data(order, from_status)
+    events.record_many(
+        [events.Event(name, kind, order.pk, data) for name in _STATUS_EVENTS.get((kind, order.status), [])]
+    )
+
+
+def _order_event(order: SalesOrder | PurchaseOrder, name: str, **extra: Any) -> None:
+    """An event of an order whose status did not change (a second partial shipment, a return)."""
+    kind = "sales_order" if isinstance(order, SalesOrder) else "purchase_order"
+    events.record_many([events.Event(name, kind, order.pk, {**_order_event_data(order, order.status), **extra})])
 
 
 def _check_line_input(index: int, line: LineInput) -> None:
@@ -473,6 +505,8 @@ def sales_order_ship(
     order.save(update_fields=["status", "updated_at"])
     if previous != target:
         _history(order, previous, user)
+    else:
+        _order_event(order, "sales_order.shipped", shipment=shipment.pk)
     return shipment
 
 
@@ -521,6 +555,7 @@ def sales_order_return(
         source=StockSource.CUSTOMER_RETURN, lines=restocked, user=user, note=reason, reason="customer_return"
     )
     SalesOrderLine.objects.bulk_update([line for line, _ in pairs], ["returned_quantity"])
+    _order_event(order, "sales_order.returned", order_return=returned.pk)
     return returned
 
 

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 _current_tenant: ContextVar[Tenant | None] = ContextVar("stockroom_tenant", default=None)
 _current_user_id: ContextVar[uuid.UUID | None] = ContextVar("stockroom_user_id", default=None)
+# The API key a request authenticated with (the actor, for whoever records one); set only
+# by the tenant middleware's key branch, so a JWT request never touches it.
+_current_api_key_id: ContextVar[uuid.UUID | None] = ContextVar("stockroom_api_key_id", default=None)
 
 
 def get_current_tenant() -> Tenant:
@@ -81,3 +84,17 @@ def user_context(user_id: uuid.UUID | None) -> Iterator[uuid.UUID | None]:
         yield user_id
     finally:
         _current_user_id.reset(token)
+
+
+def current_api_key_id() -> uuid.UUID | None:
+    """The id of the API key this request authenticated with; None for a user's request."""
+    return _current_api_key_id.get()
+
+
+def set_current_api_key_id(key_id: uuid.UUID | None) -> Token[uuid.UUID | None]:
+    """Low level: pair every call with ``reset_current_api_key_id`` in a ``finally``."""
+    return _current_api_key_id.set(key_id)
+
+
+def reset_current_api_key_id(token: Token[uuid.UUID | None]) -> None:
+    _current_api_key_id.reset(token)

@@ -10,6 +10,9 @@ TOKEN_NOT_VALID = "token_not_valid"  # noqa: S105 - an error code
 INVALID_CREDENTIALS = "invalid_credentials"
 MEMBERSHIP_REVOKED = "membership_revoked"
 SESSION_ENDED = "session_ended"
+API_KEY_NOT_VALID = "api_key_not_valid"  # malformed, bad checksum or unknown
+API_KEY_REVOKED = "api_key_revoked"
+API_KEY_EXPIRED = "api_key_expired"
 # 403
 ROLE_REQUIRED = "role_required"
 ROLE_ABOVE_OWN = "role_above_own"
@@ -17,6 +20,8 @@ TENANT_SUSPENDED = "tenant_suspended"
 NO_MEMBERSHIP = "no_membership"
 TENANT_REQUIRED = "tenant_required"
 EMAIL_NOT_VERIFIED = "email_not_verified"
+SCOPE_REQUIRED = "scope_required"  # an API key without the view's scope
+MEMBERS_ONLY = "members_only"  # an API key on a route only members use (members, keys, billing, account)
 # 409
 LAST_OWNER = "last_owner"
 ALREADY_MEMBER = "already_member"
@@ -37,3 +42,6 @@ REQUIRED = "required"
 WRONG_PASSWORD = "wrong_password"  # noqa: S105 - an error code
 INVALID_CHOICE = "invalid_choice"  # currency
 INVALID = "invalid"  # the slug pattern
+INVALID_SCOPE = "invalid_scope"
+EXPIRY_TOO_LATE = "expiry_too_late"
+EXPIRY_IN_PAST = "expiry_in_past"

@@ -1,5 +1,5 @@
-"""Tenant middleware: authenticates the JWT itself (API) or the session (the web
-console under ``/app/<slug>/``), checks the membership and the tenant's status, and
+"""Tenant middleware: authenticates the JWT or the API key (``Bearer srk_...``) itself
+(API) or the session (the web console under ``/app/<slug>/``), checks the membership and the tenant's status, and
 sets the tenant context for the rest of the request.
 
 It runs before the request's transaction opens; the database layer turns the
@@ -20,24 +20,30 @@ from dataclasses import dataclass
 
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from rest_framework.throttling import BaseThrottle
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from core.api.throttling import take_count, user_window
 from core.db import is_database_unavailable
-from core.errors import AuthenticationError, DatabaseUnavailable, DomainError
+from core.errors import AuthenticationError, DatabaseUnavailable, DomainError, PermissionDenied
 from core.logging import user_id_var
-from tenants import errors, membership_cache
+from tenants import api_key_format, errors, membership_cache
 from tenants.cache import full_key
 from tenants.context import (
+    reset_current_api_key_id,
     reset_current_tenant,
     reset_current_user_id,
+    set_current_api_key_id,
     set_current_tenant,
     set_current_user_id,
+    tenant_context,
     user_context,
 )
-from tenants.models import Membership, Tenant, User
-from tenants.selectors import active_membership, active_membership_by_slug
+from tenants.models import ApiKey, Membership, Tenant, User
+from tenants.selectors import active_membership, active_membership_by_slug, api_key_by_hash
+from tenants.services import api_key_touch
 from tenants.tokens import TENANT_CLAIM, token_version_of, verified_access_token
 
 logger = logging.getLogger("stockroom.errors")
@@ -50,6 +56,8 @@ class RequestAuth:
     membership: Membership | None = None
     token: AccessToken | None = None
     error: DomainError | None = None
+    # A request authenticated by an API key: the key (with its tenant), no user, no membership.
+    api_key: ApiKey | None = None
 
 
 def authenticate_bearer(raw: str, request: HttpRequest) -> RequestAuth:
@@ -82,6 +90,32 @@ def authenticate_bearer(raw: str, request: HttpRequest) -> RequestAuth:
     except DomainError as exc:
         return RequestAuth(error=exc)
     return RequestAuth(user=membership.user, tenant=membership.tenant, membership=membership, token=token)
+
+
+def authenticate_api_key(raw: str, request: HttpRequest) -> RequestAuth:
+    """An API key (``Bearer srk_...``): the format and checksum first (a typo or a JWT-like
+    string never reaches the database), then the key by its SHA-256 (one look-up, see
+    ``api_key_by_hash``), read on every request so a revocation holds from the next one.
+    Refused with 401 ``api_key_not_valid`` (malformed, unknown), ``api_key_revoked`` or
+    ``api_key_expired``, 403 ``tenant_suspended``. The key's use is recorded at most once a
+    minute (``api_key_touch``)."""
+    if not api_key_format.is_well_formed(raw):
+        return RequestAuth(error=AuthenticationError("This is not a valid API key.", code=errors.API_KEY_NOT_VALID))
+    key = api_key_by_hash(key_hash=api_key_format.digest(raw))
+    if key is None:
+        return RequestAuth(error=AuthenticationError("This is not a valid API key.", code=errors.API_KEY_NOT_VALID))
+    now = timezone.now()
+    if key.revoked_at is not None:
+        return RequestAuth(error=AuthenticationError("This API key was revoked.", code=errors.API_KEY_REVOKED))
+    if key.expires_at <= now:
+        return RequestAuth(error=AuthenticationError("This API key has expired.", code=errors.API_KEY_EXPIRED))
+    if not key.tenant.is_active:
+        return RequestAuth(
+            error=PermissionDenied("This workspace is suspended. Contact support.", code=errors.TENANT_SUSPENDED)
+        )
+    with tenant_context(key.tenant):
+        api_key_touch(key=key, ip=BaseThrottle().get_ident(request) or None, now=now)  # type: ignore[arg-type]
+    return RequestAuth(tenant=key.tenant, api_key=key)
 
 
 # The session keys of a signed-in console user (written by web.auth at login): the user
@@ -129,8 +163,12 @@ class TenantMiddleware:
         if header and not console:
             scheme, _, raw = header.partition(" ")
             if scheme.lower() == "bearer" and raw.strip():
+                raw = raw.strip()
                 try:
-                    auth = authenticate_bearer(raw.strip(), request)
+                    if raw.startswith(api_key_format.PREFIX):
+                        auth = authenticate_api_key(raw, request)
+                    else:
+                        auth = authenticate_bearer(raw, request)
                 except DatabaseError as exc:  # raised inside DRF like every auth error: the error shape
                     if not is_database_unavailable(exc):
                         raise
@@ -153,8 +191,11 @@ class TenantMiddleware:
             request.log_tenant_id = str(auth.tenant.id)  # type: ignore[attr-defined]
         token = set_current_tenant(auth.tenant)
         user_token = set_current_user_id(auth.user.id if auth.user is not None else None)
+        key_token = set_current_api_key_id(auth.api_key.id) if auth.api_key is not None else None
         try:
             return self.get_response(request)
         finally:
+            if key_token is not None:
+                reset_current_api_key_id(key_token)
             reset_current_user_id(user_token)
             reset_current_tenant(token)

@@ -266,3 +266,123 @@ def invitation_status(invitation: Invitation, now: Any) -> InvitationStatus:
     if invitation.expires_at <= now:
         return InvitationStatus.EXPIRED
     return InvitationStatus.PENDING
+
+
+class DomainEvent(TenantScopedModel):
+    """The outbox: one row per domain event, written by the service in the transaction of
+    the change (``tenants.events.record``), so an event exists if and only if the change
+    committed. Append-only: the runtime role may SELECT and INSERT only. It is also the
+    audit log and, without MongoDB, the event store (docs/integrations.md).
+
+    ``txid`` (the writing transaction's id) and ``seq`` (insertion order) are filled by
+    the database; the relay reads events in (txid, seq) order below the oldest running
+    transaction, so an event that commits late is never skipped by a cursor."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(max_length=64)
+    subject_type = models.CharField(max_length=32)
+    subject_id = models.CharField(max_length=64)
+    data = models.JSONField(default=dict)
+    changes = models.JSONField(null=True, blank=True, help_text="Updates: {field: [before, after]}.")
+    actor_user_id = models.UUIDField(null=True, blank=True)
+    actor_api_key_id = models.UUIDField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    txid = models.BigIntegerField(db_default=models.Func(function="stockroom_xact_id"), editable=False)
+    seq = models.BigIntegerField(
+        db_default=models.Func(models.Value("tenants_domainevent_seq"), function="nextval"), editable=False
+    )
+
+    runtime_privileges: ClassVar[tuple[str, ...]] = ("SELECT", "INSERT")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "txid", "seq"], name="event_relay_order"),
+            models.Index(fields=["tenant", "-created_at"], name="event_tenant_time"),
+            models.Index(fields=["tenant", "type", "-created_at"], name="event_tenant_type_time"),
+            models.Index(fields=["tenant", "subject_id"], name="event_tenant_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.subject_type}:{self.subject_id}"
+
+
+class EventCursor(TenantScopedModel):
+    """How far one subscriber of the relay got in a tenant's events: its own cursor, so a
+    slow or failing subscriber never holds back another."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subscriber = models.CharField(max_length=64)
+    txid = models.BigIntegerField(default=0)
+    seq = models.BigIntegerField(default=0)
+    delivered = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "subscriber"], name="event_cursor_unique")]
+
+    def __str__(self) -> str:
+        return f"cursor {self.subscriber} at {self.txid}/{self.seq}"
+
+
+class ApiKey(TenantScopedModel):
+    """A workspace's API key (``tenants/api_key_format.py``): only its SHA-256 is stored.
+
+    Found before any tenant is known (the middleware has only the key): the ``key_lookup``
+    policy (``tenants/rls.py``) lets a transaction that set ``app.api_key_hash`` read the
+    one row with that hash, and no other; everything else is the tenant's, as for any
+    tenant table."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=8, help_text="The key's first 8 characters, to recognise it.")
+    # Not unique: a unique index across tenants would answer "exists" for another
+    # tenant's value; 190 random bits make a collision moot.
+    key_hash = models.CharField(max_length=64, db_index=True)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["tenant", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"api key {self.prefix}… ({self.name})"
+
+    def is_usable(self, now: Any) -> bool:
+        return self.revoked_at is None and self.expires_at > now
+
+
+class IdempotentResponse(TenantScopedModel):
+    """The first response to a write sent with an ``Idempotency-Key`` (``tenants.idempotency``):
+    one per (tenant, key, route), written in the same transaction as the write it answers, so
+    it exists if and only if that write committed. Replayed to retries for
+    ``IDEMPOTENCY_KEY_TTL``; deleted afterwards by the beat task ``delete_expired_idempotency_keys``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key = models.CharField(max_length=255)
+    route = models.CharField(max_length=300)  # "POST /api/v1/stock/receive/"
+    fingerprint = models.CharField(max_length=64)  # core.api.idempotency.fingerprint
+    status_code = models.PositiveSmallIntegerField()
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key", "route"], name="idempotent_response_key"),
+        ]
+        indexes = [
+            # The expiry sweep's range (across tenants, on the ops alias).
+            models.Index(fields=["created_at"], name="idempotent_response_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"idempotent response {self.route} {self.key}"

@@ -51,8 +51,17 @@ TENANT_PREDICATE = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '
 OWN_ROWS_POLICY_NAME = "own_rows"
 # Tables with a tenant_id that are also read by user across tenants: table -> user column.
 USER_READABLE_TABLES = {"tenants_membership": "user_id"}
+# Tables read by a secret's hash before any tenant is known: table -> hash column. The
+# ``key_lookup`` policy shows the row whose hash the transaction set as ``app.api_key_hash``
+# (``tenants.selectors.api_key_by_hash``), and no other: knowing the key is the permission.
+KEY_LOOKUP_TABLES = {"tenants_apikey": "key_hash"}
+KEY_LOOKUP_POLICY_NAME = "key_lookup"
 # What pg_policies shows of a predicate in the first, sub-select form: replaced by the above.
 _SUB_SELECT_FORM = "( SELECT current_setting("
+
+
+def key_lookup_predicate(hash_column: str) -> str:
+    return f"{hash_column} = NULLIF(current_setting('app.api_key_hash', true), '')"
 
 
 def own_rows_predicate(user_column: str) -> str:
@@ -172,6 +181,12 @@ def apply_tenant_isolation(using: str, *, runtime_role: str | None, ops_role: st
             elif _SUB_SELECT_FORM in own_rows:
                 cursor.execute(
                     f"ALTER POLICY {OWN_ROWS_POLICY_NAME} ON {q(table)} USING ({own_rows_predicate(q(user_column))})"
+                )
+        for table, hash_column in KEY_LOOKUP_TABLES.items():
+            if _table_exists(cursor, table) and _policy_qual(cursor, table, KEY_LOOKUP_POLICY_NAME) is None:
+                cursor.execute(
+                    f"CREATE POLICY {KEY_LOOKUP_POLICY_NAME} ON {q(table)} FOR SELECT "
+                    f"USING ({key_lookup_predicate(q(hash_column))})"
                 )
         present = [m for m in tenant_models() if _table_exists(cursor, m._meta.db_table)]
         for model in present:

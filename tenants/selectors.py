@@ -5,15 +5,15 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.errors import AuthenticationError, NotFound, PermissionDenied
-from core.sql import PreparedSelect
+from core.sql import PreparedSelect, set_local
 from tenants import errors, membership_cache
 from tenants.context import get_current_tenant, user_context
-from tenants.models import Invitation, Membership, Tenant, User
+from tenants.models import ApiKey, Invitation, Membership, Tenant, User
 
 # Runs on every authenticated request: prepared once (core/sql.py).
 _membership_query: PreparedSelect | None = None
@@ -142,3 +142,29 @@ def invitation_get(*, id: Any) -> Invitation:
     if invitation is None:
         raise NotFound("No such invitation in this workspace.")
     return invitation
+
+
+def api_key_by_hash(*, key_hash: str) -> ApiKey | None:
+    """The key with this SHA-256, with its tenant, before any tenant is known (the tenant
+    middleware): the transaction sets ``app.api_key_hash``, which the ``key_lookup`` policy
+    (``tenants/rls.py``) turns into "this one row", so the look-up reads nothing else of
+    any tenant. None when there is no such key."""
+    nested = transaction.get_connection().in_atomic_block  # a savepoint: the setting would outlive it
+    with transaction.atomic():
+        set_local("app.api_key_hash", key_hash)
+        key = ApiKey.unscoped.select_related("tenant").filter(key_hash=key_hash).first()
+        if nested:
+            set_local("app.api_key_hash", "")
+    return key
+
+
+def api_key_list() -> QuerySet[ApiKey]:
+    """The current tenant's keys, revoked and expired ones included (newest first)."""
+    return ApiKey.objects.select_related("created_by").order_by("-created_at")
+
+
+def api_key_get(*, id: Any) -> ApiKey:
+    key = api_key_list().filter(pk=id).first()
+    if key is None:
+        raise NotFound("No such API key in this workspace.")
+    return key

@@ -10,6 +10,7 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django.conf import settings
@@ -19,7 +20,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.http import urlsafe_base64_decode
 from django.utils.text import slugify
@@ -36,11 +37,12 @@ from core.errors import (
     TooManyAttempts,
     ValidationFailed,
 )
-from tenants import errors
+from tenants import api_key_format, errors, events
 from tenants.context import get_current_tenant, tenant_context, user_context
 from tenants.currency import CURRENCY_CODES, CURRENCY_PATTERN_MESSAGE, currency_in_use
 from tenants.emails import EMAIL_VERIFICATION_SALT, INVITATION_SALT
 from tenants.models import (
+    ApiKey,
     EmailVerificationRequest,
     Invitation,
     InvitationStatus,
@@ -520,8 +522,15 @@ def membership_change_role(*, actor: Membership, membership_id: Any, role: str) 
     if membership.role == new_role:
         return membership
     _ensure_other_owner(membership, owners)
+    before = membership.role
     membership.role = new_role
     membership.save(update_fields=["role"])
+    events.record(
+        "member.role_changed",
+        membership,
+        {"user": membership.user_id, "email": membership.user.email},
+        changes={"role": [before, str(new_role)]},
+    )
     return membership
 
 
@@ -536,6 +545,11 @@ def membership_remove(*, actor: Membership, membership_id: Any) -> None:
         if Role(membership.role).rank > actor_role.rank:
             raise PermissionDenied("You cannot remove someone above you.", code=errors.ROLE_ABOVE_OWN)
     _ensure_other_owner(membership, owners)
+    events.record(
+        "member.removed",
+        membership,
+        {"user": membership.user_id, "email": membership.user.email, "role": membership.role},
+    )
     membership.delete()
 
 
@@ -564,6 +578,7 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation
         email=email, role=new_role, invited_by=actor.user, expires_at=now + settings.INVITATION_TTL
     )
     enqueue_on_commit("tenants.tasks.send_invitation_email", invitation_id=str(invitation.id))
+    events.record("member.invited", invitation, {"email": email, "role": str(new_role)})
     return invitation
 
 
@@ -660,6 +675,83 @@ def invitation_accept(*, token: str, password: str | None = None, full_name: str
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
         membership = Membership.objects.select_related("tenant", "user").get(pk=membership.pk)
+        events.record("member.joined", membership, {"user": user.pk, "email": user.email, "role": membership.role})
         return Acceptance(
             membership=membership, user_created=created, session=_session(membership) if created else None
         )
+
+
+# --- API keys ---------------------------------------------------------------------
+
+API_KEY_TOUCH_SECONDS = 60  # last_used_at and its IP are written at most once a minute
+
+
+def _api_key_scopes(scopes: list[str]) -> list[str]:
+    unknown = sorted(set(scopes) - set(api_key_format.SCOPES))
+    if unknown or not scopes:
+        message = (
+            f"Unknown scopes: {', '.join(unknown)}." if unknown else "A key needs at least one scope."
+        ) + f" Scopes are {', '.join(api_key_format.SCOPES)}."
+        raise ValidationFailed.for_field("scopes", errors.INVALID_SCOPE, message)
+    return sorted(set(scopes), key=api_key_format.SCOPES.index)
+
+
+def _api_key_expiry(expires_at: datetime | None, now: datetime) -> datetime:
+    if expires_at is None:
+        return now + timedelta(days=settings.API_KEY_DEFAULT_DAYS)
+    if expires_at <= now:
+        raise ValidationFailed.for_field("expires_at", errors.EXPIRY_IN_PAST, "The expiry must be in the future.")
+    if expires_at > now + timedelta(days=settings.API_KEY_MAX_DAYS):
+        raise ValidationFailed.for_field(
+            "expires_at",
+            errors.EXPIRY_TOO_LATE,
+            f"A key expires at most {settings.API_KEY_MAX_DAYS} days after it is made.",
+        )
+    return expires_at
+
+
+@transaction.atomic
+def api_key_create(
+    *, name: str, scopes: list[str], expires_at: datetime | None, user: User | None
+) -> tuple[ApiKey, str]:
+    """A new key of the current tenant and the key itself, which is not stored (only its
+    SHA-256) and so can be shown once. Expiry: ``API_KEY_DEFAULT_DAYS`` when not given, at
+    most ``API_KEY_MAX_DAYS`` ahead. (Not yet audited: the outbox is being built.)"""
+    now = timezone.now()
+    raw = api_key_format.generate()
+    key = ApiKey.objects.create(
+        name=name,
+        scopes=_api_key_scopes(scopes),
+        expires_at=_api_key_expiry(expires_at, now),
+        prefix=api_key_format.shown_prefix(raw),
+        key_hash=api_key_format.digest(raw),
+        created_by=user,
+    )
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, key_id: uuid.UUID, user: User | None) -> ApiKey:
+    """Revokes a key of the current tenant: the next request with it is refused (the key is
+    read from the database on every request). Revoking a revoked key changes nothing."""
+    key = ApiKey.objects.select_for_update().filter(pk=key_id).first()
+    if key is None:
+        raise NotFound("No such API key in this workspace.")
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.revoked_by = user
+        key.save(update_fields=["revoked_at", "revoked_by"])
+    return key
+
+
+def api_key_touch(*, key: ApiKey, ip: str | None, now: datetime) -> None:
+    """Records the key's use (time and IP address), at most once a minute: a request that
+    finds it recorded less than a minute ago writes nothing, and of concurrent requests
+    past the minute one updates the row (the condition is re-checked in the UPDATE).
+    Runs in the key's tenant context."""
+    threshold = now - timedelta(seconds=API_KEY_TOUCH_SECONDS)
+    if key.last_used_at is not None and key.last_used_at > threshold:
+        return
+    ApiKey.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=threshold), pk=key.pk).update(
+        last_used_at=now, last_used_ip=ip
+    )

@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from tenants import emails
 from tenants.context import get_current_tenant
-from tenants.models import EmailVerificationRequest, Invitation, PasswordResetRequest, TenantStatus
+from tenants.models import (
+    EmailVerificationRequest,
+    IdempotentResponse,
+    Invitation,
+    PasswordResetRequest,
+    TenantStatus,
+)
 from tenants.tasking import TenantTask, dispatch, ops_database, redispatch_claim
 
 logger = logging.getLogger(__name__)
@@ -108,3 +114,65 @@ def redispatch_pending_emails() -> None:
     for request in redispatch_claim(verifications):
         dispatch(send_verification_email, request_id=str(request.id))
     EmailVerificationRequest.objects.using(ops).filter(created_at__lt=now - RESET_REQUEST_RETENTION).delete()
+
+
+@shared_task(base=TenantTask)
+def relay_events(*, tenant_id: str) -> dict[str, int]:
+    """Hands the tenant's new domain events to the subscribers (tenants.events.relay)."""
+    from tenants.events import relay
+
+    return relay()
+
+
+@shared_task
+def relay_sweep() -> int:
+    """Celery beat, every few seconds: queues the relay for each tenant with events newer
+    than a subscriber's cursor (a kick lost with the broker, or a subscriber that failed).
+    Reads across tenants, so it needs the operations role (DATABASE_OPS_URL)."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from tenants.events import subscribers
+    from tenants.models import DomainEvent, EventCursor
+
+    ops = ops_database()
+    if ops is None:
+        return 0
+    names = list(subscribers())
+    if not names:
+        return 0
+    behind = Q()
+    for name in names:
+        cursor = EventCursor.unscoped.using(ops).filter(tenant_id=OuterRef("tenant_id"), subscriber=name)
+        newer = Q(txid__gt=cursor.values("txid")[:1]) | Q(
+            txid=cursor.values("txid")[:1], seq__gt=cursor.values("seq")[:1]
+        )
+        behind |= ~Exists(cursor) | newer
+    tenants = set(DomainEvent.unscoped.using(ops).filter(behind).values_list("tenant_id", flat=True).distinct()[:1000])
+    for tenant in tenants:
+        dispatch(relay_events, tenant_id=str(tenant))
+    return len(tenants)
+
+
+IDEMPOTENCY_DELETE_BATCH = 5000
+
+
+@shared_task
+def delete_expired_idempotency_keys() -> int:
+    """Celery beat: deletes the stored responses of ``Idempotency-Key`` requests older than
+    IDEMPOTENCY_KEY_TTL_SECONDS, across tenants on the ops alias, in batches (each its own
+    short transaction, by the ``created_at`` index). The middleware already ignores an expired
+    one, so a late sweep changes nothing a client sees. Returns how many were deleted."""
+    ops = ops_database()
+    if ops is None:
+        return 0
+    cutoff = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS)
+    expired = IdempotentResponse.unscoped.using(ops).filter(created_at__lte=cutoff)
+    deleted = 0
+    while True:
+        with transaction.atomic(using=ops):
+            batch = list(expired.values_list("pk", flat=True)[:IDEMPOTENCY_DELETE_BATCH])
+            if batch:
+                IdempotentResponse.unscoped.using(ops).filter(pk__in=batch).delete()
+        deleted += len(batch)
+        if len(batch) < IDEMPOTENCY_DELETE_BATCH:
+            return deleted

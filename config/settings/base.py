@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "tenants.middleware.TenantMiddleware",
+    "tenants.idempotency.IdempotencyMiddleware",
     "core.api.exception_handler.DatabaseUnavailableMiddleware",
 ]
 
@@ -179,13 +180,28 @@ DISPATCH_SWEEP_SECONDS = env.int("DISPATCH_SWEEP_SECONDS", default=60)
 DISPATCH_GRACE_SECONDS = env.int("DISPATCH_GRACE_SECONDS", default=300)
 DISPATCH_MAX_ATTEMPTS = env.int("DISPATCH_MAX_ATTEMPTS", default=5)
 
+# Queue the domain-event relay after a write commits (tenants/events.py); the beat sweep
+# (EVENT_RELAY_SWEEP_SECONDS) catches what a kick missed.
+EVENT_RELAY_KICK = env.bool("EVENT_RELAY_KICK", default=True)
+
+# Safe retries (tenants/idempotency.py): a write's response is replayed to a retry with the
+# same Idempotency-Key for this long; the beat sweep deletes older ones every so often.
+IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
+IDEMPOTENCY_SWEEP_SECONDS = env.int("IDEMPOTENCY_SWEEP_SECONDS", default=3600)
+
 CELERY_BEAT_SCHEDULE = {
     "redispatch-pending-jobs": {"task": "inventory.tasks.redispatch_pending_jobs", "schedule": DISPATCH_SWEEP_SECONDS},
     "redispatch-pending-emails": {
         "task": "tenants.tasks.redispatch_pending_emails",
         "schedule": DISPATCH_SWEEP_SECONDS,
     },
+    "delete-expired-idempotency-keys": {
+        "task": "tenants.tasks.delete_expired_idempotency_keys",
+        "schedule": IDEMPOTENCY_SWEEP_SECONDS,
+    },
     "low-stock-scan": {"task": "inventory.tasks.low_stock_scan", "schedule": 15 * 60},
+    # The safety net of the domain-event relay (tenants/events.py): kicks lost with the broker.
+    "relay-sweep": {"task": "tenants.tasks.relay_sweep", "schedule": env.float("EVENT_RELAY_SWEEP_SECONDS", default=5)},
     "low-stock-digest": {
         "task": "inventory.tasks.low_stock_digest",
         "schedule": crontab(hour=env.int("LOW_STOCK_DIGEST_HOUR_UTC", default=7), minute=0),
@@ -240,9 +256,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Stockroom <no-reply@
 # Where links in emails point (the web app; the API accepts the same tokens).
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
 
+# API keys: expiry when none is asked for, and the longest allowed (days).
+API_KEY_DEFAULT_DAYS = 90
+API_KEY_MAX_DAYS = 365
+
 # --- REST framework and OpenAPI ---------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.auth.TenantJWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.auth.TenantJWTAuthentication", "tenants.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.permissions.TenantRolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["core.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
@@ -260,10 +280,12 @@ REST_FRAMEWORK = {
         "core.api.throttling.AnonRateThrottle",
         "core.api.throttling.UserRateThrottle",
         "core.api.throttling.ScopedRateThrottle",
+        "core.api.throttling.ApiKeyRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),
         "user": env.str("THROTTLE_USER", default="6000/min"),
+        "api_key": env.str("THROTTLE_API_KEY", default="6000/min"),
         "signup": env.str("THROTTLE_SIGNUP", default="20/hour"),
         "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
         "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="10/hour"),

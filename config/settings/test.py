@@ -78,3 +78,6 @@ REST_FRAMEWORK = {
 
 # Test-only tenant models (no business meaning) for the RLS and composite-key tests.
 INSTALLED_APPS = [*INSTALLED_APPS, "tenants.tests.isolation_app"]  # noqa: F405
+
+# Relays run where a test runs them (tenants/tests/test_events.py), not at every commit.
+EVENT_RELAY_KICK = False

@@ -6,6 +6,8 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import serializers
 
+from core.api import idempotency
+
 
 class ErrorFieldItemSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(help_text="Stable machine-readable code of this field error.")
@@ -16,9 +18,11 @@ class ErrorSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(
         help_text=(
             "Stable machine-readable code: validation_error, parse_error, invalid_parameter, "
-            "invalid_cursor, not_authenticated, token_not_valid, membership_revoked, tenant_suspended, "
-            "permission_denied, role_required, not_found, page_not_found, method_not_allowed, conflict, "
+            "invalid_cursor, not_authenticated, token_not_valid, membership_revoked, api_key_not_valid, "
+            "api_key_revoked, api_key_expired, tenant_suspended, permission_denied, role_required, "
+            "scope_required, members_only, not_found, page_not_found, method_not_allowed, conflict, "
             "request_too_large, unsupported_media_type, throttled, too_many_attempts, server_error, "
+            "invalid_idempotency_key, request_in_progress (409), idempotency_key_reused (422), "
             "database_unavailable (503), or a domain code such as insufficient_stock."
         )
     )
@@ -37,14 +41,31 @@ class ErrorSerializer(serializers.Serializer[Any]):
 _DESCRIPTIONS = {
     "400": "Invalid input: `validation_error` (body), `parse_error` (malformed, too deeply nested or "
     "not UTF-8 JSON), `invalid_parameter` (query parameter, named in `fields`), `invalid_cursor`, "
-    "or a domain code.",
+    "`invalid_idempotency_key`, or a domain code.",
     "401": "Missing, invalid or revoked credentials (also when a bad token is sent to a public operation).",
-    "403": "Authenticated, but the role or tenant does not allow this.",
+    "403": "Authenticated, but the role, the API key's scopes or the tenant do not allow this.",
     "404": "No such object in the current tenant, or (`page_not_found`) a page past the end of a list.",
     "409": "Conflicts with the current state (domain code such as `invalid_transition`).",
     "413": "`request_too_large`: the body is over the size limit.",
     "415": "`unsupported_media_type`: the body is not of a media type this operation reads.",
+    "422": "`idempotency_key_reused`: this `Idempotency-Key` was used for a different request "
+    "(another body, query string or user).",
     "429": "Too many requests; see `details.retry_after`.",
+}
+IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header",
+    "name": idempotency.HEADER,
+    "required": False,
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": idempotency.MAX_KEY_LENGTH,
+        "pattern": idempotency.KEY_PATTERN,
+    },
+    "description": (
+        'Makes a retry safe (docs/api.md, "Safe retries"): a retry with the same key and body within '
+        "24 hours gets the first success back, with `Idempotent-Replayed: true`, and writes nothing."
+    ),
 }
 # Text the API refuses although it is a JSON string: NUL characters (PostgreSQL cannot store
 # them) and, where a value is required, nothing but whitespace (it is trimmed to blank).
@@ -88,15 +109,43 @@ def _constrain_text(schema: dict[str, Any], pattern: str) -> None:
 class AutoSchema(SpectacularAutoSchema):
     """Documents what every operation can answer besides its success: the error shape for
     400/401/403/429 everywhere, 404 on objects and paginated lists, 409 on writes, 413/415 on
-    bodies; and that an empty query parameter counts as absent (``allowEmptyValue``)."""
+    bodies, 422 and the ``Idempotency-Key`` header on the writes that take it; and that an
+    empty query parameter counts as absent (``allowEmptyValue``)."""
 
     def get_operation(self, *args: Any, **kwargs: Any) -> Any:
         operation = super().get_operation(*args, **kwargs)
+        if operation:
+            self._key_scope_note(operation)
         for parameter in (operation or {}).get("parameters", []):
             if parameter.get("in") == "query":
                 parameter["allowEmptyValue"] = True
                 _constrain_text(parameter.get("schema", {}), NO_NUL)
+        if operation and self._takes_idempotency_key():
+            operation.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY_PARAMETER))
         return operation
+
+    def get_auth(self) -> Any:
+        """API keys (``apiKeyAuth``) only where the view names a scope group: the others are
+        for members only (``tenants.permissions``). The scope is given in the description."""
+        auths = super().get_auth()
+        if getattr(self.view, "scope_group", None) is None:
+            return [auth for auth in auths if "apiKeyAuth" not in auth]
+        return auths
+
+    def _key_scope_note(self, operation: dict[str, Any]) -> None:
+        group = getattr(self.view, "scope_group", None)
+        if group is None:
+            return
+        action = getattr(self.view, "action", None)
+        access = getattr(self.view, "action_scopes", {}).get(action) if action else None
+        access = access or ("read" if self.method in ("GET", "HEAD", "OPTIONS") else "write")
+        scope = f"API key scope: `{group}:{access}`."
+        description = operation.get("description")
+        operation["description"] = f"{description}\n\n{scope}" if description else scope
+
+    def _takes_idempotency_key(self) -> bool:
+        """Writes of the API that a member makes (not sign-up, login and tokens): docs/api.md, "Safe retries"."""
+        return idempotency.applies_to(self.method, self.path)
 
     def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
@@ -147,6 +196,8 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("404")
         if self.method in _WRITES:
             codes.append("409")
+        if self._takes_idempotency_key():
+            codes.append("422")
         if self.method in _BODIES:
             codes += ["413", "415"]
         for code in sorted(codes):

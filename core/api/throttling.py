@@ -75,12 +75,30 @@ class FixedWindowThrottle(SimpleRateThrottle):
 
 
 class UserRateThrottle(FixedWindowThrottle):
-    """Per authenticated user (``user`` rate); anonymous requests are left to AnonRateThrottle."""
+    """Per authenticated user (``user`` rate); anonymous requests are left to AnonRateThrottle,
+    API keys to ApiKeyRateThrottle."""
 
     scope = "user"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
-        if request.user and getattr(request.user, "is_authenticated", False):
+        if (
+            request.user
+            and getattr(request.user, "is_authenticated", False)
+            and not getattr(request.user, "is_api_key", False)
+        ):
+            return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+        return None
+
+
+class ApiKeyRateThrottle(FixedWindowThrottle):
+    """Per API key (``api_key`` rate): a request authenticated by a key has a principal with
+    ``is_api_key`` and the key's id as ``pk`` (``tenants.auth``); a user's requests are left
+    to UserRateThrottle."""
+
+    scope = "api_key"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if request.user and getattr(request.user, "is_api_key", False):
             return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
         return None
 

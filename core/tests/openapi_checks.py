@@ -54,7 +54,9 @@ SHAPE_CODES = frozenset(
 # Top-level codes that always mean the request itself was malformed.
 # (An unknown cursor is not one: a cursor is an opaque string, and only those handed out are known.)
 SHAPE_ERRORS = frozenset({"parse_error", "unsupported_media_type", "request_too_large"})
-ACCEPTED = {401, 403, 404, 409, 429}
+# 422 is `idempotency_key_reused`: an Idempotency-Key the run already sent with another body,
+# a rule of state like a 409's, which no schema can state.
+ACCEPTED = {401, 403, 404, 409, 422, 429}
 
 
 class SchemaValidRequestRejected(Failure):

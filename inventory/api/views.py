@@ -53,7 +53,7 @@ from inventory.tasks import run_export, run_import
 from tenants.api.base import TenantViewSet
 from tenants.context import get_current_tenant
 from tenants.models import Role
-from tenants.permissions import request_membership
+from tenants.permissions import request_user
 from tenants.tasking import enqueue_on_commit
 
 # --- Categories -------------------------------------------------------------------------
@@ -88,6 +88,7 @@ class CategoryViewSet(
     """Categories form a tree. Moving one (changing ``parent``) moves its subtree;
     ``?subtree_of=<id>`` lists a category with all its descendants in one query."""
 
+    scope_group = "catalog"
     model = Category
     serializer_class = s.CategorySerializer
     filterset_class = CategoryFilter
@@ -168,6 +169,7 @@ class ProductViewSet(
     """Products: SKU unique per workspace (case-insensitive); the unit decides whether
     quantities may have decimals; a product with stock history is archived, not deleted."""
 
+    scope_group = "catalog"
     model = Product
     serializer_class = s.ProductSerializer
     filterset_class = ProductFilter
@@ -222,6 +224,7 @@ class WarehouseViewSet(
 ):
     """Deleting a warehouse with stock or history is refused (409 `in_use`): deactivate it."""
 
+    scope_group = "stock"
     model = Warehouse
     serializer_class = s.WarehouseSerializer
     filterset_fields = ["is_active"]
@@ -252,6 +255,7 @@ class _PartyViewSet(
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
 ):
+    scope_group = "parties"
     filterset_fields = ["is_active"]
     search_fields = ["name", "contact_name", "email", "phone", "tax_id"]
     ordering_fields = ["name", "created_at", "updated_at"]
@@ -302,6 +306,7 @@ class SupplierProductViewSet(
 ):
     """The products a supplier supplies, with the supplier's SKU, price and lead time."""
 
+    scope_group = "catalog"
     model = SupplierProduct
     serializer_class = s.SupplierProductSerializer
     filterset_fields = ["supplier", "product"]
@@ -346,6 +351,7 @@ class StockLevelViewSet(
     the stock operations and orders), and the reorder point and quantity in effect: the
     level's own (``PATCH``, managers and up), else the product's."""
 
+    scope_group = "stock"
     model = StockLevel
     serializer_class = s.StockLevelSerializer
     filterset_class = StockLevelFilter
@@ -398,6 +404,7 @@ class StockMovementViewSet(
 ):
     """The ledger: append-only, newest first, cursor-paginated (stable while new movements arrive)."""
 
+    scope_group = "stock"
     model = StockMovement
     serializer_class = s.StockMovementSerializer
     filterset_class = MovementFilter
@@ -414,6 +421,7 @@ class _StockOperationView(APIView):
     transaction, which commits before the response is rendered: a hot level's row lock
     is held only while it is written."""
 
+    scope_group = "stock"
     write_role = Role.CLERK
     input_serializer: type[Any]
 
@@ -423,7 +431,7 @@ class _StockOperationView(APIView):
     def post(self, request: Request) -> Response:
         data = self.input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        movements = self.run(dict(data.validated_data), request_membership(request).user)
+        movements = self.run(dict(data.validated_data), request_user(request))
         return Response(s.movements_payload(movements), status=status.HTTP_201_CREATED)
 
 
@@ -532,6 +540,7 @@ class LowStockViewSet(TenantViewSet, mixins.ListModelMixin):
     """Levels whose available quantity is under their reorder point (the level's, else the
     product's), with a suggested order quantity."""
 
+    scope_group = "stock"
     model = StockLevel
     serializer_class = s.LowStockSerializer
     filterset_fields = ["warehouse"]
@@ -542,6 +551,8 @@ class LowStockViewSet(TenantViewSet, mixins.ListModelMixin):
 
 
 class ValuationView(APIView):
+    scope_group = "stock"
+
     @extend_schema(
         responses=s.ValuationSerializer,
         parameters=[s.WarehouseQuerySerializer],
@@ -569,6 +580,7 @@ class AlertFilter(FilterSet):
 class LowStockAlertViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """Alerts recorded by the periodic low-stock scan: one open alert per product and warehouse."""
 
+    scope_group = "stock"
     model = LowStockAlert
     serializer_class = s.LowStockAlertSerializer
     filterset_class = AlertFilter
@@ -586,6 +598,7 @@ class LowStockAlertViewSet(TenantViewSet, mixins.ListModelMixin, mixins.Retrieve
 class ImportJobViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """CSV imports of products (and opening stock), run by Celery. Poll the job for progress."""
 
+    scope_group = "imports"
     model = ImportJob
     serializer_class = s.ImportJobSerializer
     parser_classes = [MultiPartParser]
@@ -607,7 +620,7 @@ class ImportJobViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         job = import_job_create(
             upload=data.validated_data["file"],
             skip_invalid_rows=data.validated_data["skip_invalid_rows"],
-            user=request_membership(request).user,
+            user=request_user(request),
         )
         enqueue_on_commit(run_import, job_id=str(job.id))
         return Response(s.ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
@@ -617,6 +630,7 @@ class ImportJobViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMode
 class ExportJobViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     """CSV exports of products, stock levels or movements, run by Celery; download when succeeded."""
 
+    scope_group = "imports"
     model = ExportJob
     serializer_class = s.ExportJobSerializer
     write_role = Role.VIEWER
@@ -647,7 +661,7 @@ class ExportJobViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     def create(self, request: Request) -> Response:
         data = s.ExportInput(data=request.data)
         data.is_valid(raise_exception=True)
-        job = export_job_create(**data.validated_data, user=request_membership(request).user)
+        job = export_job_create(**data.validated_data, user=request_user(request))
         enqueue_on_commit(run_export, job_id=str(job.id))
         return Response(s.ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 

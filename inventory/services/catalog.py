@@ -31,6 +31,7 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.services import units
+from tenants import events
 
 M = TypeVar("M", bound=models.Model)
 PartyT = TypeVar("PartyT", Supplier, Customer)
@@ -152,6 +153,7 @@ def _check_product_unique(product: Product) -> None:
         raise ValidationFailed(fields=fields)
 
 
+@transaction.atomic
 def product_create(
     *,
     sku: str,
@@ -189,7 +191,9 @@ def product_create(
         image_url=image_url,
     )
     _check_product_unique(product)
-    return _save_unique(product, None, field="sku", message=SKU_TAKEN)
+    product = _save_unique(product, None, field="sku", message=SKU_TAKEN)
+    events.record("product.created", product, {"sku": product.sku, "name": product.name})
+    return product
 
 
 @transaction.atomic
@@ -212,6 +216,7 @@ def product_update(
     image_url: str | Unset = UNSET,
 ) -> Product:
     """Refuses a whole-number unit while fractions of the product are held (``units``)."""
+    before = {f.attname: getattr(product, f.attname) for f in product._meta.concrete_fields}
     if not isinstance(unit, Unset) and unit != product.unit:
         _lock_stock(product)
         units.check_unit_change(product=product, unit=unit)
@@ -233,7 +238,12 @@ def product_update(
         image_url=image_url,
     )
     _check_product_unique(product)
-    return _save_unique(product, fields, field="sku", message=SKU_TAKEN)
+    product = _save_unique(product, fields, field="sku", message=SKU_TAKEN)
+    attnames = [getattr(product._meta.get_field(name), "attname", name) for name in fields]
+    changed = events.changes_of(product, before, attnames)
+    if changed:
+        events.record("product.updated", product, {"sku": product.sku}, changes=changed)
+    return product
 
 
 def _lock_stock(product: Product) -> None:
@@ -254,13 +264,18 @@ def product_delete(*, product: Product) -> str:
     Returns ``deleted`` or ``archived``."""
     if StockMovement.objects.filter(product=product).exists():
         update_fields(product, is_active=False, archived_at=product.archived_at or timezone.now())
+        events.record("product.archived", product, {"sku": product.sku})
         return "archived"
     try:
         with transaction.atomic():
+            pk = product.pk
             product.delete()
+            product.pk = pk
     except ProtectedError:
         update_fields(product, is_active=False, archived_at=timezone.now())
+        events.record("product.archived", product, {"sku": product.sku})
         return "archived"
+    events.record("product.deleted", product, {"sku": product.sku})
     return "deleted"
 
 

@@ -53,6 +53,7 @@ from inventory.models import (
     StockMovement,
     Warehouse,
 )
+from tenants import events
 from tenants.context import get_current_tenant
 from tenants.models import User
 
@@ -179,8 +180,32 @@ def _write(movements: list[StockMovement], rows: Sequence[StockLevel]) -> None:
         return
     update_sql, update_params = _update_levels_sql(rows)
     insert_sql, insert_params = insert_objects_sql(StockMovement, movements, tenant_id=get_current_tenant().id)
+    # One stock.changed event per movement, in the same statement (tenants.events).
+    events_sql, events_params = events.record_sql(
+        [
+            events.Event(
+                "stock.changed",
+                "product",
+                movement.product_id,
+                {
+                    "movement": movement.pk,
+                    "kind": movement.kind,
+                    "warehouse": movement.warehouse_id,
+                    "quantity": movement.quantity,
+                    "on_hand_after": movement.on_hand_after,
+                    "reserved_after": movement.reserved_after,
+                    "reference_type": movement.reference_type,
+                    "reference_id": movement.reference_id,
+                },
+            )
+            for movement in movements
+        ]
+    )
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH levels AS ({update_sql}) {insert_sql}", update_params + insert_params)
+        cursor.execute(
+            f"WITH levels AS ({update_sql}), events AS ({events_sql}) {insert_sql}",
+            update_params + events_params + insert_params,
+        )
     mark_inserted(movements)
 
 

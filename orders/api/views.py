@@ -22,7 +22,7 @@ from orders.models import PurchaseOrder, PurchaseStatus, SalesOrder, SalesStatus
 from tenants.api.base import TenantViewSet
 from tenants.context import get_current_tenant
 from tenants.models import Role
-from tenants.permissions import request_membership
+from tenants.permissions import request_membership, request_user
 
 _LINE = {
     "product": "6f1c2b9e-0000-4000-8000-000000000001",
@@ -71,6 +71,7 @@ class PurchaseOrderFilter(OrderFilter):
 
 
 class _OrderViewSet(TenantViewSet, RowListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    scope_group = "orders"
     write_role = Role.CLERK
     action_roles = dict.fromkeys(_ACTIONS, Role.CLERK)
     ordering_fields = ["created_at", "updated_at", "number", "total", "expected_date", "status"]
@@ -94,7 +95,7 @@ class _OrderViewSet(TenantViewSet, RowListMixin, mixins.ListModelMixin, mixins.R
     delete_service: Any
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        order = self.create_service(**self._write(request, partial=False), user=request_membership(request).user)
+        order = self.create_service(**self._write(request, partial=False), user=request_user(request))
         return self._detail(order, status.HTTP_201_CREATED)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -176,7 +177,7 @@ class SalesOrderViewSet(_OrderViewSet, mixins.CreateModelMixin, mixins.UpdateMod
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: Any = None) -> Response:
         order = self.get_object()
-        services.sales_order_confirm(order_id=order.pk, user=request_membership(request).user)
+        services.sales_order_confirm(order_id=order.pk, user=request_user(request))
         return self._detail(order)
 
     @extend_schema(
@@ -186,12 +187,12 @@ class SalesOrderViewSet(_OrderViewSet, mixins.CreateModelMixin, mixins.UpdateMod
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: Any = None) -> Response:
-        membership = request_membership(request)
+        membership, user = request_membership(request), request_user(request)
         order = self.get_object()
         return self._run(
             request,
             s.CancelInput,
-            lambda v: services.sales_order_cancel(order_id=order.pk, actor=membership, user=membership.user, **v),
+            lambda v: services.sales_order_cancel(order_id=order.pk, actor=membership, user=user, **v),
         )
 
     @extend_schema(
@@ -212,7 +213,7 @@ class SalesOrderViewSet(_OrderViewSet, mixins.CreateModelMixin, mixins.UpdateMod
     )
     @action(detail=True, methods=["post"])
     def ship(self, request: Request, pk: Any = None) -> Response:
-        user = request_membership(request).user
+        user = request_user(request)
         order = self.get_object()
         return self._run(request, s.ShipInput, lambda v: services.sales_order_ship(order_id=order.pk, user=user, **v))
 
@@ -223,7 +224,7 @@ class SalesOrderViewSet(_OrderViewSet, mixins.CreateModelMixin, mixins.UpdateMod
     )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_goods(self, request: Request, pk: Any = None) -> Response:
-        user = request_membership(request).user
+        user = request_user(request)
         order = self.get_object()
         return self._run(
             request, s.SalesReturnInput, lambda v: services.sales_order_return(order_id=order.pk, user=user, **v)
@@ -276,7 +277,7 @@ class PurchaseOrderViewSet(_OrderViewSet, mixins.CreateModelMixin, mixins.Update
     @action(detail=True, methods=["post"])
     def order(self, request: Request, pk: Any = None) -> Response:
         order = self.get_object()
-        services.purchase_order_place(order_id=order.pk, user=request_membership(request).user)
+        services.purchase_order_place(order_id=order.pk, user=request_user(request))
         return self._detail(order)
 
     @extend_schema(
@@ -286,12 +287,12 @@ class PurchaseOrderViewSet(_OrderViewSet, mixins.CreateModelMixin, mixins.Update
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: Any = None) -> Response:
-        membership = request_membership(request)
+        membership, user = request_membership(request), request_user(request)
         order = self.get_object()
         return self._run(
             request,
             s.CancelInput,
-            lambda v: services.purchase_order_cancel(order_id=order.pk, actor=membership, user=membership.user, **v),
+            lambda v: services.purchase_order_cancel(order_id=order.pk, actor=membership, user=user, **v),
         )
 
     @extend_schema(
@@ -301,7 +302,7 @@ class PurchaseOrderViewSet(_OrderViewSet, mixins.CreateModelMixin, mixins.Update
     )
     @action(detail=True, methods=["post"])
     def receive(self, request: Request, pk: Any = None) -> Response:
-        user = request_membership(request).user
+        user = request_user(request)
         order = self.get_object()
         return self._run(
             request,
@@ -316,7 +317,7 @@ class PurchaseOrderViewSet(_OrderViewSet, mixins.CreateModelMixin, mixins.Update
     )
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_goods(self, request: Request, pk: Any = None) -> Response:
-        user = request_membership(request).user
+        user = request_user(request)
         order = self.get_object()
         return self._run(
             request, s.PurchaseReturnInput, lambda v: services.purchase_order_return(order_id=order.pk, user=user, **v)
@@ -324,6 +325,8 @@ class PurchaseOrderViewSet(_OrderViewSet, mixins.CreateModelMixin, mixins.Update
 
 
 class OrderStatsView(APIView):
+    scope_group = "orders"
+
     @extend_schema(
         parameters=[s.StatsQuerySerializer],
         responses=s.StatsSerializer,
@@ -341,6 +344,7 @@ class OrderStatsView(APIView):
 class NumberingView(APIView):
     """Order number prefixes; numbers are given when an order leaves draft."""
 
+    scope_group = "orders"
     write_role = Role.ADMIN
 
     def _render(self) -> Response:

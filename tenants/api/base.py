@@ -11,7 +11,7 @@ from rest_framework import viewsets
 from rest_framework.permissions import SAFE_METHODS
 
 from tenants.models import Role
-from tenants.permissions import request_membership
+from tenants.permissions import request_api_key, request_membership
 
 
 def is_schema_generation(view: Any) -> bool:
@@ -65,5 +65,6 @@ class TenantViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet[Any]):
         (``core.api.compiled``): the tenant, the user and the role."""
         membership = request_membership(self.request)
         if membership is None:
-            return None
+            key = request_api_key(self.request)  # what a key sees does not depend on a role
+            return (key.tenant_id, "api_key", key.pk) if key is not None else None
         return (membership.tenant_id, membership.user_id, membership.role)

@@ -5,8 +5,9 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from tenants import api_key_format
 from tenants.currency import CURRENCY_CHOICES, CURRENCY_PATTERN_MESSAGE
-from tenants.models import Invitation, Membership, Role, Tenant, User, invitation_status
+from tenants.models import ApiKey, Invitation, Membership, Role, Tenant, User, invitation_status
 
 
 class TenantSerializer(serializers.ModelSerializer[Tenant]):
@@ -189,3 +190,59 @@ class DetailSerializer(serializers.Serializer[Any]):
 
 class EmailVerifySerializer(serializers.Serializer[Any]):
     token = serializers.CharField(max_length=1000, help_text="The token of the emailed verification link.")
+
+
+class ApiKeySerializer(serializers.ModelSerializer[ApiKey]):
+    status = serializers.SerializerMethodField(help_text="active, revoked or expired")
+    created_by = serializers.EmailField(source="created_by.email", read_only=True, allow_null=True)
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=api_key_format.SCOPES))
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "scopes",
+            "status",
+            "created_by",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+            "last_used_ip",
+        ]
+        read_only_fields = fields
+
+    def get_status(self, key: ApiKey) -> str:
+        if key.revoked_at is not None:
+            return "revoked"
+        return "active" if key.expires_at > timezone.now() else "expired"
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    key = serializers.CharField(
+        read_only=True,
+        help_text="The key itself, shown this once (only its SHA-256 is kept). Matches "
+        + api_key_format.PATTERN.pattern,
+    )
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+        read_only_fields = fields
+
+
+class ApiKeyCreateSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=api_key_format.SCOPES),
+        min_length=1,
+        max_length=len(api_key_format.SCOPES),
+        help_text="`<group>:read` / `<group>:write` for " + ", ".join(api_key_format.SCOPE_GROUPS) + ".",
+    )
+    expires_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Defaults to 90 days from now; at most 1 year from now.",
+    )

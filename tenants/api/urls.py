@@ -21,4 +21,7 @@ urlpatterns = [
     path("invitations/", views.InvitationListView.as_view(), name="invitation-list"),
     path("invitations/accept/", views.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("invitations/<uuid:id>/", views.InvitationDetailView.as_view(), name="invitation-detail"),
+    path("api-keys/", views.ApiKeyListView.as_view(), name="api-key-list"),
+    path("api-keys/<uuid:id>/", views.ApiKeyDetailView.as_view(), name="api-key-detail"),
+    path("api-keys/<uuid:id>/revoke/", views.ApiKeyRevokeView.as_view(), name="api-key-revoke"),
 ]

@@ -19,8 +19,8 @@ from tenants import selectors, services
 from tenants.api import serializers as s
 from tenants.api.base import ScopedQuerysetMixin, is_schema_generation
 from tenants.context import get_current_tenant
-from tenants.models import Invitation, Membership, Role
-from tenants.permissions import AuthenticatedMember, request_membership
+from tenants.models import ApiKey, Invitation, Membership, Role
+from tenants.permissions import AuthenticatedMember, request_membership, request_user
 
 SIGNUP_EXAMPLE = OpenApiExample(
     "Sign up",
@@ -439,3 +439,67 @@ class InvitationAcceptView(APIView):
         data.is_valid(raise_exception=True)
         acceptance = services.invitation_accept(**data.validated_data)
         return Response(s.InvitationAcceptedSerializer(acceptance).data)
+
+
+@extend_schema(tags=["api-keys"])
+class ApiKeyListView(ScopedQuerysetMixin, generics.ListAPIView[ApiKey]):
+    """The workspace's API keys, revoked and expired ones included (admins and owners; never
+    an API key). The key itself is shown once, in the answer to its creation."""
+
+    model = ApiKey
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+    serializer_class = s.ApiKeySerializer
+    ordering_fields = ["created_at", "expires_at", "name"]
+    ordering = ["-created_at"]
+
+    def scoped_queryset(self) -> QuerySet[ApiKey]:
+        return selectors.api_key_list()
+
+    @extend_schema(
+        request=s.ApiKeyCreateSerializer,
+        responses={201: s.ApiKeyCreatedSerializer},
+        summary="Create an API key (admin); the answer shows the key once",
+        description=(
+            "Send it as `Authorization: Bearer srk_...`. It acts in this workspace with its scopes only; "
+            "400 `invalid_scope`, `expiry_in_past`, `expiry_too_late` (more than a year ahead)."
+        ),
+        examples=[
+            OpenApiExample(
+                "Create",
+                value={"name": "Shop sync", "scopes": ["catalog:read", "stock:read", "orders:write"]},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.ApiKeyCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key, raw = services.api_key_create(**data.validated_data, user=request_user(request))
+        key.key = raw  # type: ignore[attr-defined]
+        return Response(s.ApiKeyCreatedSerializer(key).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["api-keys"])
+class ApiKeyDetailView(APIView):
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    @extend_schema(responses={200: s.ApiKeySerializer}, summary="One API key (never the key itself)")
+    def get(self, request: Request, id: Any) -> Response:
+        return Response(s.ApiKeySerializer(selectors.api_key_get(id=id)).data)
+
+
+@extend_schema(tags=["api-keys"])
+class ApiKeyRevokeView(APIView):
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    @extend_schema(
+        request=None,
+        responses={200: s.ApiKeySerializer},
+        summary="Revoke an API key: refused from the next request on (revoking again changes nothing)",
+    )
+    def post(self, request: Request, id: Any) -> Response:
+        key = services.api_key_revoke(key_id=id, user=request_user(request))
+        return Response(s.ApiKeySerializer(key).data)

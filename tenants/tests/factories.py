@@ -42,6 +42,28 @@ def client_for(membership: Membership) -> APIClient:
     return client
 
 
+def make_api_key(
+    tenant: Tenant, scopes: list[str] | None = None, *, name: str = "integration", **extra: Any
+) -> tuple[Any, str]:
+    """A key of ``tenant`` (all scopes unless given) made by the service, and the key itself."""
+    from tenants import api_key_format
+    from tenants.services import api_key_create
+
+    with tenant_context(tenant):
+        return api_key_create(
+            name=name,
+            scopes=list(api_key_format.SCOPES) if scopes is None else scopes,
+            expires_at=extra.pop("expires_at", None),
+            user=extra.pop("user", None),
+        )
+
+
+def client_for_key(raw: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
 def cross_tenant_seed(tenant: Tenant) -> list[Any]:
     """One row of each tenants-app model for the cross-tenant harness (runs in the tenant's context)."""
     from datetime import timedelta
@@ -49,13 +71,17 @@ def cross_tenant_seed(tenant: Tenant) -> list[Any]:
     from django.apps import apps
     from django.utils import timezone
 
-    from tenants.models import Invitation
+    from tenants.models import IdempotentResponse, Invitation
 
     clerk = make_member(tenant, Role.CLERK)
     invitation = Invitation.objects.create(
         email=f"invitee-{tenant.slug}@example.com", role=Role.VIEWER, expires_at=timezone.now() + timedelta(days=7)
     )
-    seeded: list[Any] = [clerk, invitation]
+    key, _ = make_api_key(tenant, name=f"seed-{tenant.slug}")
+    stored = IdempotentResponse.objects.create(
+        key=f"seed-{tenant.slug}", route="POST /api/v1/warehouses/", fingerprint="0" * 64, status_code=201, body=b"{}"
+    )
+    seeded: list[Any] = [clerk, invitation, key, stored]
     if apps.is_installed("tenants.tests.isolation_app"):
         from tenants.tests.isolation_app.models import Widget, WidgetPart
 

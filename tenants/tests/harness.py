@@ -32,7 +32,7 @@ from rest_framework.test import APIClient
 from tenants.context import tenant_context
 from tenants.models import Membership, Tenant
 from tenants.rls import tenant_models
-from tenants.tests.factories import client_for, make_member, make_tenant
+from tenants.tests.factories import client_for, client_for_key, make_api_key, make_member, make_tenant
 
 # Routes anyone may call, on purpose. Anything else must require a tenant member.
 PUBLIC_OPERATIONS = {
@@ -88,6 +88,7 @@ class Seeded:
     tenant: Tenant
     owner: Membership
     objects: list[models.Model]
+    api_key: str = ""  # a key of the tenant holding every scope
 
     @property
     def ids(self) -> set[str]:
@@ -123,7 +124,8 @@ def seed(slug: str) -> Seeded:
     with tenant_context(tenant):
         for seeder in _seeders():
             objects.extend(seeder(tenant))
-    return Seeded(tenant, owner, objects)
+    key, raw = make_api_key(tenant, name=f"harness-{slug}")
+    return Seeded(tenant, owner, [*objects, key], api_key=raw)
 
 
 def unseeded_models(seeded: Seeded) -> list[str]:
@@ -227,20 +229,26 @@ def _request(client: APIClient, method: str, path: str, body: Any = None) -> Any
         )
 
 
+def _members_only(response: Any) -> bool:
+    return response.status_code == 403 and response.json().get("code") == "members_only"
+
+
 def _fill(path: str, value: str) -> str:
     return re.sub(r"\{[^}]+\}", value, path)
 
 
-def check_operation(op: Operation, a: Seeded, b: Seeded) -> list[str]:
-    """Problems found for one operation, acting as B's owner against A's data."""
+def check_operation(op: Operation, a: Seeded, b: Seeded, *, api_key: str | None = None) -> list[str]:
+    """Problems found for one operation, acting as B's owner against A's data; with
+    ``api_key`` (a key of B's holding every scope), acting as that key. A key is refused
+    the members' routes (403 ``members_only``): there it need not serve B's own objects."""
     problems: list[str] = []
-    client = client_for(b.owner)
+    client = client_for_key(api_key) if api_key is not None else client_for(b.owner)
     before = snapshot(a)
     components = op.components or {}
 
     def leaked(response: Any) -> set[str]:
         text = response.content.decode(errors="replace")
-        return {i for i in a.ids if i in text}
+        return {i for i in a.ids if i in text} | ({"A's API key"} if a.api_key and a.api_key in text else set())
 
     if not op.has_path_params:
         if op.method == "GET":
@@ -252,7 +260,7 @@ def check_operation(op: Operation, a: Seeded, b: Seeded) -> list[str]:
         elif contains_uuid_field(op.request_schema, components):
             body = build_body(op.request_schema, components, a)
             response = _request(client, op.method, op.path, body)
-            if response.status_code not in {400, 404}:
+            if response.status_code not in {400, 404} and not (api_key is not None and _members_only(response)):
                 problems.append(f"{op}: a body pointing at A's objects gave {response.status_code}, not 400/404")
             if leaked(response):
                 problems.append(f"{op}: the answer echoes A's ids")
@@ -260,7 +268,8 @@ def check_operation(op: Operation, a: Seeded, b: Seeded) -> list[str]:
         served_own = False
         if op.method == "GET":
             for own in sorted(b.ids):
-                if _request(client, "GET", _fill(op.path, own)).status_code == 200:
+                response = _request(client, "GET", _fill(op.path, own))
+                if response.status_code == 200 or (api_key is not None and _members_only(response)):
                     served_own = True
                     break
             if not served_own:
@@ -268,7 +277,9 @@ def check_operation(op: Operation, a: Seeded, b: Seeded) -> list[str]:
         body = build_body(op.request_schema, components, b) if op.request_schema else None
         for foreign in sorted(a.ids):
             response = _request(client, op.method, _fill(op.path, foreign), body)
-            if response.status_code not in ALLOWED_FOREIGN_DETAIL_STATUSES:
+            if response.status_code not in ALLOWED_FOREIGN_DETAIL_STATUSES and not (
+                api_key is not None and _members_only(response)
+            ):
                 problems.append(f"{op}: A's id {foreign} gave {response.status_code} to B")
                 break
             if leaked(response):

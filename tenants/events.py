@@ -1,0 +1,215 @@
+"""Domain events and their relay (issue 11; docs/integrations.md).
+
+Services call ``record`` inside their transaction: it writes a row of the outbox
+(``DomainEvent``, append-only, tenant-scoped) with the actor (the user or the API key
+of the request), the request id and the client address, so the event exists if and
+only if the change commits. ``record_sql`` gives the same INSERT as SQL, for the stock
+ledger's one-statement write.
+
+The relay hands a tenant's events to each subscriber (``subscribe``) in commit-safe
+order: (``txid``, ``seq``) below the oldest transaction still running, so an event of a
+transaction that commits late is never passed over. Each subscriber has its own cursor
+(``EventCursor``), locked with SKIP LOCKED while it works, moved in the transaction
+that handles the batch: a crash rolls both back and the batch comes again (at least
+once; a subscriber that writes to the same database is exactly once). A subscriber that
+fails stops at its failing batch and is tried again by the next run; the others go on.
+The relay is kicked after the commit of a write (at most once a second per tenant and
+process) and swept by Celery beat (``tenants.tasks.relay_sweep``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.logging import client_ip_var, request_id_var
+from tenants.context import current_api_key_id, current_tenant_id, current_user_id
+from tenants.models import DomainEvent, EventCursor
+from tenants.tasking import enqueue_on_commit
+
+logger = logging.getLogger("stockroom.events")
+
+Handler = Callable[[list[DomainEvent]], None]
+_SUBSCRIBERS: dict[str, Handler] = {}
+_last_kick: dict[uuid.UUID, float] = {}
+KICK_INTERVAL_SECONDS = 1.0
+
+
+@dataclass
+class Event:
+    """An event to record: ``type`` (``product.updated``), its subject, its data and, for
+    updates, the changed fields as ``{field: [before, after]}``."""
+
+    type: str
+    subject_type: str
+    subject_id: Any
+    data: dict[str, Any] = field(default_factory=dict)
+    changes: dict[str, list[Any]] | None = None
+
+
+def _json(value: Any) -> Any:
+    """Values as JSON has them (uuids, decimals, dates as strings)."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def _rows(events: Iterable[Event]) -> list[DomainEvent]:
+    common = {
+        "actor_user_id": current_user_id(),
+        "actor_api_key_id": current_api_key_id(),
+        "ip": client_ip_var.get(),
+        "request_id": request_id_var.get() or "",
+        "created_at": timezone.now(),
+    }
+    return [
+        DomainEvent(
+            type=event.type,
+            subject_type=event.subject_type,
+            subject_id=str(event.subject_id),
+            data=_json(event.data),
+            changes=_json(event.changes) if event.changes is not None else None,
+            **common,
+        )
+        for event in events
+    ]
+
+
+def record(type: str, subject: Any, data: dict[str, Any] | None = None, *, changes: Any = None) -> None:
+    """One event about ``subject`` (a model instance) in the current transaction."""
+    record_many([Event(type, subject._meta.model_name, subject.pk, data or {}, changes)])
+
+
+def record_many(events: Sequence[Event]) -> None:
+    """Events of the current transaction, in one INSERT."""
+    if not events:
+        return
+    _require_transaction()
+    DomainEvent.objects.bulk_create(_rows(events))
+    _kick()
+
+
+def record_sql(events: Sequence[Event]) -> tuple[str, list[Any]]:
+    """The INSERT of ``events`` as SQL and parameters (for a data-modifying WITH clause);
+    the caller runs it in its transaction. ``txid`` and ``seq`` come from the columns'
+    defaults."""
+    _require_transaction()
+    tenant_id = current_tenant_id()
+    rows = _rows(events)
+    columns = [
+        "id", "tenant_id", "type", "subject_type", "subject_id", "data", "changes",
+        "actor_user_id", "actor_api_key_id", "ip", "request_id", "created_at",
+    ]  # fmt: skip
+    placeholders = "(" + ", ".join(["%s"] * 5 + ["%s::jsonb", "%s::jsonb"] + ["%s"] * 5) + ")"
+    params: list[Any] = []
+    for row in rows:
+        params += [
+            row.id, tenant_id, row.type, row.subject_type, row.subject_id, json.dumps(row.data),
+            json.dumps(row.changes) if row.changes is not None else None,
+            row.actor_user_id, row.actor_api_key_id, row.ip, row.request_id, row.created_at,
+        ]  # fmt: skip
+    table = DomainEvent._meta.db_table
+    sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES {", ".join([placeholders] * len(rows))}'  # noqa: S608
+    _kick()
+    return sql, params
+
+
+def changes_of(instance: Any, before: dict[str, Any], names: Iterable[str]) -> dict[str, list[Any]]:
+    """``{field: [before, after]}`` for the fields of ``names`` whose value changed."""
+    return {
+        name: [before[name], getattr(instance, name)] for name in names if before.get(name) != getattr(instance, name)
+    }
+
+
+def _require_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise RuntimeError("Domain events are recorded inside the transaction of the change.")
+
+
+def _kick() -> None:
+    """Queues the relay for the current tenant once the transaction commits (at most once
+    a second per tenant and process: the running relay and the sweep take the rest)."""
+    tenant_id = current_tenant_id()
+    if tenant_id is None or not settings.EVENT_RELAY_KICK:
+        return
+    now = time.monotonic()
+    if now - _last_kick.get(tenant_id, -KICK_INTERVAL_SECONDS) < KICK_INTERVAL_SECONDS:
+        return
+    _last_kick[tenant_id] = now
+    enqueue_on_commit("tenants.tasks.relay_events")
+
+
+# --- The relay ------------------------------------------------------------------------------
+
+
+def subscribe(name: str, handler: Handler) -> None:
+    """Registers a subscriber (at start-up, ``AppConfig.ready``)."""
+    _SUBSCRIBERS[name] = handler
+
+
+def subscribers() -> dict[str, Handler]:
+    return dict(_SUBSCRIBERS)
+
+
+def _horizon() -> int:
+    """The oldest transaction id still running: every event below it is committed or gone."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        return int(cursor.fetchone()[0])
+
+
+def _cursor(name: str) -> EventCursor | None:
+    """The subscriber's cursor, locked; None when another relay holds it."""
+    cursor = EventCursor.objects.select_for_update(skip_locked=True).filter(subscriber=name).first()
+    if cursor is None and not EventCursor.objects.filter(subscriber=name).exists():
+        try:
+            with transaction.atomic():
+                EventCursor.objects.create(subscriber=name)
+        except IntegrityError:
+            pass  # created by a concurrent relay
+        cursor = EventCursor.objects.select_for_update(skip_locked=True).filter(subscriber=name).first()
+    return cursor
+
+
+def relay(*, batch: int = 500, only: Iterable[str] | None = None) -> dict[str, int]:
+    """Hands the current tenant's new events to each subscriber; returns how many each
+    got. Runs in the tenant's context (a Celery task's, or a test's)."""
+    delivered: dict[str, int] = {}
+    for name, handler in subscribers().items():
+        if only is not None and name not in only:
+            continue
+        delivered[name] = 0
+        while True:
+            try:
+                with transaction.atomic():
+                    cursor = _cursor(name)
+                    if cursor is None:
+                        break
+                    horizon = _horizon()
+                    events = list(
+                        DomainEvent.objects.filter(
+                            Q(txid__gt=cursor.txid) | Q(txid=cursor.txid, seq__gt=cursor.seq), txid__lt=horizon
+                        ).order_by("txid", "seq")[:batch]
+                    )
+                    if not events:
+                        break
+                    handler(events)
+                    cursor.txid, cursor.seq = events[-1].txid, events[-1].seq
+                    cursor.delivered += len(events)
+                    cursor.save(update_fields=["txid", "seq", "delivered", "updated_at"])
+            except Exception:
+                logger.exception("subscriber %s failed; its batch will be delivered again", name)
+                break
+            delivered[name] += len(events)
+            if len(events) < batch:
+                break
+    return delivered
