@@ -1,9 +1,8 @@
 """Real concurrent connections against orders: no oversell, no double issue, no stale reservation."""
 
-import threading
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from core.errors import DomainError
 from inventory.errors import InsufficientStock
@@ -16,27 +15,7 @@ from orders.tests.factories import line, make_customer
 from tenants.context import tenant_context
 from tenants.models import Role
 from tenants.tests.factories import make_member, make_tenant
-
-
-def _in_threads(*targets):
-    barrier = threading.Barrier(len(targets))
-    errors: list[BaseException] = []
-
-    def run(target):
-        try:
-            barrier.wait()
-            target()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+from tenants.tests.threads import in_threads
 
 
 def test_two_clerks_confirming_for_the_last_units_exactly_one_wins(committed):
@@ -61,7 +40,7 @@ def test_two_clerks_confirming_for_the_last_units_exactly_one_wins(committed):
 
         return run
 
-    _in_threads(*(confirm(order) for order in orders))
+    in_threads(*(confirm(order) for order in orders))
 
     assert sorted(outcomes) == ["confirmed", "insufficient_stock"]
     with tenant_context(tenant), transaction.atomic():
@@ -101,7 +80,7 @@ def test_concurrent_shipments_and_cancellation_of_one_order(committed):
             except DomainError as exc:
                 results.append(exc.code)
 
-    _in_threads(ship, ship, ship, cancel)
+    in_threads(ship, ship, ship, cancel)
 
     with tenant_context(tenant), transaction.atomic():
         order.refresh_from_db()

@@ -20,6 +20,7 @@ from tenants.context import tenant_context
 from tenants.models import IdempotentResponse, Role
 from tenants.tasks import delete_expired_idempotency_keys
 from tenants.tests.factories import PASSWORD, client_for, make_member, make_tenant
+from tenants.tests.threads import in_threads
 
 RECEIVE = "/api/v1/stock/receive/"
 
@@ -320,27 +321,6 @@ def test_an_invalid_token_is_401_whatever_the_key(api, stock):
 # --- Concurrency (real threads, real commits) ---------------------------------------------
 
 
-def _in_threads(*targets):
-    barrier = threading.Barrier(len(targets))
-    errors: list[BaseException] = []
-
-    def run(target):
-        try:
-            barrier.wait()
-            target()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-
-
 def _committed_stock(slug):
     owner = make_member(make_tenant(slug=slug), Role.OWNER)
     with tenant_context(owner.tenant):
@@ -356,7 +336,7 @@ def test_simultaneous_requests_with_one_key_write_exactly_once(committed):
     def post():
         responses.append(client_for(owner).post(RECEIVE, body, HTTP_IDEMPOTENCY_KEY=key))
 
-    _in_threads(*(post for _ in range(6)))
+    in_threads(*(post for _ in range(6)))
 
     statuses = sorted((r.status_code, r.has_header("Idempotent-Replayed")) for r in responses)
     originals = [r for r in responses if r.status_code == 201 and not r.has_header("Idempotent-Replayed")]
