@@ -22,6 +22,7 @@ TENANT_REQUIRED = "tenant_required"
 EMAIL_NOT_VERIFIED = "email_not_verified"
 SCOPE_REQUIRED = "scope_required"  # an API key without the view's scope
 MEMBERS_ONLY = "members_only"  # an API key on a route only members use (members, keys, billing, account)
+FEATURE_NOT_IN_PLAN = "feature_not_in_plan"  # tenants.entitlements.require_feature
 # 409
 LAST_OWNER = "last_owner"
 ALREADY_MEMBER = "already_member"
