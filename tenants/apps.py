@@ -15,12 +15,12 @@ class TenantsConfig(AppConfig):
 
         post_migrate.connect(rls.post_migrate_apply, dispatch_uid="tenants.rls.post_migrate_apply")
 
-        # Every saved or deleted membership, user or tenant ends its cached memberships
+        # Every saved or deleted membership, user, tenant or API key ends what is cached of it
         # (querysets' update() does too: tenants/models.py).
         from tenants import membership_cache
-        from tenants.models import Membership, Tenant, User
+        from tenants.models import ApiKey, Membership, Tenant, User
 
-        for model in (Membership, Tenant, User):
+        for model in (Membership, Tenant, User, ApiKey):
             for signal in (post_save, post_delete):
                 signal.connect(
                     membership_cache.on_saved, sender=model, dispatch_uid=f"membership_cache.{model.__name__}"

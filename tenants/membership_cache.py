@@ -25,6 +25,12 @@ Generations live for twice the entry lifetime (plus a minute) after their last
 bump, so an entry can never outlive the generation it was checked against.
 Without Redis (the local-memory cache, or Redis unreachable) nothing is cached:
 the membership is read from the database as before.
+
+API keys are cached the same way (``api_key_lookup``), by the key's SHA-256, with the
+key and its tenant: an entry counts while the key's own generation (bumped by every
+save of the key, its revocation and its "last used" update) and the generation of all
+tenants (bumped by a change to any tenant: rare, and the key's tenant is not known
+before the look-up) are unchanged.
 """
 
 from __future__ import annotations
@@ -71,6 +77,30 @@ def _tenant_generation(tenant_id: Any) -> str:
     return full_key(f"membership-gen:t:{uuid.UUID(str(tenant_id)).hex}", tenant_id=None)
 
 
+def _api_key_entry_key(key_hash: str) -> str:
+    return full_key(f"api-key:{_api_key_shape()}:{key_hash}", tenant_id=None)
+
+
+def _api_key_generation(key_hash: str) -> str:
+    return full_key(f"api-key-gen:{key_hash}", tenant_id=None)
+
+
+def _all_tenants_generation() -> str:
+    return full_key("membership-gen:all-tenants", tenant_id=None)
+
+
+@functools.cache
+def _api_key_shape() -> str:
+    from django.apps import apps
+
+    names = ",".join(
+        f"{model}.{field.attname}"
+        for model in ("ApiKey", "Tenant")
+        for field in apps.get_model("tenants", model)._meta.concrete_fields
+    )
+    return hashlib.sha256(names.encode()).hexdigest()[:8]
+
+
 def enabled() -> bool:
     return bool(settings.MEMBERSHIP_CACHE_SECONDS > 0)
 
@@ -94,8 +124,27 @@ def lookup(*, user_id: uuid.UUID, tenant_id: uuid.UUID, counter: str | None, tim
     counter is counted in this process (``core.cache``)."""
     if not enabled():
         return None
-    key = _entry_key(user_id, tenant_id)
-    generations = [_user_generation(user_id), _tenant_generation(tenant_id)]
+    return _lookup(
+        _entry_key(user_id, tenant_id),
+        [_user_generation(user_id), _tenant_generation(tenant_id)],
+        counter=counter,
+        timeout=timeout,
+    )
+
+
+def api_key_lookup(key_hash: str) -> Lookup | None:
+    """The cached entry of the API key with this SHA-256 (None when the cache is off)."""
+    if not enabled():
+        return None
+    return _lookup(
+        _api_key_entry_key(key_hash),
+        [_api_key_generation(key_hash), _all_tenants_generation()],
+        counter=None,
+        timeout=0,
+    )
+
+
+def _lookup(key: str, generations: list[str], *, counter: str | None, timeout: int) -> Lookup:
     values, counted = read_and_incr([key, *generations], counter=counter, timeout=timeout)
     count = counted[0] if counted else None
     if values is None:
@@ -129,12 +178,21 @@ def store(found: Lookup, entry: dict[str, Any]) -> None:
     )
 
 
-def invalidate(*, user_ids: Iterable[Any] = (), tenant_ids: Iterable[Any] = (), using: str | None = None) -> None:
+def invalidate(
+    *,
+    user_ids: Iterable[Any] = (),
+    tenant_ids: Iterable[Any] = (),
+    api_key_hashes: Iterable[str] = (),
+    using: str | None = None,
+) -> None:
     """Ends the cached memberships of these users (in every workspace) and of every member
-    of these tenants: now, and again once the current transaction commits."""
-    keys = [_user_generation(user_id) for user_id in user_ids] + [
-        _tenant_generation(tenant_id) for tenant_id in tenant_ids
-    ]
+    of these tenants (and every cached API key, when a tenant changes), and the cached API
+    keys with these hashes: now, and again once the current transaction commits."""
+    tenant_keys = [_tenant_generation(tenant_id) for tenant_id in tenant_ids]
+    keys = [_user_generation(user_id) for user_id in user_ids] + tenant_keys
+    keys += [_api_key_generation(key_hash) for key_hash in api_key_hashes]
+    if tenant_keys:
+        keys.append(_all_tenants_generation())
     if not keys:
         return
     lifetime = 2 * settings.MEMBERSHIP_CACHE_SECONDS + 60
@@ -148,12 +206,14 @@ def invalidate(*, user_ids: Iterable[Any] = (), tenant_ids: Iterable[Any] = (), 
 
 
 def on_saved(sender: Any, instance: Any, created: bool = False, using: str | None = None, **_: Any) -> None:
-    """post_save / post_delete receiver for Membership, User and Tenant (a new row has
-    nothing cached yet)."""
+    """post_save / post_delete receiver for Membership, User, Tenant and ApiKey (a new row
+    has nothing cached yet)."""
     if created:
         return
     kind = sender._meta.model_name
-    if kind == "membership":
+    if kind == "apikey":
+        invalidate(api_key_hashes=[instance.key_hash], using=using)
+    elif kind == "membership":
         invalidate(user_ids=[instance.user_id], using=using)
     elif kind == "tenant":
         invalidate(tenant_ids=[instance.pk], using=using)

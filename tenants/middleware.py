@@ -94,14 +94,17 @@ def authenticate_bearer(raw: str, request: HttpRequest) -> RequestAuth:
 
 def authenticate_api_key(raw: str, request: HttpRequest) -> RequestAuth:
     """An API key (``Bearer srk_...``): the format and checksum first (a typo or a JWT-like
-    string never reaches the database), then the key by its SHA-256 (one look-up, see
-    ``api_key_by_hash``), read on every request so a revocation holds from the next one.
+    string never reaches the database), then the key by its SHA-256: from the cache
+    (``membership_cache.api_key_lookup``: no query when warm) or one look-up (see
+    ``api_key_by_hash``); a revocation ends the cached entry, so it holds from the next
+    request.
     Refused with 401 ``api_key_not_valid`` (malformed, unknown), ``api_key_revoked`` or
     ``api_key_expired``, 403 ``tenant_suspended``. The key's use is recorded at most once a
     minute (``api_key_touch``)."""
     if not api_key_format.is_well_formed(raw):
         return RequestAuth(error=AuthenticationError("This is not a valid API key.", code=errors.API_KEY_NOT_VALID))
-    key = api_key_by_hash(key_hash=api_key_format.digest(raw))
+    key_hash = api_key_format.digest(raw)
+    key = api_key_by_hash(key_hash=key_hash, cached=membership_cache.api_key_lookup(key_hash))
     if key is None:
         return RequestAuth(error=AuthenticationError("This is not a valid API key.", code=errors.API_KEY_NOT_VALID))
     now = timezone.now()

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from tenants import membership_cache
+from tenants import membership_cache, scoping
 from tenants.scoping import TenantScopedModel
 
 
@@ -326,6 +326,24 @@ class EventCursor(TenantScopedModel):
         return f"cursor {self.subscriber} at {self.txid}/{self.seq}"
 
 
+class ApiKeyQuerySet(scoping.TenantQuerySet):
+    """``update()`` ends the cached entries of the keys it changes (``tenants/membership_cache.py``);
+    ``save`` and ``delete`` do through signals."""
+
+    def update(self, **kwargs: Any) -> int:
+        hashes = list(self.values_list("key_hash", flat=True).order_by())
+        rows = super().update(**kwargs)
+        membership_cache.invalidate(api_key_hashes=hashes, using=self.db)
+        return rows
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
+
+class ApiKeyManager(scoping.TenantManager):
+    def get_queryset(self) -> ApiKeyQuerySet:
+        return ApiKeyQuerySet(self.model, using=self._db).filter(tenant_id=scoping.CurrentTenantId())
+
+
 class ApiKey(TenantScopedModel):
     """A workspace's API key (``tenants/api_key_format.py``): only its SHA-256 is stored.
 
@@ -348,6 +366,8 @@ class ApiKey(TenantScopedModel):
     revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects: ClassVar[ApiKeyManager] = ApiKeyManager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -24,14 +24,16 @@ _CACHED_FIELDS: dict[str, list[models.Field[Any, Any]]] = {
     "m": list(Membership._meta.concrete_fields),
     "u": [field for field in User._meta.concrete_fields if field.attname != "password"],
     "t": list(Tenant._meta.concrete_fields),
+    "k": list(ApiKey._meta.concrete_fields),  # an API key's entry: "k" and "t"
 }
-_CACHED_MODELS: dict[str, type[models.Model]] = {"m": Membership, "u": User, "t": Tenant}
+_CACHED_MODELS: dict[str, type[models.Model]] = {"m": Membership, "u": User, "t": Tenant, "k": ApiKey}
+_MEMBERSHIP_PARTS = ("m", "u", "t")
 _ATTNAMES = {part: [f.attname for f in fields] for part, fields in _CACHED_FIELDS.items()}
 
 
 def _cache_entry(membership: Membership) -> dict[str, Any]:
     sources = {"m": membership, "u": membership.user, "t": membership.tenant}
-    return {part: [getattr(sources[part], f.attname) for f in fields] for part, fields in _CACHED_FIELDS.items()}
+    return {part: [getattr(sources[part], f.attname) for f in _CACHED_FIELDS[part]] for part in _MEMBERSHIP_PARTS}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -48,15 +50,16 @@ def _values_of(part: str, raw: list[Any]) -> list[Any]:
         return [f.to_python(v) for f, v in zip(_CACHED_FIELDS[part], raw, strict=True)]
 
 
+def _instance(part: str, entry: dict[str, Any]) -> Any:
+    return _CACHED_MODELS[part].from_db("default", _ATTNAMES[part], _values_of(part, entry[part]))
+
+
 def _from_cache_entry(entry: dict[str, Any]) -> Membership:
-    instances = {
-        part: _CACHED_MODELS[part].from_db("default", _ATTNAMES[part], _values_of(part, entry[part]))
-        for part in _CACHED_FIELDS
-    }
+    instances = {part: _instance(part, entry) for part in _MEMBERSHIP_PARTS}
     membership = instances["m"]
     assert isinstance(membership, Membership)
-    membership.user = instances["u"]  # type: ignore[assignment]
-    membership.tenant = instances["t"]  # type: ignore[assignment]
+    membership.user = instances["u"]
+    membership.tenant = instances["t"]
     return membership
 
 
@@ -144,18 +147,32 @@ def invitation_get(*, id: Any) -> Invitation:
     return invitation
 
 
-def api_key_by_hash(*, key_hash: str) -> ApiKey | None:
+def api_key_by_hash(*, key_hash: str, cached: membership_cache.Lookup | None = None) -> ApiKey | None:
     """The key with this SHA-256, with its tenant, before any tenant is known (the tenant
-    middleware): the transaction sets ``app.api_key_hash``, which the ``key_lookup`` policy
+    middleware): from ``cached`` (the middleware's look-up in the cache,
+    ``membership_cache.api_key_lookup``) when it found the key, else from the database:
+    the transaction sets ``app.api_key_hash``, which the ``key_lookup`` policy
     (``tenants/rls.py``) turns into "this one row", so the look-up reads nothing else of
-    any tenant. None when there is no such key."""
+    any tenant. None when there is no such key (never cached)."""
+    if cached is not None and cached.entry is not None:
+        key: ApiKey = _instance("k", cached.entry)
+        key.tenant = _instance("t", cached.entry)
+        return key
     nested = transaction.get_connection().in_atomic_block  # a savepoint: the setting would outlive it
     with transaction.atomic():
         set_local("app.api_key_hash", key_hash)
-        key = ApiKey.unscoped.select_related("tenant").filter(key_hash=key_hash).first()
+        found = ApiKey.unscoped.select_related("tenant").filter(key_hash=key_hash).first()
         if nested:
             set_local("app.api_key_hash", "")
-    return key
+    if found is not None and cached is not None:
+        membership_cache.store(
+            cached,
+            {
+                part: [getattr(source, f.attname) for f in _CACHED_FIELDS[part]]
+                for part, source in (("k", found), ("t", found.tenant))
+            },
+        )
+    return found
 
 
 def api_key_list() -> QuerySet[ApiKey]:

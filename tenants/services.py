@@ -732,8 +732,8 @@ def api_key_create(
 
 @transaction.atomic
 def api_key_revoke(*, key_id: uuid.UUID, user: User | None) -> ApiKey:
-    """Revokes a key of the current tenant: the next request with it is refused (the key is
-    read from the database on every request). Revoking a revoked key changes nothing."""
+    """Revokes a key of the current tenant: the next request with it is refused (saving the
+    key ends its cached entry). Revoking a revoked key changes nothing."""
     key = ApiKey.objects.select_for_update().filter(pk=key_id).first()
     if key is None:
         raise NotFound("No such API key in this workspace.")
@@ -754,4 +754,4 @@ def api_key_touch(*, key: ApiKey, ip: str | None, now: datetime) -> None:
         return
     ApiKey.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=threshold), pk=key.pk).update(
         last_used_at=now, last_used_ip=ip
-    )
+    )  # ends the key's cached entry (ApiKeyQuerySet), which has the old time

@@ -190,3 +190,76 @@ def test_cache_off_reads_the_database_every_time(owner_a, settings):
     response, cached = _served_from_cache(api)
 
     assert response.status_code == 200 and not cached
+
+
+# --- API keys: cached by their hash, every change seen by the next request ---------------------
+
+KEY_QUERY = '"tenants_apikey"'
+
+
+def _key_served_from_cache(api, path="/api/v1/products/"):
+    with traced() as trace:
+        response = api.get(path)
+    return response, not trace.sent(KEY_QUERY)
+
+
+def test_warm_api_key_request_reads_no_key_from_the_database(owner_a):
+    from tenants.tests.factories import client_for_key, make_api_key
+
+    _, raw = make_api_key(owner_a.tenant, ["catalog:read"])
+    api = client_for_key(raw)
+    # The first use records "last used" (which ends the entry), the second caches the key.
+    first, first_cached = _key_served_from_cache(api)
+    second, second_cached = _key_served_from_cache(api)
+    third, third_cached = _key_served_from_cache(api)
+
+    assert first.status_code == second.status_code == third.status_code == 200
+    assert (first_cached, second_cached, third_cached) == (False, False, True)
+
+
+@pytest.mark.parametrize("how", ["revoke", "expire_by_queryset_update", "suspend_tenant", "delete"])
+def test_a_changed_api_key_is_seen_on_the_very_next_request(owner_a, how):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tenants.models import ApiKey
+    from tenants.tests.factories import client_for_key, make_api_key
+
+    key, raw = make_api_key(owner_a.tenant, ["catalog:read"])
+    api = client_for_key(raw)
+    api.get("/api/v1/products/")
+    api.get("/api/v1/products/")
+    assert _key_served_from_cache(api)[1]
+
+    expected = {
+        "revoke": (401, "api_key_revoked"),
+        "expire_by_queryset_update": (401, "api_key_expired"),
+        "suspend_tenant": (403, "tenant_suspended"),
+        "delete": (401, "api_key_not_valid"),
+    }[how]
+    if how == "revoke":
+        assert client_for(owner_a).post(f"/api/v1/api-keys/{key.pk}/revoke/").status_code == 200
+    elif how == "expire_by_queryset_update":
+        with tenant_context(owner_a.tenant):
+            ApiKey.objects.filter(pk=key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    elif how == "suspend_tenant":
+        Tenant.objects.filter(pk=owner_a.tenant_id).update(status=TenantStatus.SUSPENDED)
+    else:
+        with tenant_context(owner_a.tenant):
+            ApiKey.objects.get(pk=key.pk).delete()
+    response = api.get("/api/v1/products/")
+
+    assert (response.status_code, response.json()["code"]) == expected
+
+
+def test_api_keys_work_without_redis(owner_a, settings):
+    from tenants.tests.factories import client_for_key, make_api_key
+
+    settings.MEMBERSHIP_CACHE_SECONDS = 0  # the cache off: every request reads the key
+    _, raw = make_api_key(owner_a.tenant, ["catalog:read"])
+    api = client_for_key(raw)
+
+    responses = [_key_served_from_cache(api) for _ in range(2)]
+
+    assert [(r.status_code, cached) for r, cached in responses] == [(200, False), (200, False)]
