@@ -105,8 +105,10 @@ def allocate_number(kind: str) -> str:
 @transaction.atomic
 def sequence_update(*, kind: str, prefix: str) -> DocumentSequence:
     sequence = _sequence(kind)
+    before = events.snapshot(sequence)
     sequence.prefix = prefix
     sequence.save(update_fields=["prefix"])
+    events.record_saved(sequence, before, {"kind": sequence.kind}, kind="document_sequence")
     return sequence
 
 
@@ -308,6 +310,7 @@ def _update_draft(
     as edited)."""
     order = _lock(model, order_id)
     states.check_transition(_machine(order), "edit", order.status)
+    before = events.snapshot(order)
     party_name, party_value = party
     if not isinstance(party_value, Unset) and not party_value.is_active:
         raise ValidationFailed.for_field(party_name, errors.INACTIVE, f"This {party_name} is deactivated.")
@@ -324,6 +327,11 @@ def _update_draft(
     if not isinstance(lines, Unset):
         _write_lines(order, lines, price_for(order))
     order.save()
+    changed = events.changes_of(order, before, [name for name in before if name != "updated_at"])
+    if changed or not isinstance(lines, Unset):
+        kind = "sales_order" if isinstance(order, SalesOrder) else "purchase_order"
+        data = {**_order_event_data(order, order.status), "lines_replaced": not isinstance(lines, Unset)}
+        events.record(f"{kind}.updated", order, data, changes=changed)
     return order
 
 
@@ -331,6 +339,8 @@ def _update_draft(
 def _delete_draft(model: type[OrderT], order_id: uuid.UUID) -> None:
     order = _lock(model, order_id)
     states.check_transition(_machine(order), "delete", order.status)
+    kind = "sales_order" if isinstance(order, SalesOrder) else "purchase_order"
+    events.record_deleted(order, _order_event_data(order, order.status), kind=kind)
     order.delete()
 
 

@@ -130,6 +130,36 @@ def changes_of(instance: Any, before: dict[str, Any], names: Iterable[str]) -> d
     }
 
 
+# Bookkeeping columns left out of an update's changes.
+_NOT_CHANGES = frozenset({"updated_at", "created_at", "tenant_id"})
+
+
+def snapshot(instance: Any) -> dict[str, Any]:
+    """The instance's column values (``attname``: value), to pass to ``record_saved`` as
+    ``before``: taken before a service changes the instance."""
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def record_saved(
+    instance: Any, before: dict[str, Any] | None, data: dict[str, Any] | None = None, *, kind: str | None = None
+) -> None:
+    """``<kind>.created`` (``before`` None) or ``<kind>.updated`` with the changed columns
+    as ``changes`` (nothing changed: no event). ``kind`` defaults to the model's name."""
+    kind = kind or instance._meta.model_name
+    if before is None:
+        record(f"{kind}.created", instance, data)
+        return
+    changed = changes_of(instance, before, [name for name in before if name not in _NOT_CHANGES])
+    if changed:
+        record(f"{kind}.updated", instance, data, changes=changed)
+
+
+def record_deleted(instance: Any, data: dict[str, Any] | None = None, *, kind: str | None = None) -> None:
+    """``<kind>.deleted``: called before the row is deleted, in the same transaction (a
+    refused delete rolls the event back with it)."""
+    record(f"{kind or instance._meta.model_name}.deleted", instance, data)
+
+
 def _require_transaction() -> None:
     if not connection.in_atomic_block:
         raise RuntimeError("Domain events are recorded inside the transaction of the change.")

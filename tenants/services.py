@@ -456,6 +456,7 @@ def tenant_update(*, name: str | None = None, currency: str | None = None) -> Te
     """Renames the workspace or changes its currency: an ISO 4217 code, and only while
     no amounts exist in the old one (``tenants.currency``): 409 ``currency_in_use``."""
     tenant = Tenant.objects.select_for_update().get(pk=get_current_tenant().pk)
+    before = events.snapshot(tenant)
     changed: list[str] = []
     if name is not None:
         tenant.name, changed = name, [*changed, "name"]
@@ -477,6 +478,7 @@ def tenant_update(*, name: str | None = None, currency: str | None = None) -> Te
         tenant.currency, changed = currency, [*changed, "currency"]
     if changed:
         tenant.save(update_fields=changed)
+        events.record_saved(tenant, before, {"name": tenant.name}, kind="workspace")
     return tenant
 
 
@@ -592,6 +594,7 @@ def invitation_revoke(*, invitation_id: Any) -> Invitation:
         raise Conflict("Only a pending invitation can be revoked.", code=errors.INVITATION_NOT_PENDING)
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
+    events.record("member.invitation_revoked", invitation, {"email": invitation.email, "role": invitation.role})
     return invitation
 
 

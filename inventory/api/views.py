@@ -323,6 +323,9 @@ class SupplierProductViewSet(
     def perform_update(self, serializer: Any) -> None:
         serializer.instance = catalog.supplier_product_update(item=serializer.instance, **serializer.validated_data)
 
+    def perform_destroy(self, instance: SupplierProduct) -> None:
+        catalog.supplier_product_delete(item=instance)
+
 
 # --- Stock: levels, ledger, operations -----------------------------------------------------
 

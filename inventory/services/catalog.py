@@ -84,7 +84,9 @@ def category_create(*, name: str, parent: Category | None = None, description: s
     category.path, category.depth = _path_of(category, parent)
     _check_depth(category.depth)
     _check_sibling_name(category)
-    return _save_unique(category, None, field="name", message=SIBLING_TAKEN)
+    _save_unique(category, None, field="name", message=SIBLING_TAKEN)
+    events.record_saved(category, None, {"name": category.name})
+    return category
 
 
 @transaction.atomic
@@ -103,6 +105,7 @@ def category_update(
         .order_by("pk")
     }
     category = locked[category.pk]
+    before = events.snapshot(category)
     fields = assign(category, name=name, description=description)
     if parent is not UNSET:
         parent = locked.get(parent.pk) if isinstance(parent, Category) else None
@@ -125,13 +128,16 @@ def category_update(
                 depth=models.F("depth") + depth_shift,
             )
     _check_sibling_name(category)
-    return _save_unique(category, fields, field="name", message=SIBLING_TAKEN)
+    _save_unique(category, fields, field="name", message=SIBLING_TAKEN)
+    events.record_saved(category, before, {"name": category.name})
+    return category
 
 
 @transaction.atomic
 def category_delete(*, category: Category) -> None:
     if Category.objects.filter(parent=category).exists():
         raise Conflict("Move or delete the subcategories first.", code=errors.CATEGORY_NOT_EMPTY)
+    events.record_deleted(category, {"name": category.name})
     Product.objects.filter(category=category).update(category=None)
     category.delete()
 
@@ -292,10 +298,14 @@ def _save_warehouse(warehouse: Warehouse, names: list[str] | None) -> Warehouse:
     return _save_unique(warehouse, names, field="code", message=WAREHOUSE_CODE_TAKEN)
 
 
+@transaction.atomic
 def warehouse_create(*, code: str, name: str, address: str = "", is_active: bool = True) -> Warehouse:
-    return _save_warehouse(Warehouse(code=code, name=name, address=address, is_active=is_active), None)
+    warehouse = _save_warehouse(Warehouse(code=code, name=name, address=address, is_active=is_active), None)
+    events.record_saved(warehouse, None, {"code": warehouse.code, "name": warehouse.name})
+    return warehouse
 
 
+@transaction.atomic
 def warehouse_update(
     *,
     warehouse: Warehouse,
@@ -304,11 +314,15 @@ def warehouse_update(
     address: str | Unset = UNSET,
     is_active: bool | Unset = UNSET,
 ) -> Warehouse:
-    return _save_warehouse(warehouse, assign(warehouse, code=code, name=name, address=address, is_active=is_active))
+    before = events.snapshot(warehouse)
+    _save_warehouse(warehouse, assign(warehouse, code=code, name=name, address=address, is_active=is_active))
+    events.record_saved(warehouse, before, {"code": warehouse.code})
+    return warehouse
 
 
 @transaction.atomic
 def warehouse_delete(*, warehouse: Warehouse) -> None:
+    events.record_deleted(warehouse, {"code": warehouse.code})
     try:
         with transaction.atomic():
             warehouse.delete()
@@ -321,6 +335,7 @@ def warehouse_delete(*, warehouse: Warehouse) -> None:
 # --- Suppliers and customers ------------------------------------------------------------------------
 
 
+@transaction.atomic
 def party_create(
     *,
     model: type[PartyT],
@@ -347,9 +362,11 @@ def party_create(
         is_active=is_active,
     )
     party.save()
+    events.record_saved(party, None, {"name": party.name})
     return party
 
 
+@transaction.atomic
 def party_update(
     *,
     party: PartyT,
@@ -363,7 +380,8 @@ def party_update(
     notes: str | Unset = UNSET,
     is_active: bool | Unset = UNSET,
 ) -> PartyT:
-    return update_fields(
+    before = events.snapshot(party)
+    update_fields(
         party,
         name=name,
         contact_name=contact_name,
@@ -375,11 +393,14 @@ def party_update(
         notes=notes,
         is_active=is_active,
     )
+    events.record_saved(party, before, {"name": party.name})
+    return party
 
 
 @transaction.atomic
 def party_delete(*, party: Supplier | Customer) -> None:
     """Refused while orders reference the party: deactivate it instead."""
+    events.record_deleted(party, {"name": party.name})
     try:
         with transaction.atomic():
             party.delete()
@@ -400,15 +421,19 @@ def _save_supplier_product(item: SupplierProduct, names: list[str] | None) -> Su
     return _save_unique(item, names, field="product", message=SUPPLIED_TWICE)
 
 
+@transaction.atomic
 def supplier_product_create(
     *, supplier: Supplier, product: Product, supplier_sku: str = "", price: Decimal = ZERO, lead_time_days: int = 0
 ) -> SupplierProduct:
     item = SupplierProduct(
         supplier=supplier, product=product, supplier_sku=supplier_sku, price=price, lead_time_days=lead_time_days
     )
-    return _save_supplier_product(item, None)
+    _save_supplier_product(item, None)
+    events.record_saved(item, None, _supplier_product_data(item), kind="supplier_product")
+    return item
 
 
+@transaction.atomic
 def supplier_product_update(
     *,
     item: SupplierProduct,
@@ -418,15 +443,29 @@ def supplier_product_update(
     price: Decimal | Unset = UNSET,
     lead_time_days: int | Unset = UNSET,
 ) -> SupplierProduct:
+    before = events.snapshot(item)
     names = assign(
         item, supplier=supplier, product=product, supplier_sku=supplier_sku, price=price, lead_time_days=lead_time_days
     )
-    return _save_supplier_product(item, names)
+    _save_supplier_product(item, names)
+    events.record_saved(item, before, _supplier_product_data(item), kind="supplier_product")
+    return item
+
+
+@transaction.atomic
+def supplier_product_delete(*, item: SupplierProduct) -> None:
+    events.record_deleted(item, _supplier_product_data(item), kind="supplier_product")
+    item.delete()
+
+
+def _supplier_product_data(item: SupplierProduct) -> dict[str, Any]:
+    return {"supplier": item.supplier_id, "product": item.product_id}
 
 
 # --- Stock level settings ------------------------------------------------------------------------
 
 
+@transaction.atomic
 def stock_level_set_reorder(
     *,
     level: StockLevel,
@@ -438,3 +477,11 @@ def stock_level_set_reorder(
     changes = given(reorder_point=reorder_point, reorder_quantity=reorder_quantity)
     if changes:
         StockLevel.objects.filter(pk=level.pk).update(**changes, updated_at=timezone.now())
+        changed = {name: [getattr(level, name), new] for name, new in changes.items() if getattr(level, name) != new}
+        if changed:
+            events.record(
+                "stock_level.updated",
+                level,
+                {"product": level.product_id, "warehouse": level.warehouse_id},
+                changes=changed,
+            )
