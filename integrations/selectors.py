@@ -2,11 +2,59 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import uuid
+from datetime import datetime
 
-from tenants.models import DomainEvent
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from tenants.models import ApiKey, DomainEvent, User
 
 
 def audit_event_list() -> QuerySet[DomainEvent]:
     """The current tenant's events, newest first (the audit log and the PostgreSQL event store)."""
     return DomainEvent.objects.all()
+
+
+def audit_events_of_type(queryset: QuerySet[DomainEvent], type: str) -> QuerySet[DomainEvent]:
+    """An exact type (``product.updated``), or every type under a prefix ending in a dot (``product.``)."""
+    if type.endswith("."):
+        return queryset.filter(type__startswith=type)
+    return queryset.filter(type=type)
+
+
+def audit_events_by_actor(queryset: QuerySet[DomainEvent], actor: uuid.UUID) -> QuerySet[DomainEvent]:
+    """The events of a user or of an API key (either id)."""
+    return queryset.filter(Q(actor_user_id=actor) | Q(actor_api_key_id=actor))
+
+
+def audit_event_search(
+    *,
+    type: str = "",
+    subject: str = "",
+    actor: uuid.UUID | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[DomainEvent]:
+    """The audit log with the API's filters (``GET /api/v1/audit-events/``), newest first,
+    each event with its actor in words in the same query: ``actor_email`` and
+    ``actor_name`` of the user (a member who has left included), ``actor_key_prefix``
+    and ``actor_key_name`` of the API key (read under the tenant's scope)."""
+    queryset = audit_event_list()
+    if type:
+        queryset = audit_events_of_type(queryset, type)
+    if subject:
+        queryset = queryset.filter(subject_id=subject)
+    if actor is not None:
+        queryset = audit_events_by_actor(queryset, actor)
+    if created_after is not None:
+        queryset = queryset.filter(created_at__gte=created_after)
+    if created_before is not None:
+        queryset = queryset.filter(created_at__lt=created_before)
+    user = User.objects.filter(pk=OuterRef("actor_user_id"))
+    key = ApiKey.objects.filter(pk=OuterRef("actor_api_key_id"))
+    return queryset.annotate(
+        actor_email=Subquery(user.values("email")[:1]),
+        actor_name=Subquery(user.values("full_name")[:1]),
+        actor_key_prefix=Subquery(key.values("prefix")[:1]),
+        actor_key_name=Subquery(key.values("name")[:1]),
+    ).order_by("-created_at", "-id")

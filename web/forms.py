@@ -4,7 +4,7 @@ errors in one place (``apply_error``)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -15,6 +15,7 @@ from core.errors import DomainError
 from core.numbers import PRICE, QUANTITY
 from inventory.models import CATEGORY_NAME_MAX_LENGTH, Category, ExportKind, MovementKind, Unit, Warehouse
 from orders.models import PREFIX_MESSAGE, PREFIX_PATTERN
+from tenants import api_key_format
 from tenants.currency import CURRENCY_CHOICES
 from tenants.models import Role
 
@@ -416,3 +417,99 @@ class PasswordChangeForm(StyledForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 10 characters; not a common password. Your other sessions will be logged out.",
     )
+
+
+# --- Settings: API keys and the audit log ------------------------------------------------
+
+
+class ApiKeyForm(StyledForm):
+    """A new API key: its name, its scopes (``<group>:read`` / ``<group>:write``, drawn as a
+    grid by the page) and the day it expires (the service holds the limits)."""
+
+    name = forms.CharField(
+        max_length=100, help_text="What uses it, e.g. Shop sync. Only for you to recognise it in this list."
+    )
+    scopes = forms.MultipleChoiceField(
+        choices=[(scope, scope) for scope in api_key_format.SCOPES],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one scope."},
+    )
+    expires_at = forms.DateField(
+        label="Expires on",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=f"At most {settings.API_KEY_MAX_DAYS} days from today; the key stops working at the start of "
+        "that day.",
+    )
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["expires_at"]
+        field.initial = today + timedelta(days=settings.API_KEY_DEFAULT_DAYS)
+        field.widget.attrs.update(
+            {
+                "min": (today + timedelta(days=1)).isoformat(),
+                "max": (today + timedelta(days=settings.API_KEY_MAX_DAYS)).isoformat(),
+            }
+        )
+
+    def scope_grid(self) -> list[dict[str, Any]]:
+        """One row per scope group with its read and write boxes, ticked as the form was sent."""
+        chosen = set(self["scopes"].value() or [])
+        return [
+            {
+                "group": group,
+                "boxes": [
+                    {"value": f"{group}:{access}", "access": access, "checked": f"{group}:{access}" in chosen}
+                    for access in ("read", "write")
+                ],
+            }
+            for group in api_key_format.SCOPE_GROUPS
+        ]
+
+
+class AuditFilterForm(StyledForm):
+    """The audit log's filters, as the API's (``GET /api/v1/audit-events/``). A filter that
+    does not validate is shown with its error and not applied."""
+
+    type = forms.CharField(
+        max_length=64,
+        required=False,
+        label="Event type",
+        widget=forms.TextInput(attrs={"placeholder": "product.updated or product.", "list": "event-types"}),
+    )
+    subject = forms.CharField(max_length=64, required=False, label="Subject id")
+    actor = forms.UUIDField(required=False, label="Who", widget=forms.Select)
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        required=False, label="Until", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args: Any, members: Any = (), keys: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices: list[Any] = [("", "Anyone")]
+        people = [(str(m.user_id), m.user.full_name or m.user.email) for m in members]
+        if people:
+            choices.append(("Members", people))
+        machines = [(str(k.pk), f"API key {k.prefix}… ({k.name})") for k in keys]
+        if machines:
+            choices.append(("API keys", machines))
+        sent = str(self.data.get("actor", "")) if self.is_bound else ""
+        known = {value for value, _ in people + machines}
+        if sent and sent not in known:  # a former member's id, from a link in the log
+            choices.append(("Other", [(sent, sent)]))
+        self.fields["actor"].widget.choices = choices
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start: date | None = data.get("date_from")
+        end: date | None = data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end comes before the start.")
+        return data
+
+    def filters(self) -> dict[str, Any]:
+        """The fields that validated (an invalid one is left out)."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}

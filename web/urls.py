@@ -5,6 +5,8 @@ from django.urls import include, path
 
 from web.views import (
     accounts,
+    api_keys,
+    audit,
     categories,
     dashboard,
     data,
@@ -105,6 +107,12 @@ console = [
         members.invitation_revoke,
         name="invitation-revoke",
     ),
+    # API keys and the audit log (admins and owners).
+    path("settings/api-keys/", api_keys.api_key_list, name="api-keys"),
+    path("settings/api-keys/new/", api_keys.api_key_create, name="api-key-new"),
+    path("settings/api-keys/<uuid:api_key_id>/revoke/", api_keys.api_key_revoke, name="api-key-revoke"),
+    path("settings/audit/", audit.audit_list, name="audit"),
+    path("settings/audit/export/", audit.audit_export, name="audit-export"),
     path("settings/workspace/", workspace.workspace_settings, name="workspace-settings"),
     path("settings/workspace/numbering/", workspace.numbering_update, name="numbering"),
     path("settings/profile/", profile.profile, name="profile"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins
@@ -33,13 +33,11 @@ class AuditEventFilter(FilterSet):
         fields = ["type", "subject", "actor"]
 
     def filter_type(self, queryset: QuerySet[DomainEvent], name: str, value: Any) -> QuerySet[DomainEvent]:
-        if value.endswith("."):
-            return queryset.filter(type__startswith=value)
-        return queryset.filter(type=value)
+        return selectors.audit_events_of_type(queryset, value)
 
     @extend_schema_field({"type": "string", "format": "uuid", "description": "A user's or an API key's id."})
     def filter_actor(self, queryset: QuerySet[DomainEvent], name: str, value: Any) -> QuerySet[DomainEvent]:
-        return queryset.filter(Q(actor_user_id=value) | Q(actor_api_key_id=value))
+        return selectors.audit_events_by_actor(queryset, value)
 
 
 @extend_schema(tags=["audit"])

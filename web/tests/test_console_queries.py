@@ -1,7 +1,8 @@
 """Every console page runs the same number of SQL queries whatever the size of the
 workspace: each GET route, found by walking the URLconf, is counted on a seeded
 workspace, then again after the workspace grew (more products, stock, categories,
-parties, prices, orders, members, invitations, import and export jobs)."""
+parties, prices, orders, members, invitations, import and export jobs, API keys, and
+audit events by members, former members and API keys)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from orders import services as orders
 from orders.tests.factories import line, make_customer, make_supplier
 from tenants.context import tenant_context
 from tenants.models import Invitation, Role
-from tenants.tests.factories import make_member
+from tenants.services import api_key_revoke
+from tenants.tests.factories import client_for, client_for_key, make_api_key, make_member
 from tenants.tests.harness import Seeded, seed
 from web.tests.helpers import console_client
 from web.tests.test_console_isolation import ROUTES, _fill
@@ -52,6 +54,19 @@ def _grow(seeded: Seeded) -> None:
                 supplier=other_supplier, lines=[line(p, warehouse, 5) for p in products], user=None
             )
             orders.purchase_order_place(order_id=purchase.pk, user=None)
+    # API keys (one revoked) and audit events of members, a former member and a key.
+    for n in range(3):
+        key, raw = make_api_key(seeded.tenant, name=f"grown key {n}", user=seeded.owner.user)
+        member = make_member(seeded.tenant, Role.MANAGER)
+        made = client_for(member).post("/api/v1/products/", {"sku": f"MEMBER-{n}", "name": "By a member"})
+        assert made.status_code == 201
+        if n == 0:
+            with tenant_context(seeded.tenant):
+                api_key_revoke(key_id=key.pk, user=seeded.owner.user)
+                member.delete()
+        else:
+            made = client_for_key(raw).post("/api/v1/products/", {"sku": f"KEY-{n}", "name": "By a key"})
+            assert made.status_code == 201
 
 
 def _counts(client: Any, seeded: Seeded) -> dict[str, int]:
@@ -79,6 +94,6 @@ def test_every_console_page_runs_a_constant_number_of_queries():
         products = Product.objects.count()
     _grow(seeded)
     with tenant_context(seeded.tenant):
-        assert Product.objects.count() == products + 6
+        assert Product.objects.count() == products + 6 + 5  # and 5 through the API
     after = _counts(client, seeded)
     assert {route: (before[route], after[route]) for route in before if after[route] != before[route]} == {}

@@ -35,7 +35,36 @@
     if (button && !window.confirm(button.getAttribute("data-confirm"))) event.preventDefault();
   });
 
+  // Copy buttons: data-copy="#field" copies that field's value (the API key shown once).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    if (!field) return;
+    var done = function () {
+      button.textContent = button.getAttribute("data-copied") || "Copied";
+    };
+    field.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () {
+        if (document.execCommand("copy")) done();
+      });
+    } else if (document.execCommand("copy")) {
+      done();
+    }
+  });
+
+  // A page shown once in answer to a form (a new API key): the address becomes the list's,
+  // so reloading shows the list (without the key) instead of sending the form again.
+  function replaceAddress(root) {
+    var marked = (root || document).querySelector("[data-replace-url]");
+    if (marked && window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", marked.getAttribute("data-replace-url"));
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    replaceAddress(document);
     focusFirstError(document);
     armToasts(document);
   });
