@@ -4,6 +4,7 @@ errors in one place (``apply_error``)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -434,6 +435,9 @@ class ApiKeyForm(StyledForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one scope."},
     )
+    # One id per rendering of the form: a second submission of the same form (a reload of
+    # the answer, a double click) is recognised and creates nothing (web.views.api_keys).
+    submission = forms.UUIDField(widget=forms.HiddenInput, required=False)
     expires_at = forms.DateField(
         label="Expires on",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -443,6 +447,7 @@ class ApiKeyForm(StyledForm):
 
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["submission"].initial = uuid.uuid4()
         field = self.fields["expires_at"]
         field.initial = today + timedelta(days=settings.API_KEY_DEFAULT_DAYS)
         field.widget.attrs.update(

@@ -122,6 +122,41 @@ def test_a_key_made_in_the_console_is_shown_once_and_works_with_its_scopes_only(
     assert f"API key {raw[:8]}… (Shop sync)" in log
 
 
+def test_sending_the_same_form_twice_makes_one_key(owner, tenant_a):
+    """A reload of the answer without JavaScript, or a double click, sends the form again:
+    the second is recognised by the form's id and creates nothing."""
+    submission = _submission(owner.get(NEW_KEY))
+
+    first = _create(owner, submission=submission)
+    second = _create(owner, submission=submission)
+    shown = owner.get(KEYS).content.decode()
+    other = _create(owner, name="Another", submission=_submission(owner.get(NEW_KEY)))
+
+    assert first.status_code == 201 and KEY_PATTERN.search(first.content.decode())
+    assert second.status_code == 302 and second["Location"] == KEYS
+    assert "This form was already sent" in shown
+    assert other.status_code == 201
+    assert [name for name, _ in _keys(tenant_a)] == ["Shop sync", "Another"]
+
+
+def _submission(response):
+    found = re.search(r'name="submission" value="([0-9a-f-]{36})"', response.content.decode())
+    assert found is not None
+    return found.group(1)
+
+
+def test_a_form_refused_by_the_service_gets_a_new_id(owner, tenant_a):
+    submission = _submission(owner.get(NEW_KEY))
+    too_late = (timezone.localdate() + timedelta(days=400)).isoformat()
+
+    refused = _create(owner, submission=submission, expires_at=too_late)
+    renewed = _submission(refused)
+    fixed = _create(owner, submission=renewed)
+
+    assert refused.status_code == 400 and renewed != submission
+    assert fixed.status_code == 201 and [name for name, _ in _keys(tenant_a)] == ["Shop sync"]
+
+
 def test_revoking_a_key_in_the_console_refuses_it_at_the_api(owner, tenant_a):
     key, raw = make_api_key(tenant_a, ["catalog:read"], name="Old script")
     api = APIClient()

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.cache import counter_incr
 from core.errors import DomainError, NotFound
 from tenants import api_key_format, selectors, services
 from tenants.entitlements import Feature, feature_enabled
@@ -84,6 +85,9 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
     form = ApiKeyForm(bound(request), today=timezone.localdate())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if not _first_submission(data["submission"]):
+            messages.info(request, ALREADY_SENT)
+            return redirect("web:api-keys", slug=_slug(request))
         try:
             key, raw = services.api_key_create(
                 name=data["name"],
@@ -93,6 +97,8 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as exc:
             apply_error(form, exc)
+            form.data = request.POST.copy()  # the corrected form is a new submission
+            form.data["submission"] = str(uuid.uuid4())
         else:
             return render(
                 request,
@@ -106,6 +112,21 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
                 status=201,
             )
     return _form_page(request, form, 400 if form.errors else 200)
+
+
+ALREADY_SENT = (
+    "This form was already sent and its key shown once. If you did not copy it, revoke it here and create another."
+)
+
+
+def _first_submission(submission: uuid.UUID | None) -> bool:
+    """Whether this rendering of the form is sent for the first time (a day's memory, in
+    Redis, or in this process while Redis is unreachable). A form without the id (an old
+    page) is taken as new."""
+    if submission is None:
+        return True
+    count, _ = counter_incr(f"web:api-key-form:{submission.hex}", timeout=86400)
+    return count == 1
 
 
 def _key_or_404(api_key_id: Any) -> ApiKey:
