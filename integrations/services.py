@@ -291,7 +291,7 @@ def _existing_order(connector: Connector, external_id: str) -> SalesOrder | None
 
 
 def _receive(connector: Connector, *, body: bytes, topic: str, webhook_id: str) -> Receipt:
-    failure = {"webhook_id": webhook_id, "topic": topic, "body": body}
+    failure: dict[str, Any] = {"webhook_id": webhook_id, "topic": topic, "body": body}
     try:
         order = shopify.parse_order(body)
     except shopify.PayloadProblem as problem:
