@@ -206,9 +206,19 @@ def _make_sales_order(connector: Connector, order: shopify.ShopifyOrder) -> Sale
     return sales_order
 
 
-def _refusal(exc: DomainError) -> tuple[str, str, dict[str, Any]]:
-    """An error entry's code, message and details for a refusal of the order services: a
-    validation error is named by its first field's code (``inactive``, ``fractional_quantity``)."""
+@dataclass(frozen=True)
+class _Refusal:
+    """Why a shop order was not made: an error entry's code, message and details."""
+
+    code: str
+    message: str
+    details: dict[str, Any]
+    external_id: str = ""
+
+
+def _refusal(exc: DomainError, external_id: str) -> _Refusal:
+    """A refusal of the order services: a validation error is named by its first field's
+    code (``inactive``, ``fractional_quantity``)."""
     details = dict(exc.details)
     code, message = exc.code, exc.message
     if exc.fields:
@@ -216,39 +226,67 @@ def _refusal(exc: DomainError) -> tuple[str, str, dict[str, Any]]:
         if code == ValidationFailed.code:
             first = next(iter(exc.fields.values()))[0]
             code, message = first["code"], first["message"]
-    return code, message, details
+    return _Refusal(code, message, details, external_id)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status: str  # created, duplicate (the order was made before), failed
+    external_id: str = ""
+    sales_order: SalesOrder | None = None
+    refusal: _Refusal | None = None
+
+
+def _attempt(connector: Connector, body: bytes) -> _Outcome:
+    """Makes the sales order of a delivery's body, all or nothing. The caller holds the
+    connector's lock."""
+    try:
+        order = shopify.parse_order(body)
+    except shopify.PayloadProblem as problem:
+        refusal = _Refusal(problem.code, problem.message, problem.details, problem.external_id)
+        return _Outcome("failed", problem.external_id, refusal=refusal)
+    external_id = order.external_id
+    link = (
+        ConnectorOrder.objects.select_related("sales_order")
+        .filter(connector=connector, external_id=external_id)
+        .first()
+    )
+    if link is not None:
+        return _Outcome("duplicate", external_id, sales_order=link.sales_order)
+    if not connector.is_active:
+        message = "The connector is paused (is_active is false): retry once it is active again."
+        return _Outcome("failed", external_id, refusal=_Refusal(errors.CONNECTOR_INACTIVE, message, {}, external_id))
+    try:
+        with transaction.atomic():  # a savepoint: a refusal leaves nothing (no draft, no customer)
+            sales_order = _make_sales_order(connector, order)
+            ConnectorOrder.objects.create(connector=connector, external_id=external_id, sales_order=sales_order)
+    except DomainError as exc:
+        return _Outcome("failed", external_id, refusal=_refusal(exc, external_id))
+    return _Outcome("created", external_id, sales_order=sales_order)
 
 
 def _record_failure(
-    connector: Connector,
-    *,
-    external_id: str,
-    webhook_id: str,
-    topic: str,
-    body: bytes,
-    code: str,
-    message: str,
-    details: dict[str, Any],
+    connector: Connector, refusal: _Refusal, *, webhook_id: str, topic: str, body: bytes
 ) -> ConnectorError:
     """A new error entry, or another attempt on the open one of the same shop order."""
     entry = None
-    if external_id:
+    if refusal.external_id:
         entry = (
             ConnectorError.objects.select_for_update()
-            .filter(connector=connector, external_id=external_id, status=ConnectorErrorStatus.OPEN)
+            .filter(connector=connector, external_id=refusal.external_id, status=ConnectorErrorStatus.OPEN)
             .first()
         )
     if entry is None:
         entry = ConnectorError(
             connector=connector,
-            external_id=external_id,
+            external_id=refusal.external_id,
             webhook_id=shopify.storable_text(webhook_id, 255),
             topic=shopify.storable_text(topic, 100),
             body=shopify.body_text(body),
         )
     else:
         entry.attempts += 1
-    entry.code, entry.message, entry.details = code, message, details
+    entry.code, entry.message, entry.details = refusal.code, refusal.message, refusal.details
     entry.save()
     _failure_event(entry)
     return entry
@@ -273,64 +311,12 @@ def _resolve(entry: ConnectorError, sales_order: SalesOrder | None, user: User |
     entry.save(update_fields=["status", "sales_order", "resolved_at", "resolved_by", "updated_at"])
 
 
-def _take_order(connector: Connector, order: shopify.ShopifyOrder) -> SalesOrder:
-    """Makes the sales order and its link, all or nothing (a savepoint)."""
-    with transaction.atomic():
-        sales_order = _make_sales_order(connector, order)
-        ConnectorOrder.objects.create(connector=connector, external_id=order.external_id, sales_order=sales_order)
-    return sales_order
-
-
-def _existing_order(connector: Connector, external_id: str) -> SalesOrder | None:
-    link = (
-        ConnectorOrder.objects.select_related("sales_order")
-        .filter(connector=connector, external_id=external_id)
-        .first()
+def _lock_connector(connector_id: uuid.UUID) -> Connector:
+    """The connector under a row lock (``FOR NO KEY UPDATE`` of its row only): every delivery
+    and retry of a connector runs one after another."""
+    return (
+        Connector.objects.select_for_update(no_key=True, of=("self",)).select_related("warehouse").get(pk=connector_id)
     )
-    return link.sales_order if link is not None else None
-
-
-def _receive(connector: Connector, *, body: bytes, topic: str, webhook_id: str) -> Receipt:
-    failure: dict[str, Any] = {"webhook_id": webhook_id, "topic": topic, "body": body}
-    try:
-        order = shopify.parse_order(body)
-    except shopify.PayloadProblem as problem:
-        entry = _record_failure(
-            connector,
-            external_id=problem.external_id,
-            **failure,
-            code=problem.code,
-            message=problem.message,
-            details=problem.details,
-        )
-        return Receipt("failed", error=entry)
-    existing = _existing_order(connector, order.external_id)
-    if existing is not None:
-        return Receipt("duplicate", sales_order=existing)
-    if not connector.is_active:
-        entry = _record_failure(
-            connector,
-            external_id=order.external_id,
-            **failure,
-            code=errors.CONNECTOR_INACTIVE,
-            message="The connector is paused (is_active is false): retry once it is active again.",
-            details={},
-        )
-        return Receipt("failed", error=entry)
-    try:
-        sales_order = _take_order(connector, order)
-    except DomainError as exc:
-        code, message, details = _refusal(exc)
-        entry = _record_failure(
-            connector, external_id=order.external_id, **failure, code=code, message=message, details=details
-        )
-        return Receipt("failed", error=entry)
-    # An order that failed before and now came through (a later delivery): its entry is done.
-    for entry in ConnectorError.objects.select_for_update().filter(
-        connector=connector, external_id=order.external_id, status=ConnectorErrorStatus.OPEN
-    ):
-        _resolve(entry, sales_order, None)
-    return Receipt("created", sales_order=sales_order)
 
 
 @transaction.atomic
@@ -340,15 +326,23 @@ def shopify_order_receive(*, connector_id: uuid.UUID, body: bytes, topic: str, w
     ``webhook_id`` and once per shop order; other topics are ignored, nothing stored."""
     if topic != shopify.ORDERS_CREATE:
         return Receipt("ignored")
-    connector = (
-        Connector.objects.select_for_update(no_key=True, of=("self",)).select_related("warehouse").get(pk=connector_id)
-    )
+    connector = _lock_connector(connector_id)
     if webhook_id and ConnectorDelivery.objects.filter(connector=connector, webhook_id=webhook_id).exists():
         return Receipt("duplicate")
-    receipt = _receive(connector, body=body, topic=topic, webhook_id=webhook_id)
+    outcome = _attempt(connector, body)
+    receipt = Receipt(outcome.status, sales_order=outcome.sales_order)
+    if outcome.refusal is not None:
+        entry = _record_failure(connector, outcome.refusal, webhook_id=webhook_id, topic=topic, body=body)
+        receipt = Receipt(outcome.status, error=entry)
+    elif outcome.status == "created":
+        # The order failed before and now came through (a later delivery): its entry is done.
+        for entry in ConnectorError.objects.select_for_update().filter(
+            connector=connector, external_id=outcome.external_id, status=ConnectorErrorStatus.OPEN
+        ):
+            _resolve(entry, outcome.sales_order, None)
     if webhook_id:
         ConnectorDelivery.objects.create(
-            connector=connector, webhook_id=webhook_id, topic=topic, outcome=receipt.status
+            connector=connector, webhook_id=webhook_id, topic=topic, outcome=outcome.status
         )
     return receipt
 
@@ -356,44 +350,24 @@ def shopify_order_receive(*, connector_id: uuid.UUID, body: bytes, topic: str, w
 @transaction.atomic
 def connector_error_retry(*, error_id: uuid.UUID, user: User | None) -> ConnectorError:
     """Tries an open entry's order again (after the catalog, the stock or the connector was
-    fixed). Success: the entry is resolved and names the sales order; another refusal: the
+    fixed), under the connector's lock and the rules of a delivery. Made (or made since by
+    another delivery): the entry is resolved and names the sales order. Refused again: the
     entry stays open with the new code and message and one more attempt. 409
     ``connector_error_resolved`` for a resolved entry."""
     found = selectors.connector_error_get(id=error_id)
-    connector = (
-        Connector.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("warehouse")
-        .get(pk=found.connector_id)
-    )
+    connector = _lock_connector(found.connector_id)
     entry = ConnectorError.objects.select_for_update().get(pk=found.pk)  # after the connector, as deliveries lock
     if entry.status != ConnectorErrorStatus.OPEN:
         raise Conflict("This error entry is resolved already.", code=errors.ERROR_RESOLVED)
-    body = entry.body.encode()
-    try:
-        order = shopify.parse_order(body)
-    except shopify.PayloadProblem as problem:
-        return _retry_failed(entry, problem.code, problem.message, problem.details)
-    existing = _existing_order(connector, order.external_id)
-    if existing is not None:
-        _resolve(entry, existing, user)
+    outcome = _attempt(connector, entry.body.encode())
+    refusal = outcome.refusal
+    if refusal is not None:
+        entry.attempts += 1
+        entry.code, entry.message, entry.details = refusal.code, refusal.message, refusal.details
+        entry.save(update_fields=["attempts", "code", "message", "details", "updated_at"])
+        _failure_event(entry)
         return entry
-    if not connector.is_active:
-        return _retry_failed(
-            entry, errors.CONNECTOR_INACTIVE, "The connector is paused (is_active is false): activate it first.", {}
-        )
-    try:
-        sales_order = _take_order(connector, order)
-    except DomainError as exc:
-        return _retry_failed(entry, *_refusal(exc))
-    _resolve(entry, sales_order, user)
-    return entry
-
-
-def _retry_failed(entry: ConnectorError, code: str, message: str, details: dict[str, Any]) -> ConnectorError:
-    entry.attempts += 1
-    entry.code, entry.message, entry.details = code, message, details
-    entry.save(update_fields=["attempts", "code", "message", "details", "updated_at"])
-    _failure_event(entry)
+    _resolve(entry, outcome.sales_order, user)
     return entry
 
 
