@@ -56,12 +56,22 @@ USER_READABLE_TABLES = {"tenants_membership": "user_id"}
 # (``tenants.selectors.api_key_by_hash``), and no other: knowing the key is the permission.
 KEY_LOOKUP_TABLES = {"tenants_apikey": "key_hash"}
 KEY_LOOKUP_POLICY_NAME = "key_lookup"
+# Tables read by id before any tenant is known, where the caller proves afterwards that it
+# may (a Shopify connector: the webhook's signature with the connector's secret): table ->
+# (id column, setting). The ``id_lookup`` policy shows the row whose id the transaction set
+# (``integrations.selectors.connector_for_webhook``), and no other.
+ID_LOOKUP_TABLES = {"integrations_connector": ("id", "app.connector_id")}
+ID_LOOKUP_POLICY_NAME = "id_lookup"
 # What pg_policies shows of a predicate in the first, sub-select form: replaced by the above.
 _SUB_SELECT_FORM = "( SELECT current_setting("
 
 
 def key_lookup_predicate(hash_column: str) -> str:
     return f"{hash_column} = NULLIF(current_setting('app.api_key_hash', true), '')"
+
+
+def id_lookup_predicate(id_column: str, setting: str) -> str:
+    return f"{id_column} = NULLIF(current_setting('{setting}', true), '')::uuid"
 
 
 def own_rows_predicate(user_column: str) -> str:
@@ -187,6 +197,12 @@ def apply_tenant_isolation(using: str, *, runtime_role: str | None, ops_role: st
                 cursor.execute(
                     f"CREATE POLICY {KEY_LOOKUP_POLICY_NAME} ON {q(table)} FOR SELECT "
                     f"USING ({key_lookup_predicate(q(hash_column))})"
+                )
+        for table, (id_column, setting) in ID_LOOKUP_TABLES.items():
+            if _table_exists(cursor, table) and _policy_qual(cursor, table, ID_LOOKUP_POLICY_NAME) is None:
+                cursor.execute(
+                    f"CREATE POLICY {ID_LOOKUP_POLICY_NAME} ON {q(table)} FOR SELECT "
+                    f"USING ({id_lookup_predicate(q(id_column), setting)})"
                 )
         present = [m for m in tenant_models() if _table_exists(cursor, m._meta.db_table)]
         for model in present:

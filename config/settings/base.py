@@ -290,6 +290,8 @@ REST_FRAMEWORK = {
         "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
         "password_change": env.str("THROTTLE_PASSWORD_CHANGE", default="10/hour"),
         "email_verification": env.str("THROTTLE_EMAIL_VERIFICATION", default="5/hour"),
+        # Per connector: Shopify's deliveries of one shop (integrations.api.views.ConnectorWebhookThrottle).
+        "connector_webhook": env.str("THROTTLE_CONNECTOR_WEBHOOK", default="600/min"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -331,6 +333,9 @@ SPECTACULAR_SETTINGS = {
         "SalesStatusEnum": "orders.models.SalesStatus",
         "PurchaseStatusEnum": "orders.models.PurchaseStatus",
         "DispositionEnum": "orders.models.ReturnDisposition",
+        "ConnectorKindEnum": "integrations.models.ConnectorKind",
+        "ConnectorErrorStatusEnum": "integrations.models.ConnectorErrorStatus",
+        "ShopifyReceiptStatusEnum": ["created", "duplicate", "failed", "ignored"],
     },
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],

@@ -56,9 +56,18 @@ class RequestInProgress(Conflict):
     default_message = f"A request with this {HEADER} is still being processed. Retry once it has finished."
 
 
+# Routes called by other services with their own delivery ids (Shopify's X-Shopify-Webhook-Id).
+EXCLUDED_SUFFIXES = ("/shopify/orders/",)
+
+
 def applies_to(method: str, path: str) -> bool:
     """Whether ``Idempotency-Key`` is honoured on this operation (the schema documents it there)."""
-    return method in METHODS and path.startswith(API_PREFIX) and not path.startswith(EXCLUDED_PREFIXES)
+    return (
+        method in METHODS
+        and path.startswith(API_PREFIX)
+        and not path.startswith(EXCLUDED_PREFIXES)
+        and not path.endswith(EXCLUDED_SUFFIXES)
+    )
 
 
 def is_valid_key(key: str) -> bool:

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.urls import reverse
 from rest_framework import serializers
 
+from integrations.models import Connector, ConnectorError, ConnectorKind
+from integrations.shopify import SHOP_DOMAIN_PATTERN
+from inventory.models import Warehouse
+from tenants.api.fields import TenantRelatedField
 from tenants.models import DomainEvent
 
 
@@ -30,3 +37,141 @@ class AuditEventSerializer(serializers.ModelSerializer[DomainEvent]):
             "data": {"help_text": "The event's data (a JSON object)."},
             "changes": {"help_text": "For updates: the changed fields as {field: [before, after]}; else null."},
         }
+
+
+# --- Connectors -------------------------------------------------------------------------------
+
+
+class ConnectorSerializer(serializers.ModelSerializer[Connector]):
+    """A connector as the API shows it (never its secret) and takes changes to it."""
+
+    shop_domain = serializers.RegexField(
+        SHOP_DOMAIN_PATTERN,
+        max_length=255,
+        help_text="The shop's *.myshopify.com domain, lower-case (e.g. acme.myshopify.com).",
+    )
+    shared_secret = serializers.CharField(
+        write_only=True,
+        required=False,
+        min_length=1,
+        max_length=255,
+        help_text=(
+            "The secret Shopify signs the webhook with (Settings > Notifications > Webhooks). "
+            "Write-only: never shown again."
+        ),
+    )
+    warehouse = TenantRelatedField(Warehouse, help_text="The warehouse the shop's orders are taken from.")
+    webhook_url = serializers.SerializerMethodField(
+        help_text="The URL to give Shopify for the `orders/create` webhook (format JSON)."
+    )
+
+    class Meta:
+        model = Connector
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "shop_domain",
+            "shared_secret",
+            "warehouse",
+            "auto_confirm",
+            "is_active",
+            "webhook_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "kind", "webhook_url", "created_at", "updated_at"]
+        validators: list[Any] = []
+        extra_kwargs = {
+            "auto_confirm": {"help_text": "Confirm (reserve stock for) each order as it arrives."},
+            "is_active": {"help_text": "A paused connector keeps each delivery as an error entry to retry later."},
+        }
+
+    def get_webhook_url(self, connector: Connector) -> str:
+        path = reverse("connector-shopify-orders", kwargs={"id": connector.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class ConnectorCreateSerializer(ConnectorSerializer):
+    kind = serializers.ChoiceField(choices=ConnectorKind.choices, default=ConnectorKind.SHOPIFY)
+    shared_secret = serializers.CharField(
+        write_only=True,
+        min_length=1,
+        max_length=255,
+        help_text=(
+            "The secret Shopify signs the webhook with (Settings > Notifications > Webhooks). "
+            "Write-only: never shown again."
+        ),
+    )
+
+    class Meta(ConnectorSerializer.Meta):
+        read_only_fields = ["id", "webhook_url", "created_at", "updated_at"]
+
+
+class ConnectorErrorSerializer(serializers.ModelSerializer[ConnectorError]):
+    class Meta:
+        model = ConnectorError
+        fields = [
+            "id",
+            "connector",
+            "external_id",
+            "webhook_id",
+            "topic",
+            "code",
+            "message",
+            "details",
+            "status",
+            "attempts",
+            "sales_order",
+            "body",
+            "created_at",
+            "updated_at",
+            "resolved_at",
+            "resolved_by",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "code": {"help_text": "Why the order was not made: unknown_sku, missing_email, insufficient_stock, ..."},
+            "details": {"help_text": "Error-specific data (e.g. `skus` for unknown_sku)."},
+            "sales_order": {"help_text": "The sales order made when the entry was resolved by a retry."},
+            "attempts": {"help_text": "Deliveries and retries of this order that failed."},
+        }
+
+
+class ShopifyOrderLineSerializer(serializers.Serializer[Any]):
+    sku = serializers.CharField(help_text="Matched to a product's SKU (case-insensitive).")
+    quantity = serializers.IntegerField(min_value=1)
+    price = serializers.CharField(help_text="Unit price, a decimal string (e.g. 19.99).")
+    title = serializers.CharField(required=False)
+
+
+class ShopifyCustomerSerializer(serializers.Serializer[Any]):
+    email = serializers.CharField(required=False)
+    first_name = serializers.CharField(required=False)
+    last_name = serializers.CharField(required=False)
+
+
+class ShopifyOrderSerializer(serializers.Serializer[Any]):
+    """The fields of Shopify's ``orders/create`` payload that Stockroom reads (the rest is kept
+    with an error entry as received). For the schema only: the view reads the raw body."""
+
+    id = serializers.IntegerField(min_value=1, help_text="The shop's order id: a sales order is made once per id.")
+    name = serializers.CharField(required=False, help_text="The shop's order name, e.g. #1001 (in the notes).")
+    email = serializers.CharField(required=False, help_text="The customer's email (or `customer.email`).")
+    currency = serializers.CharField(required=False, help_text="Must be the workspace's currency.")
+    total_price = serializers.CharField(required=False)
+    customer = ShopifyCustomerSerializer(required=False)
+    line_items = ShopifyOrderLineSerializer(many=True)
+
+
+class ShopifyReceiptSerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(
+        choices=["created", "duplicate", "failed", "ignored"],
+        help_text=(
+            "created: a sales order was made; duplicate: this delivery or this order was seen before, "
+            "nothing done; failed: kept as an error entry (`error`) to retry; ignored: not `orders/create`."
+        ),
+    )
+    sales_order = serializers.UUIDField(allow_null=True, help_text="The sales order (created or duplicate).")
+    error = serializers.UUIDField(allow_null=True, help_text="The error entry (failed).")

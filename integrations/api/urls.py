@@ -1,8 +1,18 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from integrations.api import views
 
 router = SimpleRouter()
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
+router.register("connectors", views.ConnectorViewSet, basename="connector")
+router.register("connector-errors", views.ConnectorErrorViewSet, basename="connector-error")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path(
+        "connectors/<uuid:id>/shopify/orders/",
+        views.ShopifyOrderWebhookView.as_view(),
+        name="connector-shopify-orders",
+    ),
+    *router.urls,
+]

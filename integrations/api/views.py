@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.decorators import method_decorator
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from core.api.errors import InvalidParameter, RequestTooLarge
 from core.api.filters import FilterBackend, FilterSet
 from core.api.pagination import NewestFirstCursorPagination
-from integrations import selectors
+from core.api.throttling import FixedWindowThrottle
+from core.errors import AuthenticationError, NotFound, PermissionDenied, ValidationFailed
+from integrations import errors, selectors, services, shopify
+from integrations.api import serializers as s
 from integrations.api.serializers import AuditEventSerializer
+from integrations.models import Connector, ConnectorError, ConnectorErrorStatus
+from tenants import errors as tenant_errors
 from tenants.api.base import TenantViewSet
+from tenants.context import reset_current_api_key_id, set_current_api_key_id, tenant_context, user_context
 from tenants.models import DomainEvent, Role
+from tenants.permissions import request_user
 
 
 class AuditEventFilter(FilterSet):
@@ -55,3 +73,273 @@ class AuditEventViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMod
 
     def scoped_queryset(self) -> QuerySet[DomainEvent]:
         return selectors.audit_event_list()
+
+
+# --- Connectors -------------------------------------------------------------------------------
+
+_ERROR_STATUSES = {choice.value for choice in ConnectorErrorStatus}
+STATUS_PARAMETER = OpenApiParameter(
+    "status", str, enum=sorted(_ERROR_STATUSES), description="Only open (or only resolved) entries."
+)
+
+
+def _error_status_filter(request: Request, queryset: QuerySet[ConnectorError]) -> QuerySet[ConnectorError]:
+    value = request.query_params.get("status")
+    if not value:
+        return queryset
+    if value not in _ERROR_STATUSES:
+        raise InvalidParameter.for_parameter("status", "Use open or resolved.", code="invalid_choice")
+    return queryset.filter(status=value)
+
+
+@extend_schema(tags=["connectors"])
+class ConnectorViewSet(
+    TenantViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
+    """Shops that send the workspace their orders (admins and owners; never an API key).
+    docs/integrations.md, "Shopify connector"."""
+
+    model = Connector
+    serializer_class = s.ConnectorSerializer
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+    filter_backends: list[Any] = []
+
+    def scoped_queryset(self) -> QuerySet[Connector]:
+        return selectors.connector_list()
+
+    def get_serializer_class(self) -> Any:
+        return s.ConnectorCreateSerializer if self.action == "create" else s.ConnectorSerializer
+
+    @extend_schema(
+        request=s.ConnectorCreateSerializer,
+        responses={201: s.ConnectorSerializer},
+        summary="Connect a Shopify shop (admin)",
+        description=(
+            "Give Shopify the answer's `webhook_url` for the `orders/create` webhook (format JSON) and send "
+            "here the secret Shopify signs it with (`shared_secret`: write-only, never shown again). "
+            "400 `unique` on `shop_domain` when the workspace has a connector for the shop; `inactive` on "
+            "`warehouse`; 403 `feature_not_in_plan` when the plan has no connectors."
+        ),
+        examples=[
+            OpenApiExample(
+                "Connect",
+                value={
+                    "kind": "shopify",
+                    "name": "Acme web shop",
+                    "shop_domain": "acme.myshopify.com",
+                    "shared_secret": "the secret Shopify shows under its webhooks",
+                    "warehouse": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                    "auto_confirm": True,
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = s.ConnectorCreateSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        connector = services.connector_create(**data.validated_data, user=request_user(request))
+        return Response(
+            s.ConnectorSerializer(connector, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(summary="Change a connector (admin); `shared_secret` replaces the secret")
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(summary="Change some of a connector's fields (admin)")
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
+    def perform_update(self, serializer: Any) -> None:
+        serializer.instance = services.connector_update(
+            connector_id=serializer.instance.pk, **serializer.validated_data
+        )
+
+    @extend_schema(
+        summary="Delete a connector (admin)",
+        description="Its error entries and delivery records go with it; the sales orders it made stay.",
+    )
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_destroy(self, instance: Connector) -> None:
+        services.connector_delete(connector_id=instance.pk)
+
+    @extend_schema(
+        parameters=[STATUS_PARAMETER],
+        responses={200: s.ConnectorErrorSerializer(many=True)},
+        summary="The connector's error entries: orders kept because they could not be made",
+    )
+    @action(detail=True, methods=["get"], url_path="errors")
+    def errors(self, request: Request, pk: Any = None) -> Response:
+        connector = self.get_object()
+        queryset = _error_status_filter(request, selectors.connector_error_list(connector=connector))
+        page = self.paginate_queryset(queryset)
+        assert page is not None
+        return self.get_paginated_response(s.ConnectorErrorSerializer(page, many=True).data)
+
+
+class ConnectorErrorFilter(FilterSet):
+    status = filters.ChoiceFilter(choices=ConnectorErrorStatus.choices)
+    connector = filters.UUIDFilter(field_name="connector_id")
+
+    class Meta:
+        model = ConnectorError
+        fields = ["status", "connector"]
+
+
+@extend_schema(tags=["connectors"])
+class ConnectorErrorViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Orders a connector kept because they could not be made (admins and owners)."""
+
+    model = ConnectorError
+    serializer_class = s.ConnectorErrorSerializer
+    filterset_class = ConnectorErrorFilter
+    filter_backends = [FilterBackend]
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+
+    def scoped_queryset(self) -> QuerySet[ConnectorError]:
+        return ConnectorError.objects.order_by("-created_at", "-id")
+
+    @extend_schema(
+        request=None,
+        responses={200: s.ConnectorErrorSerializer},
+        summary="Try an error entry's order again (admin)",
+        description=(
+            "After the cause is fixed (the SKU created, stock received, the connector activated). Made: the "
+            "entry is `resolved` and names the `sales_order`. Refused again: 200 all the same, the entry stays "
+            "`open` with the new `code` and `message` and one more `attempts`. 409 `connector_error_resolved` "
+            "for a resolved entry."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: Any = None) -> Response:
+        entry = services.connector_error_retry(error_id=self.get_object().pk, user=request_user(request))
+        return Response(s.ConnectorErrorSerializer(entry).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.ConnectorErrorSerializer},
+        summary="Resolve an error entry without making its order (admin)",
+        description="For an order that is not to be made (a test order, a malformed delivery). 409 "
+        "`connector_error_resolved` for a resolved entry.",
+    )
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request: Request, pk: Any = None) -> Response:
+        entry = services.connector_error_dismiss(error_id=self.get_object().pk, user=request_user(request))
+        return Response(s.ConnectorErrorSerializer(entry).data)
+
+
+class ConnectorWebhookThrottle(FixedWindowThrottle):
+    """Per connector (``connector_webhook`` rate): a shop's deliveries come from many addresses."""
+
+    scope = "connector_webhook"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": view.kwargs.get("id")}
+
+
+_SHOPIFY_HEADERS = [
+    OpenApiParameter(
+        "X-Shopify-Hmac-Sha256",
+        str,
+        OpenApiParameter.HEADER,
+        required=True,
+        description="Base64 of the HMAC-SHA256 of the raw body with the connector's shared secret.",
+    ),
+    OpenApiParameter(
+        "X-Shopify-Topic",
+        str,
+        OpenApiParameter.HEADER,
+        required=True,
+        description="`orders/create` makes an order; any other topic is answered 200 `ignored`.",
+    ),
+    OpenApiParameter(
+        "X-Shopify-Webhook-Id",
+        str,
+        OpenApiParameter.HEADER,
+        description="The delivery's id (at most 255 characters): a delivery seen before is answered 200 "
+        "`duplicate` and does nothing.",
+    ),
+]
+
+
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class ShopifyOrderWebhookView(APIView):
+    """Shopify's ``orders/create`` webhook: no credentials of ours, the signature is the proof."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ConnectorWebhookThrottle]
+
+    @extend_schema(
+        request=s.ShopifyOrderSerializer,
+        parameters=_SHOPIFY_HEADERS,
+        responses={200: s.ShopifyReceiptSerializer},
+        summary="Shopify's orders/create webhook (called by Shopify, signed)",
+        description=(
+            "No login: the body must be signed with the connector's secret (`X-Shopify-Hmac-Sha256`): 401 "
+            "`signature_missing` or `signature_invalid` otherwise, nothing stored. 404 for an unknown "
+            "connector, 403 `tenant_suspended`, 400 `topic_missing` (no `X-Shopify-Topic`) or "
+            "`invalid_webhook_id`, 413 `request_too_large`. A signed delivery is answered 200 whatever "
+            "becomes of it (`status`): an order that cannot be made (unknown SKU, no email, too little stock "
+            "to auto-confirm, a malformed body...) is kept as an error entry to retry, so Shopify must not "
+            'send it again. docs/integrations.md, "Shopify connector".'
+        ),
+        tags=["connectors"],
+        auth=[],
+    )
+    def post(self, request: Request, id: uuid.UUID) -> Response:
+        header = request.headers.get("X-Shopify-Hmac-Sha256", "")
+        if not header.strip():
+            raise AuthenticationError(
+                "The request is not signed (X-Shopify-Hmac-Sha256).", code=errors.SIGNATURE_MISSING
+            )
+        try:
+            body = request.body
+        except RequestDataTooBig as exc:
+            raise RequestTooLarge(
+                f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+            ) from exc
+        connector = selectors.connector_for_webhook(connector_id=id)
+        if connector is None:
+            raise NotFound("No such connector.")
+        if not shopify.signature_valid(connector.shared_secret, body, header):
+            raise AuthenticationError("The signature does not match the body.", code=errors.SIGNATURE_INVALID)
+        if not connector.tenant.is_active:
+            raise PermissionDenied("This workspace is suspended.", code=tenant_errors.TENANT_SUSPENDED)
+        topic = request.headers.get("X-Shopify-Topic", "").strip()
+        if not topic:
+            raise ValidationFailed("The request has no X-Shopify-Topic.", code=errors.TOPIC_MISSING)
+        webhook_id = request.headers.get("X-Shopify-Webhook-Id", "").strip()
+        if len(webhook_id) > 255:
+            raise ValidationFailed(
+                "X-Shopify-Webhook-Id is longer than 255 characters.", code=errors.INVALID_WEBHOOK_ID
+            )
+        key_token = set_current_api_key_id(None)
+        try:
+            with tenant_context(connector.tenant), user_context(None):
+                receipt = services.shopify_order_receive(
+                    connector_id=connector.pk,
+                    body=body,
+                    topic=shopify.storable_text(topic, 100),
+                    webhook_id=shopify.storable_text(webhook_id, 255),
+                )
+        finally:
+            reset_current_api_key_id(key_token)
+        return Response(
+            {
+                "status": receipt.status,
+                "sales_order": receipt.sales_order.pk if receipt.sales_order is not None else None,
+                "error": receipt.error.pk if receipt.error is not None else None,
+            }
+        )
