@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ class Answer:
 
 
 class Receiver:
-    def __init__(self) -> None:
+    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
         self.secrets: list[str] = []
         self.received: list[Received] = []
         self.script: list[Answer] = []
@@ -87,11 +88,14 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.scheme = "https" if tls else "http"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/stockroom?source=test"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}/hooks/stockroom?source=test"
 
     def answer(self, *answers: Answer) -> None:
         """The next requests' answers, in order (then 200)."""

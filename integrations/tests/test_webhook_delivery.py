@@ -411,3 +411,95 @@ def test_a_dead_endpoint_does_not_hold_up_another(tenant, receiver, fast):
     with tenant_context(tenant):
         statuses = sorted(WebhookMessage.objects.values_list("status", flat=True))
     assert statuses == [MessageStatus.PENDING, MessageStatus.SUCCEEDED]
+
+
+def test_an_address_refused_at_delivery_is_a_failed_attempt(tenant, receiver, fast):
+    _endpoint(tenant, receiver, ["product.created"])  # allowed at creation (test settings)
+    fast.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    with tenant_context(tenant):
+        make_product(sku="WH-SSRF")
+    _relay(tenant)
+    assert receiver.received == []
+    [message] = _messages(tenant)
+    with tenant_context(tenant):
+        [attempt] = WebhookDelivery.objects.filter(message=message)
+    assert attempt.status_code is None and attempt.error.startswith("refused (loopback)")
+    assert message.status == MessageStatus.PENDING  # retried: the DNS answer may change
+
+
+def test_https_verifies_the_receivers_certificate(tenant, fast, tmp_path):
+    """A self-signed certificate is not trusted: the TLS handshake fails, nothing is sent."""
+    import ssl
+    import subprocess
+
+    from integrations.tests.receiver import Receiver
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    tls = Receiver(tls=context).start()
+    try:
+        _endpoint(tenant, tls, ["product.created"])
+        with tenant_context(tenant):
+            make_product(sku="WH-TLS")
+        _relay(tenant)
+    finally:
+        tls.stop()
+    assert tls.received == []
+    [message] = _messages(tenant)
+    with tenant_context(tenant):
+        [attempt] = WebhookDelivery.objects.filter(message=message)
+    assert attempt.status_code is None and "SSL" in attempt.error
+
+
+def test_the_delivery_log_runs_a_constant_number_of_queries(tenant, receiver, fast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    endpoint = _endpoint(tenant, receiver, ["product.created"])
+    owner = make_member(tenant, "owner")
+    client = client_for(owner)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/api/v1/webhook-endpoints/{endpoint.id}/deliveries/").status_code == 200
+        return len(queries)
+
+    with tenant_context(tenant):
+        make_product(sku="WH-Q-1")
+    _relay(tenant)
+    count()  # warms the membership cache
+    one = count()
+    with tenant_context(tenant):
+        for n in range(4):
+            make_product(sku=f"WH-Q-{n + 2}")
+    _relay(tenant)
+    assert count() == one
+
+
+def test_the_receiver_in_the_docs_verifies_a_real_delivery(tenant, receiver, fast):
+    """The Python receiver of docs/integrations.md: its ``verified`` accepts what we send,
+    and refuses a changed body."""
+    import re
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "integrations.md"
+    found = re.search(r"### A receiver in Python.*?```python\n(.*?)```", docs.read_text(), re.S)
+    assert found is not None, "the receiver example is in docs/integrations.md"
+    code = found.group(1)
+    namespace: dict = {}
+    exec(code.split("class Receiver")[0], namespace)  # noqa: S102 - our own documentation
+    _endpoint(tenant, receiver, ["product.created"])
+    namespace["SECRETS"][:] = receiver.secrets
+    with tenant_context(tenant):
+        make_product(sku="WH-DOCS")
+    _relay(tenant)
+    [got] = receiver.received
+    assert namespace["verified"](got.headers, got.body) is True
+    assert namespace["verified"](got.headers, got.body.replace(b"WH-DOCS", b"WH-EVIL")) is False
