@@ -200,6 +200,8 @@ def message_send(*, message_id: Any) -> str:
     message, endpoint = taken
     answer = _attempt(message, endpoint)
     with transaction.atomic():
+        if not WebhookMessage.objects.select_for_update(of=("self",)).filter(pk=message.pk).exists():
+            return "skipped"  # its endpoint was deleted during the attempt: nothing to record
         return _record(message, endpoint, answer)
 
 

@@ -503,3 +503,33 @@ def test_the_receiver_in_the_docs_verifies_a_real_delivery(tenant, receiver, fas
     [got] = receiver.received
     assert namespace["verified"](got.headers, got.body) is True
     assert namespace["verified"](got.headers, got.body.replace(b"WH-DOCS", b"WH-EVIL")) is False
+
+
+def test_deleting_an_endpoint_during_an_attempt_records_nothing(tenant, receiver, fast):
+    import threading
+
+    endpoint = _endpoint(tenant, receiver, ["product.created"])
+    receiver.answer(Answer(status=500), Answer(delay=0.6))
+    with tenant_context(tenant):
+        make_product(sku="WH-DEL")
+    _relay(tenant)
+    [message] = _messages(tenant)
+
+    def delete_while_sending():
+        from django.db import connection
+
+        try:
+            time.sleep(0.5)  # _run_due sleeps 0.3 s, then the receiver takes 0.6 s to answer
+            with tenant_context(tenant):
+                services.webhook_endpoint_delete(endpoint_id=endpoint.pk)
+        finally:
+            connection.close()
+
+    deleter = threading.Thread(target=delete_while_sending)
+    deleter.start()
+    assert _run_due(tenant, message) == "skipped"
+    deleter.join(10)
+    assert len(receiver.received) == 2
+    with tenant_context(tenant):
+        assert not WebhookEndpoint.objects.exists()
+        assert not WebhookMessage.objects.exists() and not WebhookDelivery.objects.exists()
