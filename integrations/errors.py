@@ -30,3 +30,9 @@ CONNECTOR_INACTIVE = "connector_inactive"
 # Besides these, an entry may carry the code of the order services' refusal:
 # insufficient_stock (auto_confirm), inactive (an archived product, an inactive warehouse
 # or customer), amount_too_large, fractional_quantity, duplicate_external_reference.
+
+# Webhooks: 400 field codes
+WEBHOOK_URL_REFUSED = "webhook_url_refused"  # the SSRF guard (integrations/ssrf.py): details name the reason
+INVALID_EVENT_TYPE = "invalid_event_type"
+# 409
+WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"  # a test message to a disabled endpoint

@@ -1,11 +1,17 @@
-"""Integration tables (docs/integrations.md)."""
+"""Integration tables (docs/integrations.md): connectors (a shop's orders in, their
+deliveries, order links and error entries) and outbound webhooks (endpoints, the
+messages made for them from domain events, each attempt to deliver one, and the email
+telling admins an endpoint was disabled). Every table is the tenant's, under Row Level
+Security."""
 
 from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from inventory.models import Warehouse
 from orders.models import SalesOrder
@@ -141,3 +147,144 @@ class ConnectorError(TenantScopedModel):
 
     def __str__(self) -> str:
         return f"connector error {self.code} ({self.status})"
+
+
+# --- Webhooks ---------------------------------------------------------------------------------
+
+
+class DisabledReason(models.TextChoices):
+    MANUAL = "manual", "Turned off by a user"
+    GONE = "gone", "The endpoint answered 410 Gone"
+    FAILING = "failing", "Every attempt failed for too long"
+
+
+class WebhookEndpoint(TenantScopedModel):
+    """A URL that receives the workspace's events of the types in ``events``, signed
+    with ``secret`` (Standard Webhooks). During a rotation the previous secret also
+    signs until ``previous_secret_expires_at``. ``failing_since`` is the first failed
+    attempt since the last success: past WEBHOOK_DISABLE_AFTER_SECONDS the endpoint is
+    disabled."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=500, blank=True)
+    events = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+    # Kept as is: signing needs the secret itself (shown to the user once, at creation or rotation).
+    secret = models.CharField(max_length=100)
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=16, choices=DisabledReason.choices, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["tenant", "created_at"], name="webhook_endpoint_time")]
+
+    def __str__(self) -> str:
+        return f"webhook endpoint {self.url}"
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class WebhookMessage(TenantScopedModel):
+    """One event for one endpoint: its body is fixed when it is made, and its
+    ``webhook-id`` (``msg_`` + the id) stays the same across retries and redeliveries.
+    At most one per (endpoint, domain event): the relay's subscriber makes it in the
+    relay's transaction, and the unique constraint backs that.
+
+    ``next_attempt_at`` is when the next attempt is due (while pending); a worker that
+    takes a message moves it past the attempt's timeout, a lease. ``dispatched_at`` and
+    ``dispatch_attempts`` are the dispatch sweep's (``tenants.tasking.redispatch_claim``):
+    a message whose task was lost is queued again."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    endpoint = TenantForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+", db_index=False)
+    event_id = models.UUIDField(null=True, blank=True, help_text="The domain event; none for a test message.")
+    event_type = models.CharField(max_length=64)
+    body = models.TextField()
+    status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(default=timezone.now)
+    dispatch_attempts = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "endpoint", "event_id"],
+                condition=models.Q(event_id__isnull=False),
+                name="webhook_message_once",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "endpoint", "status", "created_at"], name="webhook_message_endpoint"),
+            # The dispatch sweep's look-up (across tenants, on the ops alias).
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"), name="webhook_message_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"webhook message {self.event_type} {self.id}"
+
+    @property
+    def webhook_id(self) -> str:
+        return f"msg_{self.id.hex}"
+
+
+class WebhookDelivery(TenantScopedModel):
+    """One attempt to deliver a message: the delivery log."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    message = TenantForeignKey(WebhookMessage, on_delete=models.CASCADE, related_name="+", db_index=False)
+    endpoint = TenantForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+", db_index=False)
+    attempt = models.PositiveIntegerField()
+    succeeded = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    response_excerpt = models.TextField(blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "endpoint", "-created_at"], name="webhook_delivery_endpoint"),
+            models.Index(fields=["tenant", "message"], name="webhook_delivery_message"),
+        ]
+
+    def __str__(self) -> str:
+        return f"webhook delivery {self.message_id} #{self.attempt}"
+
+
+class WebhookDisabledNotice(TenantScopedModel):
+    """The email telling the workspace's admins and owners that an endpoint was disabled
+    (410, or failing for too long): queued with the change, re-queued by the dispatch
+    sweep while unsent."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    endpoint = TenantForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+", db_index=False)
+    reason = models.CharField(max_length=16, choices=DisabledReason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(default=timezone.now)
+    dispatch_attempts = models.PositiveSmallIntegerField(default=1)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "endpoint"], name="webhook_notice_endpoint"),
+            models.Index(
+                fields=["dispatched_at"], condition=models.Q(sent_at__isnull=True), name="webhook_notice_unsent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"webhook disabled notice {self.endpoint_id}"

@@ -1,4 +1,5 @@
-"""Reads of the integrations app: the audit log (the tenant's domain events) and connectors."""
+"""Reads of the integrations app: the audit log (the tenant's domain events), connectors,
+and the webhook endpoints with their delivery log. Every one is the current tenant's."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from core.errors import NotFound
 from core.sql import set_local
-from integrations.models import Connector, ConnectorError
+from integrations.models import Connector, ConnectorError, WebhookDelivery, WebhookEndpoint
 from tenants.models import ApiKey, DomainEvent, User
 
 
@@ -105,3 +106,30 @@ def connector_error_get(*, id: Any) -> ConnectorError:
     if entry is None:
         raise NotFound("No such connector error in this workspace.")
     return entry
+
+
+def webhook_endpoint_list() -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.all()
+
+
+def webhook_endpoint_get(*, id: Any) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint.objects.filter(pk=id).first()
+    if endpoint is None:
+        raise NotFound("No such webhook endpoint in this workspace.")
+    return endpoint
+
+
+def webhook_delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    """The endpoint's delivery attempts with their message (event type, webhook id)."""
+    return WebhookDelivery.objects.filter(endpoint_id=endpoint.pk).select_related("message")
+
+
+def webhook_delivery_all() -> QuerySet[WebhookDelivery]:
+    return WebhookDelivery.objects.all()
+
+
+def webhook_delivery_get(*, id: Any) -> WebhookDelivery:
+    delivery = WebhookDelivery.objects.filter(pk=id).first()
+    if delivery is None:
+        raise NotFound("No such webhook delivery in this workspace.")
+    return delivery

@@ -189,6 +189,20 @@ EVENT_RELAY_KICK = env.bool("EVENT_RELAY_KICK", default=True)
 IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
 IDEMPOTENCY_SWEEP_SECONDS = env.int("IDEMPOTENCY_SWEEP_SECONDS", default=3600)
 
+# Outbound webhooks (integrations, docs/integrations.md "Webhooks"). Retries after a failed
+# attempt wait these many seconds (with jitter), a Retry-After is honoured up to the cap, and
+# an endpoint failing for WEBHOOK_DISABLE_AFTER_SECONDS is disabled. Private, loopback and
+# other internal addresses are refused unless WEBHOOKS_ALLOW_PRIVATE_TARGETS (tests, local use).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=15.0)
+WEBHOOK_RETRY_SCHEDULE_SECONDS = env.list(
+    "WEBHOOK_RETRY_SCHEDULE_SECONDS", cast=float, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
+)
+WEBHOOK_RETRY_AFTER_MAX_SECONDS = env.float("WEBHOOK_RETRY_AFTER_MAX_SECONDS", default=36000.0)
+WEBHOOK_DISABLE_AFTER_SECONDS = env.float("WEBHOOK_DISABLE_AFTER_SECONDS", default=5 * 24 * 3600.0)
+WEBHOOK_SECRET_OVERLAP_SECONDS = env.float("WEBHOOK_SECRET_OVERLAP_SECONDS", default=24 * 3600.0)
+WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=30.0)
+
 CELERY_BEAT_SCHEDULE = {
     "redispatch-pending-jobs": {"task": "inventory.tasks.redispatch_pending_jobs", "schedule": DISPATCH_SWEEP_SECONDS},
     "redispatch-pending-emails": {
@@ -202,6 +216,8 @@ CELERY_BEAT_SCHEDULE = {
     "low-stock-scan": {"task": "inventory.tasks.low_stock_scan", "schedule": 15 * 60},
     # The safety net of the domain-event relay (tenants/events.py): kicks lost with the broker.
     "relay-sweep": {"task": "tenants.tasks.relay_sweep", "schedule": env.float("EVENT_RELAY_SWEEP_SECONDS", default=5)},
+    # Webhook messages whose send task was lost (broker down, worker killed mid-attempt).
+    "webhook-sweep": {"task": "integrations.tasks.webhook_sweep", "schedule": WEBHOOK_SWEEP_SECONDS},
     "low-stock-digest": {
         "task": "inventory.tasks.low_stock_digest",
         "schedule": crontab(hour=env.int("LOW_STOCK_DIGEST_HOUR_UTC", default=7), minute=0),

@@ -27,6 +27,9 @@ API_PREFIX = "/api/v1/"
 # Not honoured: requests without a workspace (their answers carry tokens), and API key
 # creation, whose answer is the only copy of the new key: it must not be kept for replays.
 EXCLUDED_PREFIXES = ("/api/v1/auth/", "/api/v1/signup/", "/api/v1/invitations/accept/", "/api/v1/api-keys/")
+# Likewise the answers that carry a webhook endpoint's signing secret, shown once: its
+# creation and a rotation (the schema's path templates, ``{id}``, match too).
+EXCLUDED_PATHS = re.compile(r"^/api/v1/webhook-endpoints/(?:[^/]+/rotate-secret/)?$")
 
 INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
 IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
@@ -67,6 +70,7 @@ def applies_to(method: str, path: str) -> bool:
         and path.startswith(API_PREFIX)
         and not path.startswith(EXCLUDED_PREFIXES)
         and not path.endswith(EXCLUDED_SUFFIXES)
+        and EXCLUDED_PATHS.match(path) is None
     )
 
 

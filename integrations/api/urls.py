@@ -7,6 +7,8 @@ router = SimpleRouter()
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
 router.register("connectors", views.ConnectorViewSet, basename="connector")
 router.register("connector-errors", views.ConnectorErrorViewSet, basename="connector-error")
+router.register("webhook-endpoints", views.WebhookEndpointViewSet, basename="webhook-endpoint")
+router.register("webhook-deliveries", views.WebhookDeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [
     path(

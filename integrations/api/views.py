@@ -1,4 +1,5 @@
-"""The audit log: every change made through a service, as its domain event."""
+"""The audit log (every change made through a service, as its domain event) and the
+webhook endpoints with their delivery log."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.decorators import method_decorator
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -24,10 +31,11 @@ from core.api.filters import FilterBackend, FilterSet
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.throttling import FixedWindowThrottle
 from core.errors import AuthenticationError, NotFound, PermissionDenied, ValidationFailed
-from integrations import errors, selectors, services, shopify
+from integrations import errors, selectors, shopify
 from integrations.api import serializers as s
 from integrations.api.serializers import AuditEventSerializer
-from integrations.models import Connector, ConnectorError, ConnectorErrorStatus
+from integrations.models import Connector, ConnectorError, ConnectorErrorStatus, WebhookDelivery, WebhookEndpoint
+from integrations.services import connectors, endpoints
 from tenants import errors as tenant_errors
 from tenants.api.base import TenantViewSet
 from tenants.context import reset_current_api_key_id, set_current_api_key_id, tenant_context, user_context
@@ -144,7 +152,7 @@ class ConnectorViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = s.ConnectorCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        connector = services.connector_create(**data.validated_data, user=request_user(request))
+        connector = connectors.connector_create(**data.validated_data, user=request_user(request))
         return Response(
             s.ConnectorSerializer(connector, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,
@@ -159,7 +167,7 @@ class ConnectorViewSet(
         return super().partial_update(request, *args, **kwargs)
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = services.connector_update(
+        serializer.instance = connectors.connector_update(
             connector_id=serializer.instance.pk, **serializer.validated_data
         )
 
@@ -171,7 +179,7 @@ class ConnectorViewSet(
         return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance: Connector) -> None:
-        services.connector_delete(connector_id=instance.pk)
+        connectors.connector_delete(connector_id=instance.pk)
 
     @extend_schema(
         parameters=[STATUS_PARAMETER],
@@ -223,7 +231,7 @@ class ConnectorErrorViewSet(TenantViewSet, mixins.ListModelMixin, mixins.Retriev
     )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: Any = None) -> Response:
-        entry = services.connector_error_retry(error_id=self.get_object().pk, user=request_user(request))
+        entry = connectors.connector_error_retry(error_id=self.get_object().pk, user=request_user(request))
         return Response(s.ConnectorErrorSerializer(entry).data)
 
     @extend_schema(
@@ -235,7 +243,7 @@ class ConnectorErrorViewSet(TenantViewSet, mixins.ListModelMixin, mixins.Retriev
     )
     @action(detail=True, methods=["post"])
     def dismiss(self, request: Request, pk: Any = None) -> Response:
-        entry = services.connector_error_dismiss(error_id=self.get_object().pk, user=request_user(request))
+        entry = connectors.connector_error_dismiss(error_id=self.get_object().pk, user=request_user(request))
         return Response(s.ConnectorErrorSerializer(entry).data)
 
 
@@ -328,7 +336,7 @@ class ShopifyOrderWebhookView(APIView):
         key_token = set_current_api_key_id(None)
         try:
             with tenant_context(connector.tenant), user_context(None):
-                receipt = services.shopify_order_receive(
+                receipt = connectors.shopify_order_receive(
                     connector_id=connector.pk,
                     body=body,
                     topic=shopify.storable_text(topic, 100),
@@ -343,3 +351,169 @@ class ShopifyOrderWebhookView(APIView):
                 "error": receipt.error.pk if receipt.error is not None else None,
             }
         )
+
+
+# --- Webhooks ------------------------------------------------------------------------------
+
+ENDPOINT_EXAMPLE = OpenApiExample(
+    "Endpoint",
+    value={
+        "url": "https://hooks.example.com/stockroom",
+        "events": ["sales_order.*", "stock.changed"],
+        "description": "Warehouse app",
+    },
+    request_only=True,
+)
+URL_ERRORS = (
+    "400 `webhook_url_refused` (on `url`, `details.reason`: scheme, userinfo, host, port, unresolvable, "
+    "loopback, private, link_local, multicast, shared, reserved, unspecified, metadata, tunnel, not_global) "
+    "for a URL that is not http(s) or whose host resolves to an internal address; 400 `invalid_event_type` "
+    "(on `events`) for an unknown event type."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The workspace's webhook endpoints (never their secrets)"),
+    retrieve=extend_schema(summary="One webhook endpoint (never its secret)"),
+    destroy=extend_schema(summary="Delete a webhook endpoint with its messages and delivery log"),
+    update=extend_schema(
+        request=s.WebhookEndpointInputSerializer,
+        responses={200: s.WebhookEndpointSerializer},
+        summary="Change a webhook endpoint",
+        description=URL_ERRORS + " `is_active` false turns it off (`webhook_endpoint.disabled`, reason manual); "
+        "true turns it back on and clears the failure streak.",
+    ),
+    partial_update=extend_schema(
+        request=s.WebhookEndpointInputSerializer,
+        responses={200: s.WebhookEndpointSerializer},
+        summary="Change some fields of a webhook endpoint",
+        description=URL_ERRORS + " `is_active` false turns it off (`webhook_endpoint.disabled`, reason manual); "
+        "true turns it back on and clears the failure streak.",
+    ),
+)
+@extend_schema(tags=["webhooks"])
+class WebhookEndpointViewSet(
+    TenantViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
+    """Outbound webhooks (Standard Webhooks 1.0): URLs that receive the workspace's events,
+    signed with the endpoint's secret (admins and owners; API keys with `webhooks:read` /
+    `webhooks:write`). See docs/integrations.md, "Webhooks"."""
+
+    model = WebhookEndpoint
+    serializer_class = s.WebhookEndpointSerializer
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+    scope_group = "webhooks"
+    ordering_fields = ["created_at", "url"]
+    ordering = ["-created_at"]
+
+    def scoped_queryset(self) -> QuerySet[WebhookEndpoint]:
+        return selectors.webhook_endpoint_list()
+
+    @extend_schema(
+        request=s.WebhookEndpointInputSerializer,
+        responses={201: s.WebhookEndpointCreatedSerializer},
+        summary="Create a webhook endpoint; the answer shows its signing secret once",
+        description=URL_ERRORS + " 403 `feature_not_in_plan` when the plan has no webhooks. Records "
+        "`webhook_endpoint.created`. Not kept for `Idempotency-Key` replays (the secret is shown once).",
+        examples=[ENDPOINT_EXAMPLE],
+    )
+    def create(self, request: Request) -> Response:
+        data = s.WebhookEndpointInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        endpoint, secret = endpoints.webhook_endpoint_create(**data.validated_data, user=request_user(request))
+        endpoint.secret = secret
+        return Response(s.WebhookEndpointCreatedSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        endpoint = self.get_object()
+        data = s.WebhookEndpointInputSerializer(data=request.data, partial=kwargs.pop("partial", False))
+        data.is_valid(raise_exception=True)
+        endpoint = endpoints.webhook_endpoint_update(endpoint_id=endpoint.pk, **data.validated_data)
+        return Response(s.WebhookEndpointSerializer(endpoint).data)
+
+    def perform_destroy(self, instance: WebhookEndpoint) -> None:
+        endpoints.webhook_endpoint_delete(endpoint_id=instance.pk)
+
+    @extend_schema(
+        request=None,
+        responses={202: s.WebhookMessageQueuedSerializer},
+        summary="Send a webhook.test event to the endpoint now",
+        description="Whatever its event filters. 409 `webhook_endpoint_disabled` when it is off.",
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request: Request, pk: Any = None) -> Response:
+        message = endpoints.webhook_endpoint_test(endpoint_id=self.get_object().pk)
+        return Response(s.WebhookMessageQueuedSerializer(message).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=None,
+        responses={200: s.WebhookSecretSerializer},
+        summary="Rotate the signing secret; the answer shows the new one once",
+        description="For 24 hours both secrets sign (two space-separated `v1,` signatures in "
+        "`webhook-signature`), so the receiver can switch without losing a message. Not kept for "
+        "`Idempotency-Key` replays.",
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret", url_name="rotate-secret")
+    def rotate_secret(self, request: Request, pk: Any = None) -> Response:
+        endpoint, secret = endpoints.webhook_endpoint_rotate_secret(endpoint_id=self.get_object().pk)
+        return Response(
+            s.WebhookSecretSerializer(
+                {"secret": secret, "previous_secret_expires_at": endpoint.previous_secret_expires_at}
+            ).data
+        )
+
+    @extend_schema(
+        request=s.WebhookRecoverSerializer,
+        responses={202: s.WebhookRecoveredSerializer},
+        summary="Re-send the endpoint's failed messages since a time",
+        description="Each keeps its `webhook-id` and body and starts a fresh retry schedule. 409 "
+        "`webhook_endpoint_disabled` when the endpoint is off (turn it on first).",
+        examples=[OpenApiExample("Recover", value={"since": "2026-11-28T00:00:00Z"}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"])
+    def recover(self, request: Request, pk: Any = None) -> Response:
+        data = s.WebhookRecoverSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        queued = endpoints.webhook_endpoint_recover(endpoint_id=self.get_object().pk, **data.validated_data)
+        return Response(s.WebhookRecoveredSerializer({"queued": queued}).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        responses=s.WebhookDeliverySerializer(many=True),
+        summary="The endpoint's delivery log: every attempt, newest first (cursor-paginated)",
+    )
+    @action(detail=True, methods=["get"], pagination_class=NewestFirstCursorPagination, filter_backends=[])
+    def deliveries(self, request: Request, pk: Any = None) -> Response:
+        attempts = selectors.webhook_delivery_list(endpoint=self.get_object())
+        paginator: Any = self.paginator
+        page = paginator.paginate_queryset(attempts, request, view=self)
+        return paginator.get_paginated_response(s.WebhookDeliverySerializer(page, many=True).data)
+
+
+@extend_schema(tags=["webhooks"])
+class WebhookDeliveryViewSet(TenantViewSet):
+    """Attempts of the delivery log (``GET /webhook-endpoints/{id}/deliveries/``)."""
+
+    model = WebhookDelivery
+    serializer_class = s.WebhookDeliverySerializer
+    read_role = Role.ADMIN
+    write_role = Role.ADMIN
+    scope_group = "webhooks"
+
+    def scoped_queryset(self) -> QuerySet[WebhookDelivery]:
+        return selectors.webhook_delivery_all()
+
+    @extend_schema(
+        request=None,
+        responses={202: s.WebhookMessageQueuedSerializer},
+        summary="Send this attempt's message again now, with the same webhook-id and body",
+        description="409 `webhook_endpoint_disabled` when its endpoint is off.",
+    )
+    @action(detail=True, methods=["post"])
+    def redeliver(self, request: Request, pk: Any = None) -> Response:
+        message = endpoints.webhook_delivery_redeliver(delivery_id=selectors.webhook_delivery_get(id=pk).pk)
+        return Response(s.WebhookMessageQueuedSerializer(message).data, status=status.HTTP_202_ACCEPTED)

@@ -6,8 +6,20 @@ import itertools
 import json
 from typing import Any
 
-from integrations import services, shopify
-from integrations.models import ConnectorDelivery, ConnectorError, ConnectorOrder
+from django.utils import timezone
+
+from integrations import shopify
+from integrations.models import (
+    ConnectorDelivery,
+    ConnectorError,
+    ConnectorOrder,
+    DisabledReason,
+    WebhookDelivery,
+    WebhookDisabledNotice,
+    WebhookEndpoint,
+    WebhookMessage,
+)
+from integrations.services import connectors, endpoints
 from inventory.models import Warehouse
 from inventory.tests.factories import make_product
 from orders import services as orders
@@ -27,7 +39,7 @@ def make_connector(warehouse: Warehouse, **data: Any) -> Any:
         "warehouse": warehouse,
         "user": None,
     }
-    return services.connector_create(**{**defaults, **data})
+    return connectors.connector_create(**{**defaults, **data})
 
 
 def order_payload(order_id: int = 1001, *, lines: list[tuple[str, int, str]] | None = None, **extra: Any) -> dict:
@@ -59,9 +71,17 @@ def body_of(payload: Any) -> bytes:
     return json.dumps(payload).encode()
 
 
+def make_webhook_endpoint(
+    url: str = "https://hooks.example.com/in", events: list[str] | None = None, **extra: Any
+) -> WebhookEndpoint:
+    """An endpoint written directly (no SSRF look-up): for tests that do not send to it."""
+    return WebhookEndpoint.objects.create(url=url, events=events or ["*"], secret=endpoints.generate_secret(), **extra)
+
+
 def cross_tenant_seed(tenant: Tenant) -> list[Any]:
-    """A domain event (the other apps' seeders recorded some), a relay cursor, and a connector
-    with a delivery, an order link and an error entry."""
+    """A domain event (the other apps' seeders recorded some), a relay cursor, a connector
+    with a delivery, an order link and an error entry, and a webhook endpoint with a
+    message, an attempt of it and a disabled notice."""
     event = DomainEvent.objects.order_by("created_at").first()
     assert event is not None, "the other apps' seeders record events"
     warehouse = Warehouse.objects.order_by("created_at").first()
@@ -70,10 +90,29 @@ def cross_tenant_seed(tenant: Tenant) -> list[Any]:
     product = make_product(sku=f"SEED-{tenant.slug}")
     sales_order = orders.sales_order_create(customer=make_customer(), lines=[line(product, warehouse, 1)], user=None)
     link = ConnectorOrder.objects.create(connector=connector, external_id="1", sales_order=sales_order)
-    delivery = ConnectorDelivery.objects.create(
+    connector_delivery = ConnectorDelivery.objects.create(
         connector=connector, webhook_id="seed", topic="orders/create", outcome="created"
     )
     error = ConnectorError.objects.create(
         connector=connector, external_id="2", topic="orders/create", body="{}", code="unknown_sku", message="Seeded."
     )
-    return [event, EventCursor.objects.create(subscriber="harness"), connector, link, delivery, error]
+    endpoint = make_webhook_endpoint(url=f"https://hooks.example.com/{tenant.slug}")
+    message = WebhookMessage.objects.create(
+        endpoint=endpoint, event_id=event.pk, event_type=event.type, body="{}", status="failed"
+    )
+    delivery = WebhookDelivery.objects.create(
+        message=message, endpoint=endpoint, attempt=1, status_code=500, error="HTTP 500", created_at=timezone.now()
+    )
+    notice = WebhookDisabledNotice.objects.create(endpoint=endpoint, reason=DisabledReason.GONE, sent_at=timezone.now())
+    return [
+        event,
+        EventCursor.objects.create(subscriber="harness"),
+        connector,
+        link,
+        connector_delivery,
+        error,
+        endpoint,
+        message,
+        delivery,
+        notice,
+    ]
