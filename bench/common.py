@@ -150,20 +150,30 @@ def start_gunicorn(*, workers: int, port: int, env: dict[str, str], log: Path) -
     return proc
 
 
-def start_celery(*, env: dict[str, str], log: Path, wrapper: list[str] | None = None) -> Proc:
+def start_celery(
+    *,
+    env: dict[str, str],
+    log: Path,
+    wrapper: list[str] | None = None,
+    pool: str = "solo",
+    concurrency: int = 1,
+    beat: bool = False,
+) -> Proc:
     args = [
         *(wrapper or []),
         str(VENV_BIN / "celery"),
         "-A",
         "config",
         "worker",
-        "--pool=solo",
-        "--concurrency=1",
+        f"--pool={pool}",
+        f"--concurrency={concurrency}",
         "-l",
         "WARNING",
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
+        # The embedded scheduler (the relay's and the webhooks' sweeps), as a beat process would.
+        *(["--beat", "--schedule", str(WORK / "celerybeat-schedule")] if beat else []),
     ]
     proc = Proc("celery", args, env, log)
     # Ready when the worker prints its banner-less "ready" at WARNING? It does not;

@@ -129,7 +129,11 @@ def webhook_delivery_all() -> QuerySet[WebhookDelivery]:
 
 
 def webhook_delivery_get(*, id: Any) -> WebhookDelivery:
-    delivery = WebhookDelivery.objects.filter(pk=id).first()
+    """The attempt with this id; 404 for an unknown id, another workspace's or one that is no uuid."""
+    try:
+        delivery = WebhookDelivery.objects.filter(pk=uuid.UUID(str(id))).first()
+    except ValueError:
+        delivery = None
     if delivery is None:
         raise NotFound("No such webhook delivery in this workspace.")
     return delivery

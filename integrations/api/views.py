@@ -515,5 +515,5 @@ class WebhookDeliveryViewSet(TenantViewSet):
     )
     @action(detail=True, methods=["post"])
     def redeliver(self, request: Request, pk: Any = None) -> Response:
-        message = endpoints.webhook_delivery_redeliver(delivery_id=selectors.webhook_delivery_get(id=pk).pk)
+        message = endpoints.webhook_delivery_redeliver(delivery_id=self.get_object().pk)
         return Response(s.WebhookMessageQueuedSerializer(message).data, status=status.HTTP_202_ACCEPTED)

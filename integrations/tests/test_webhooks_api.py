@@ -154,3 +154,11 @@ def test_recover_needs_a_time(client_a, body):
     endpoint_id = _create(client_a).json()["id"]
     response = client_a.post(f"/api/v1/webhook-endpoints/{endpoint_id}/recover/", body, format="json")
     assert response.status_code == 400 and "since" in response.json()["fields"]
+
+
+@pytest.mark.parametrize("delivery_id", ["0" * 36, "-" * 36, "00000000-0000-4000-8000-000000000000"])
+def test_redelivering_an_id_that_is_no_attempt_is_a_404(client_a, delivery_id):
+    """Found by the schema conformance test: a 36-character id that is no uuid was a 500."""
+    response = client_a.post(f"/api/v1/webhook-deliveries/{delivery_id}/redeliver/")
+
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
