@@ -4,7 +4,8 @@ Services call ``record`` inside their transaction: it writes a row of the outbox
 (``DomainEvent``, append-only, tenant-scoped) with the actor (the user or the API key
 of the request), the request id and the client address, so the event exists if and
 only if the change commits. ``record_sql`` gives the same INSERT as SQL, for the stock
-ledger's one-statement write.
+ledger's one-statement write, and ``record_columns_sql`` a set-based one (arrays) for bulk
+writers.
 
 The relay hands a tenant's events to each subscriber (``subscribe``) in commit-safe
 order: (``txid``, ``seq``) below the oldest transaction still running, so an event of a
@@ -34,6 +35,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.logging import client_ip_var, request_id_var
+from core.sql import insert_columns_sql
 from tenants.context import current_api_key_id, current_tenant_id, current_user_id
 from tenants.models import DomainEvent, EventCursor
 from tenants.tasking import enqueue_on_commit
@@ -121,6 +123,39 @@ def record_sql(events: Sequence[Event]) -> tuple[str, list[Any]]:
     sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES {", ".join([placeholders] * len(rows))}'  # noqa: S608
     _kick()
     return sql, params
+
+
+def record_columns_sql(events: Sequence[Event]) -> tuple[str, list[Any]] | None:
+    """The INSERT of ``events`` as one set-based statement (each column an array, unnested:
+    a fixed number of parameters however many events), for bulk writers such as the CSV
+    import; the caller runs it in its transaction (e.g. in a WITH clause of its own INSERT).
+    None when there are none."""
+    if not events:
+        return None
+    _require_transaction()
+    rows = _rows(events)
+    first = rows[0]
+    statement = insert_columns_sql(
+        DomainEvent,
+        tenant_id=current_tenant_id(),
+        columns={
+            "id": [row.id for row in rows],
+            "type": [row.type for row in rows],
+            "subject_type": [row.subject_type for row in rows],
+            "subject_id": [row.subject_id for row in rows],
+            "data": [row.data for row in rows],
+            "changes": [row.changes for row in rows],
+        },
+        constants={
+            "actor_user_id": first.actor_user_id,
+            "actor_api_key_id": first.actor_api_key_id,
+            "ip": first.ip,
+            "request_id": first.request_id,
+            "created_at": first.created_at,
+        },
+    )
+    _kick()
+    return statement
 
 
 def changes_of(instance: Any, before: dict[str, Any], names: Iterable[str]) -> dict[str, list[Any]]:
