@@ -35,7 +35,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.logging import client_ip_var, request_id_var
-from core.sql import insert_columns_sql
 from tenants.context import current_api_key_id, current_tenant_id, current_user_id
 from tenants.models import DomainEvent, EventCursor
 from tenants.tasking import enqueue_on_commit
@@ -125,37 +124,47 @@ def record_sql(events: Sequence[Event]) -> tuple[str, list[Any]]:
     return sql, params
 
 
-def record_columns_sql(events: Sequence[Event]) -> tuple[str, list[Any]] | None:
-    """The INSERT of ``events`` as one set-based statement (each column an array, unnested:
-    a fixed number of parameters however many events), for bulk writers such as the CSV
-    import; the caller runs it in its transaction (e.g. in a WITH clause of its own INSERT).
-    None when there are none."""
-    if not events:
+def record_columns_sql(
+    type: str, subject_type: str, subject_ids: Sequence[Any], data: dict[str, Sequence[Any] | str]
+) -> tuple[str, list[Any]] | None:
+    """Events of one ``type``, one per id of ``subject_ids``, as one set-based INSERT for bulk
+    writers (the CSV import): each column is an array, unnested, so the statement has a
+    fixed number of parameters however many events, and each event's ``data`` is built by
+    the database (``jsonb_build_object``), not row by row here. ``data`` maps a key to a
+    list (a value per event) or to one string (the same in every event); values are JSON
+    strings, written as ``str()`` gives them (ids, decimals and text, as ``record`` writes
+    them), None as null. The caller runs it in its transaction, e.g. in a WITH clause of
+    its own INSERT. None when there are no ids."""
+    if not subject_ids:
         return None
     _require_transaction()
-    rows = _rows(events)
-    first = rows[0]
-    statement = insert_columns_sql(
-        DomainEvent,
-        tenant_id=current_tenant_id(),
-        columns={
-            "id": [row.id for row in rows],
-            "type": [row.type for row in rows],
-            "subject_type": [row.subject_type for row in rows],
-            "subject_id": [row.subject_id for row in rows],
-            "data": [row.data for row in rows],
-            "changes": [row.changes for row in rows],
-        },
-        constants={
-            "actor_user_id": first.actor_user_id,
-            "actor_api_key_id": first.actor_api_key_id,
-            "ip": first.ip,
-            "request_id": first.request_id,
-            "created_at": first.created_at,
-        },
+    common = _rows([Event(type, subject_type, "")])[0]
+    columns: list[list[str | None]] = [[str(subject_id) for subject_id in subject_ids]]
+    pairs: list[str] = []
+    params: list[Any] = [current_tenant_id(), type, subject_type]
+    for key, values in data.items():
+        pairs.append("%s::text")
+        params.append(key)
+        if isinstance(values, str):
+            pairs.append("%s::text")
+            params.append(values)
+        else:
+            assert len(values) == len(subject_ids), "every data column needs one value per event"
+            pairs.append(f"u.c{len(columns)}")
+            columns.append([str(value) if value is not None else None for value in values])
+    params += [common.actor_user_id, common.actor_api_key_id, common.ip, common.request_id, common.created_at]
+    params += columns
+    aliases = ", ".join(f"c{index}" for index in range(len(columns)))
+    table = DomainEvent._meta.db_table
+    sql = (
+        f'INSERT INTO "{table}" (tenant_id, id, type, subject_type, subject_id, data, '  # noqa: S608 - no value is interpolated
+        "actor_user_id, actor_api_key_id, ip, request_id, created_at) "
+        f"SELECT %s::uuid, gen_random_uuid(), %s, %s, u.c0, jsonb_build_object({', '.join(pairs)}), "
+        "%s::uuid, %s::uuid, %s::inet, %s, %s::timestamptz "
+        f"FROM unnest({', '.join(['%s::text[]'] * len(columns))}) AS u({aliases})"
     )
     _kick()
-    return statement
+    return sql, params
 
 
 def changes_of(instance: Any, before: dict[str, Any], names: Iterable[str]) -> dict[str, list[Any]]:

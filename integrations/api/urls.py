@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from integrations.api import views
@@ -6,3 +7,4 @@ router = SimpleRouter()
 router.register("audit-events", views.AuditEventViewSet, basename="audit-event")
 
 urlpatterns = router.urls
+urlpatterns += [path("events/", views.EventListView.as_view(), name="event-list")]

@@ -206,24 +206,19 @@ def insert_new_products(rows: list[Row], job: ImportJob, warehouses: dict[str, W
     # One stock.changed per movement, as the stock service's _write records them, in the
     # same statement (a data-modifying WITH clause): set-based, one round trip per batch.
     changed = events.record_columns_sql(
-        [
-            events.Event(
-                "stock.changed",
-                "product",
-                product_id,
-                {
-                    "movement": movement_id,
-                    "kind": MovementKind.ADJUSTMENT.value,
-                    "warehouse": warehouse_id,
-                    "quantity": quantity,
-                    "on_hand_after": quantity,
-                    "reserved_after": ZERO,
-                    "reference_type": ReferenceType.IMPORT_JOB.value,
-                    "reference_id": job.id,
-                },
-            )
-            for movement_id, (product_id, warehouse_id, quantity, _) in zip(movement_ids, moved, strict=True)
-        ]
+        "stock.changed",
+        "product",
+        [c[0] for c in moved],
+        {
+            "movement": movement_ids,
+            "kind": MovementKind.ADJUSTMENT.value,
+            "warehouse": [c[1] for c in moved],
+            "quantity": quantities,
+            "on_hand_after": quantities,
+            "reserved_after": str(ZERO),
+            "reference_type": ReferenceType.IMPORT_JOB.value,
+            "reference_id": str(job.id),
+        },
     )
     assert movements is not None and changed is not None
     with connection.cursor() as cursor:
