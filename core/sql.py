@@ -365,6 +365,23 @@ def insert_columns(
     same in every row. A UUID primary key that is not given is made by the database.
     Values must be ready for the database: ids rather than model instances; a JSON field
     takes Python objects (dumped here). Returns the number of rows inserted."""
+    statement = insert_columns_sql(model, tenant_id=tenant_id, columns=columns, constants=constants)
+    if statement is None:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(*statement)
+        return int(cursor.rowcount)
+
+
+def insert_columns_sql(
+    model: type[models.Model],
+    *,
+    tenant_id: Any,
+    columns: Mapping[str, Sequence[Any]],
+    constants: Mapping[str, Any] | None = None,
+) -> tuple[str, list[Any]] | None:
+    """The INSERT of ``insert_columns`` as SQL and parameters, for the caller to run (e.g.
+    after a data-modifying WITH clause); None when there are no rows."""
     if tenant_id is None:
         raise TenantRequired()
     constants = constants or {}
@@ -372,7 +389,7 @@ def insert_columns(
     assert len(lengths) <= 1, "every column needs one value per row"
     count = lengths.pop() if lengths else 0
     if count == 0:
-        return 0
+        return None
     meta = model._meta
     quote = connection.ops.quote_name
     names: list[str] = [quote(_column(meta.get_field("tenant")))]
@@ -415,9 +432,7 @@ def insert_columns(
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(names)}) "  # noqa: S608 - names from _meta; values are parameters
         f"SELECT {', '.join(selects)} FROM unnest({', '.join(arrays)}) AS u({', '.join(aliases)})"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*select_params, *array_params])
-        return int(cursor.rowcount)
+    return sql, [*select_params, *array_params]
 
 
 # A bulk write refreshes a table's statistics when it added at least this many rows and at

@@ -10,3 +10,7 @@ class IntegrationsConfig(AppConfig):
         from tenants.events import subscribe
 
         subscribe(SUBSCRIBER, webhook_fanout)
+
+        from integrations import event_store
+
+        event_store.subscribe()  # the relay's event-store subscriber, when the store is MongoDB

@@ -36,3 +36,6 @@ WEBHOOK_URL_REFUSED = "webhook_url_refused"  # the SSRF guard (integrations/ssrf
 INVALID_EVENT_TYPE = "invalid_event_type"
 # 409
 WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"  # a test message to a disabled endpoint
+
+# Event store
+EVENT_STORE_UNAVAILABLE = "event_store_unavailable"  # 503: MongoDB could not be reached

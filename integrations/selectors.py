@@ -1,5 +1,6 @@
-"""Reads of the integrations app: the audit log (the tenant's domain events), connectors,
-and the webhook endpoints with their delivery log. Every one is the current tenant's."""
+"""Reads of the integrations app: the audit log and the event store (the tenant's domain
+events), connectors, and the webhook endpoints with their delivery log. Every one is the
+current tenant's."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from core.errors import NotFound
 from core.sql import set_local
+from integrations.event_store import EventFilters, EventPage, Position, event_store
 from integrations.models import Connector, ConnectorError, WebhookDelivery, WebhookEndpoint
+from tenants.context import get_current_tenant
 from tenants.models import ApiKey, DomainEvent, User
 
 
@@ -137,3 +140,12 @@ def webhook_delivery_get(*, id: Any) -> WebhookDelivery:
     if delivery is None:
         raise NotFound("No such webhook delivery in this workspace.")
     return delivery
+
+
+def event_list(*, filters: EventFilters, position: Position | None, page_size: int) -> EventPage:
+    """A page of the current tenant's events from the configured event store (MongoDB or
+    PostgreSQL), newest first. The tenant is the context's, never the caller's choice.
+    503 ``event_store_unavailable`` when MongoDB cannot be reached."""
+    return event_store().list(
+        tenant_id=get_current_tenant().id, filters=filters, position=position, page_size=page_size
+    )

@@ -9,10 +9,11 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from inventory.imports.services import import_job_run
+from inventory.imports.services import import_job_crashed, import_job_run
 from inventory.models import ExportJob, ImportJob, JobStatus
 from inventory.services import alerts
 from inventory.services.exports import export_job_run
+from tenants.context import user_context
 from tenants.models import Tenant, TenantStatus
 from tenants.tasking import TenantTask, dispatch, ops_database, redispatch_claim
 
@@ -31,14 +32,14 @@ def run_import(*, tenant_id: str, job_id: str) -> None:
     job = ImportJob.objects.filter(pk=job_id).first() if claimed else None
     if job is None:  # already running or done, or deleted
         return
-    try:
-        import_job_run(job=job)
-    except Exception:
-        logger.exception("import job %s crashed", job_id)
-        ImportJob.objects.filter(pk=job_id).update(
-            status=JobStatus.FAILED, message="The import stopped on an internal error. It has been logged."
-        )
-        raise
+    # The job acts for the user who started it: its events name that user as the actor.
+    with user_context(job.created_by_id):
+        try:
+            import_job_run(job=job)
+        except Exception:
+            logger.exception("import job %s crashed", job_id)
+            import_job_crashed(job_id=job_id, message="The import stopped on an internal error. It has been logged.")
+            raise
 
 
 @shared_task(base=TenantTask, acks_late=True)
@@ -47,7 +48,8 @@ def run_export(*, tenant_id: str, job_id: str) -> None:
     # finds it succeeded afterwards.
     job = ExportJob.objects.select_for_update(skip_locked=True).filter(pk=job_id, status=JobStatus.PENDING).first()
     if job is not None:
-        export_job_run(job=job)
+        with user_context(job.created_by_id):  # the job's events name its user as the actor
+            export_job_run(job=job)
 
 
 @shared_task(base=TenantTask)

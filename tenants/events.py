@@ -4,7 +4,8 @@ Services call ``record`` inside their transaction: it writes a row of the outbox
 (``DomainEvent``, append-only, tenant-scoped) with the actor (the user or the API key
 of the request), the request id and the client address, so the event exists if and
 only if the change commits. ``record_sql`` gives the same INSERT as SQL, for the stock
-ledger's one-statement write.
+ledger's one-statement write, and ``record_columns_sql`` a set-based one (arrays) for bulk
+writers.
 
 The relay hands a tenant's events to each subscriber (``subscribe``) in commit-safe
 order: (``txid``, ``seq``) below the oldest transaction still running, so an event of a
@@ -119,6 +120,49 @@ def record_sql(events: Sequence[Event]) -> tuple[str, list[Any]]:
         ]  # fmt: skip
     table = DomainEvent._meta.db_table
     sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES {", ".join([placeholders] * len(rows))}'  # noqa: S608
+    _kick()
+    return sql, params
+
+
+def record_columns_sql(
+    type: str, subject_type: str, subject_ids: Sequence[Any], data: dict[str, Sequence[Any] | str]
+) -> tuple[str, list[Any]] | None:
+    """Events of one ``type``, one per id of ``subject_ids``, as one set-based INSERT for bulk
+    writers (the CSV import): each column is an array, unnested, so the statement has a
+    fixed number of parameters however many events, and each event's ``data`` is built by
+    the database (``jsonb_build_object``), not row by row here. ``data`` maps a key to a
+    list (a value per event) or to one string (the same in every event); values are JSON
+    strings, written as ``str()`` gives them (ids, decimals and text, as ``record`` writes
+    them), None as null. The caller runs it in its transaction, e.g. in a WITH clause of
+    its own INSERT. None when there are no ids."""
+    if not subject_ids:
+        return None
+    _require_transaction()
+    common = _rows([Event(type, subject_type, "")])[0]
+    columns: list[list[str | None]] = [[str(subject_id) for subject_id in subject_ids]]
+    pairs: list[str] = []
+    params: list[Any] = [current_tenant_id(), type, subject_type]
+    for key, values in data.items():
+        pairs.append("%s::text")
+        params.append(key)
+        if isinstance(values, str):
+            pairs.append("%s::text")
+            params.append(values)
+        else:
+            assert len(values) == len(subject_ids), "every data column needs one value per event"
+            pairs.append(f"u.c{len(columns)}")
+            columns.append([str(value) if value is not None else None for value in values])
+    params += [common.actor_user_id, common.actor_api_key_id, common.ip, common.request_id, common.created_at]
+    params += columns
+    aliases = ", ".join(f"c{index}" for index in range(len(columns)))
+    table = DomainEvent._meta.db_table
+    sql = (
+        f'INSERT INTO "{table}" (tenant_id, id, type, subject_type, subject_id, data, '  # noqa: S608 - no value is interpolated
+        "actor_user_id, actor_api_key_id, ip, request_id, created_at) "
+        f"SELECT %s::uuid, gen_random_uuid(), %s, %s, u.c0, jsonb_build_object({', '.join(pairs)}), "
+        "%s::uuid, %s::uuid, %s::inet, %s, %s::timestamptz "
+        f"FROM unnest({', '.join(['%s::text[]'] * len(columns))}) AS u({aliases})"
+    )
     _kick()
     return sql, params
 

@@ -41,6 +41,7 @@ from tenants import api_key_format, errors, events
 from tenants.context import get_current_tenant, tenant_context, user_context
 from tenants.currency import CURRENCY_CODES, CURRENCY_PATTERN_MESSAGE, currency_in_use
 from tenants.emails import EMAIL_VERIFICATION_SALT, INVITATION_SALT
+from tenants.entitlements import Feature, require_feature
 from tenants.models import (
     ApiKey,
     EmailVerificationRequest,
@@ -719,7 +720,9 @@ def api_key_create(
 ) -> tuple[ApiKey, str]:
     """A new key of the current tenant and the key itself, which is not stored (only its
     SHA-256) and so can be shown once. Expiry: ``API_KEY_DEFAULT_DAYS`` when not given, at
-    most ``API_KEY_MAX_DAYS`` ahead. (Not yet audited: the outbox is being built.)"""
+    most ``API_KEY_MAX_DAYS`` ahead. Records ``api_key.created`` (never the key or its hash).
+    403 ``feature_not_in_plan`` when the plan has no API keys."""
+    require_feature(get_current_tenant().id, Feature.API_KEYS)
     now = timezone.now()
     raw = api_key_format.generate()
     key = ApiKey.objects.create(
@@ -730,7 +733,13 @@ def api_key_create(
         key_hash=api_key_format.digest(raw),
         created_by=user,
     )
+    events.record("api_key.created", key, _api_key_facts(key))
     return key, raw
+
+
+def _api_key_facts(key: ApiKey) -> dict[str, Any]:
+    """What an API key event tells: never the key itself or its hash."""
+    return {"name": key.name, "prefix": key.prefix, "scopes": key.scopes, "expires_at": key.expires_at}
 
 
 @transaction.atomic
@@ -744,6 +753,7 @@ def api_key_revoke(*, key_id: uuid.UUID, user: User | None) -> ApiKey:
         key.revoked_at = timezone.now()
         key.revoked_by = user
         key.save(update_fields=["revoked_at", "revoked_by"])
+        events.record("api_key.revoked", key, _api_key_facts(key))
     return key
 
 

@@ -184,6 +184,18 @@ DISPATCH_MAX_ATTEMPTS = env.int("DISPATCH_MAX_ATTEMPTS", default=5)
 # (EVENT_RELAY_SWEEP_SECONDS) catches what a kick missed.
 EVENT_RELAY_KICK = env.bool("EVENT_RELAY_KICK", default=True)
 
+# The event store (integrations/event_store.py): MongoDB when EVENT_STORE_URL is a mongodb://
+# or mongodb+srv:// URL (collection "events" of its database), else the outbox table in
+# PostgreSQL. EVENT_STORE_CLIENT is the client class (the tests put mongomock's there).
+EVENT_STORE_URL = env("EVENT_STORE_URL", default="")
+if EVENT_STORE_URL and not EVENT_STORE_URL.startswith(("mongodb://", "mongodb+srv://")):
+    raise ImproperlyConfigured("EVENT_STORE_URL must be a mongodb:// or mongodb+srv:// URL, or empty (PostgreSQL).")
+EVENT_STORE_RETENTION_DAYS = env.int("EVENT_STORE_RETENTION_DAYS", default=365)
+if EVENT_STORE_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("EVENT_STORE_RETENTION_DAYS must be at least 1.")
+EVENT_STORE_TIMEOUT_MS = env.int("EVENT_STORE_TIMEOUT_MS", default=2000)
+EVENT_STORE_CLIENT = "pymongo.MongoClient"
+
 # Safe retries (tenants/idempotency.py): a write's response is replayed to a retry with the
 # same Idempotency-Key for this long; the beat sweep deletes older ones every so often.
 IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)

@@ -17,4 +17,5 @@ urlpatterns = [
         name="connector-shopify-orders",
     ),
     *router.urls,
+    path("events/", views.EventListView.as_view(), name="event-list"),
 ]

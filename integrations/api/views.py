@@ -1,9 +1,14 @@
-"""The audit log (every change made through a service, as its domain event) and the
+"""The audit log (every change made through a service, as its domain event), the event
+store's reads (MongoDB or PostgreSQL, integrations.event_store), connectors, and the
 webhook endpoints with their delivery log."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +20,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -24,16 +30,20 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from core.api.errors import InvalidParameter, RequestTooLarge
-from core.api.filters import FilterBackend, FilterSet
-from core.api.pagination import NewestFirstCursorPagination
+from core.api.errors import InvalidCursor, InvalidParameter, RequestTooLarge
+from core.api.filters import FilterBackend, FilterSet, parse_query
+from core.api.pagination import MAX_PAGE_SIZE, NewestFirstCursorPagination
+from core.api.schema import ErrorSerializer
+from core.api.strict import UUID_PATTERN
 from core.api.throttling import FixedWindowThrottle
 from core.errors import AuthenticationError, NotFound, PermissionDenied, ValidationFailed
 from integrations import errors, selectors, shopify
 from integrations.api import serializers as s
 from integrations.api.serializers import AuditEventSerializer
+from integrations.event_store import EventFilters, Position
 from integrations.models import Connector, ConnectorError, ConnectorErrorStatus, WebhookDelivery, WebhookEndpoint
 from integrations.services import connectors, endpoints
 from tenants import errors as tenant_errors
@@ -517,3 +527,105 @@ class WebhookDeliveryViewSet(TenantViewSet):
     def redeliver(self, request: Request, pk: Any = None) -> Response:
         message = endpoints.webhook_delivery_redeliver(delivery_id=self.get_object().pk)
         return Response(s.WebhookMessageQueuedSerializer(message).data, status=status.HTTP_202_ACCEPTED)
+
+
+# --- GET /api/v1/events/ ---------------------------------------------------------------------
+
+
+def encode_cursor(position: Position) -> str:
+    """An opaque cursor: the (created_at, id) of the event a page starts after, and the way."""
+    raw = json.dumps([position.created_at.isoformat(), str(position.id), position.backwards])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Position:
+    """The position of a cursor this endpoint handed out; anything else is 400 ``invalid_cursor``."""
+    try:
+        created_at, id, backwards = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        when = datetime.fromisoformat(created_at)
+    except (binascii.Error, UnicodeError, ValueError, TypeError) as exc:
+        raise InvalidCursor() from exc
+    if when.tzinfo is None or not isinstance(id, str) or not UUID_PATTERN.fullmatch(id) or type(backwards) is not bool:
+        raise InvalidCursor()
+    return Position(when, uuid.UUID(id), backwards)
+
+
+def _link(request: Request, position: Position | None) -> str | None:
+    if position is None:
+        return None
+    return replace_query_param(request.build_absolute_uri(), "cursor", encode_cursor(position))
+
+
+EVENT_EXAMPLE = {
+    "next": "https://stockroom.example/api/v1/events/?cursor=WyIyMDI2LTExLTI5VDEwOjAwOjAwKzAwOjAwIiwgIi4uLiIsIGZhbHNlXQ",
+    "previous": None,
+    "results": [
+        {
+            "id": "0c6f3f8e-5d1b-4f4e-9a43-2d1f0c9b6e11",
+            "type": "stock.changed",
+            "subject_type": "product",
+            "subject_id": "8f0e2a6c-1f5b-4c89-9d53-3b6a7e2c4d10",
+            "data": {"kind": "receipt", "quantity": "10.0000", "on_hand_after": "25.0000"},
+            "changes": None,
+            "actor_user": "3a1c9e77-2b4d-4f0a-8c6e-5d7f9b1a2c3e",
+            "actor_api_key": None,
+            "ip": "203.0.113.7",
+            "request_id": "4f1d2c3b5a6e7f80",
+            "created_at": "2026-11-29T10:00:00.123000Z",
+        }
+    ],
+}
+
+
+@extend_schema(tags=["audit"])
+class EventListView(APIView):
+    """The event store: every domain event of the workspace, from MongoDB when it is
+    configured (EVENT_STORE_URL), else from PostgreSQL (admins and owners, or an API key
+    with audit:read)."""
+
+    read_role = Role.ADMIN
+    scope_group = "audit"
+
+    @extend_schema(
+        operation_id="v1_events_list",
+        parameters=[
+            s.EventQuerySerializer,
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1},
+                description=f"Results per page (default {s.EVENT_PAGE_SIZE}; a larger number than "
+                f"{MAX_PAGE_SIZE} counts as {MAX_PAGE_SIZE}).",
+            ),
+        ],
+        responses={
+            200: s.EventPageSerializer,
+            503: OpenApiResponse(ErrorSerializer, description="`event_store_unavailable`: MongoDB cannot be reached."),
+        },
+        summary="The event store: the workspace's domain events, newest first",
+        description=(
+            "Filters as the audit log's: `type` (exact, or a prefix ending in a dot), `subject`, `actor`, "
+            "`created_after`, `created_before`. Cursor-paginated (`next`, `previous`). Read from MongoDB when "
+            "the event store is MongoDB (events are copied there by the relay, so the newest may show a few "
+            "seconds late), else from the outbox table. 503 `event_store_unavailable` when MongoDB is down."
+        ),
+        examples=[OpenApiExample("A page", value=EVENT_EXAMPLE, response_only=True)],
+    )
+    def get(self, request: Request) -> Response:
+        query = parse_query(s.EventQuerySerializer, request)
+        position = decode_cursor(query["cursor"]) if "cursor" in query else None
+        filters = EventFilters(
+            type=query.get("type"),
+            subject=query.get("subject"),
+            actor=query.get("actor"),
+            created_after=query.get("created_after"),
+            created_before=query.get("created_before"),
+        )
+        page_size = query.get("page_size", s.EVENT_PAGE_SIZE)
+        page = selectors.event_list(filters=filters, position=position, page_size=page_size)
+        return Response(
+            {
+                "next": _link(request, page.next),
+                "previous": _link(request, page.previous),
+                "results": AuditEventSerializer(page.events, many=True).data,
+            }
+        )

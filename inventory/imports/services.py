@@ -22,6 +22,7 @@ from core.sql import analyze_grown
 from inventory import errors as codes
 from inventory.imports import parse, validate, write, writers
 from inventory.models import Category, ImportJob, JobStatus, Product, Warehouse
+from tenants import events
 from tenants.context import get_current_tenant
 from tenants.models import User
 
@@ -166,7 +167,29 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
     return _finish(job, JobStatus.SUCCEEDED, f"{outcome.created} products created, {outcome.updated} updated.{skipped}")
 
 
+@transaction.atomic
 def _finish(job: ImportJob, status: str, message: str) -> ImportJob:
+    """Ends the job with ``status`` and records ``import.finished``."""
     ImportJob.objects.filter(pk=job.pk).update(status=status, message=message, finished_at=timezone.now())
     job.refresh_from_db()
+    events.record(
+        "import.finished",
+        job,
+        {
+            "status": job.status,
+            "file_name": job.file_name,
+            "rows": job.total_rows,
+            "created": job.created_count,
+            "updated": job.updated_count,
+            "failed": job.error_count,
+            "message": job.message,
+        },
+    )
     return job
+
+
+def import_job_crashed(*, job_id: Any, message: str) -> ImportJob | None:
+    """Fails a job that stopped on an internal error (the task logged it); nothing of it
+    was committed (the writers roll back together)."""
+    job = ImportJob.objects.filter(pk=job_id).first()
+    return _finish(job, JobStatus.FAILED, message) if job is not None else None

@@ -1,6 +1,7 @@
 """Low-stock alerts: opened when a level drops under its reorder point in effect (the
 level's own, else the product's: ``selectors.stock_level_list``), closed when it is
-restocked or its reorder point is lowered; a daily digest to the tenant's managers."""
+restocked or its reorder point is lowered; a daily digest to the tenant's managers. An
+alert opened records ``stock.low``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory import selectors
-from inventory.models import LowStockAlert
+from inventory.models import LowStockAlert, StockLevel
+from tenants import events
 from tenants.context import get_current_tenant
 from tenants.models import ROLE_RANK, Membership, Role
 
@@ -38,7 +40,31 @@ def low_stock_scan() -> tuple[int, int]:
         if key not in open_alerts
     ]
     LowStockAlert.objects.bulk_create(new, ignore_conflicts=True)
-    return len(new), closed
+    # An alert a concurrent scan opened first is not this scan's: only the rows written
+    # here are opened (the ids were made here), each with one stock.low event.
+    opened = (
+        set(LowStockAlert.objects.filter(pk__in=[a.pk for a in new]).values_list("pk", flat=True)) if new else set()
+    )
+    events.record_many(
+        [_stock_low(alert, low[(alert.product_id, alert.warehouse_id)]) for alert in new if alert.pk in opened]
+    )
+    return len(opened), closed
+
+
+def _stock_low(alert: LowStockAlert, level: StockLevel) -> events.Event:
+    return events.Event(
+        "stock.low",
+        "lowstockalert",
+        alert.pk,
+        {
+            "product": alert.product_id,
+            "sku": level.product.sku,
+            "warehouse": alert.warehouse_id,
+            "on_hand": level.on_hand,
+            "available": level.available,
+            "reorder_point": alert.reorder_point,
+        },
+    )
 
 
 def low_stock_digest() -> int:

@@ -21,6 +21,7 @@ from core.errors import Conflict
 from inventory import errors
 from inventory.csvformat import boolean, category_path_join, neutralize
 from inventory.models import Category, ExportJob, ExportKind, JobStatus, Product, StockLevel, StockMovement, Warehouse
+from tenants import events
 from tenants.context import get_current_tenant
 from tenants.models import User
 
@@ -194,6 +195,8 @@ def export_job_run(*, job: ExportJob) -> ExportJob:
         handle.seek(0)
         key = default_storage.save(f"exports/{get_current_tenant().id}/{job.id}.csv", File(handle))
         text.detach()
-    job.storage_key, job.row_count, job.status, job.finished_at = key, count, JobStatus.SUCCEEDED, timezone.now()
-    job.save(update_fields=["storage_key", "row_count", "status", "finished_at"])
+    with transaction.atomic():
+        job.storage_key, job.row_count, job.status, job.finished_at = key, count, JobStatus.SUCCEEDED, timezone.now()
+        job.save(update_fields=["storage_key", "row_count", "status", "finished_at"])
+        events.record("export.finished", job, {"kind": job.kind, "status": job.status, "rows": count})
     return job

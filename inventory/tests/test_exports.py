@@ -15,6 +15,7 @@ from inventory.services.catalog import category_create
 from inventory.services.integrity import stock_discrepancies
 from inventory.tests.csvjobs import export, upload
 from inventory.tests.factories import make_product, receive
+from tenants.models import DomainEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +33,18 @@ def test_export_products_and_filtered_movements(client_a, in_a, wh, wh2, django_
     assert products.splitlines()[0].startswith("sku,name,description,category")
     assert "BOLT-1,Bolt" in products
     assert job["row_count"] == 1 and ",EAST,3.0000," in movements
+
+
+def test_a_finished_export_records_export_finished(owner_a, client_a, in_a, wh, django_capture_on_commit_callbacks):
+    receive(make_product(sku="EXP-1"), wh, 5)
+    receive(make_product(sku="EXP-2"), wh, 1)
+
+    job, _ = export(client_a, django_capture_on_commit_callbacks, {"kind": "stock_levels"})
+
+    [event] = DomainEvent.objects.filter(type="export.finished")
+    assert (event.subject_type, event.subject_id) == ("exportjob", job["id"])
+    assert event.data == {"kind": "stock_levels", "status": "succeeded", "rows": 2}
+    assert event.actor_user_id == owner_a.user_id  # the job acts for the user who started it
 
 
 def test_export_round_trips_through_import(client_a, in_a, wh, django_capture_on_commit_callbacks):

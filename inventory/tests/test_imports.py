@@ -1,5 +1,6 @@
 """CSV import through the API and Celery (eager in tests, on commit)."""
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,7 @@ from inventory.services.integrity import stock_discrepancies
 from inventory.tests.csvjobs import upload
 from inventory.tests.factories import make_product, make_warehouse, receive
 from tenants.context import tenant_context
-from tenants.models import Role
+from tenants.models import DomainEvent, Role
 from tenants.tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,64 @@ def test_import_creates_products_categories_and_opening_stock(
     assert StockLevel.objects.get(product__sku="ROPE-1", warehouse=wh).on_hand == Decimal("12.5")
     movement = StockMovement.objects.filter(product=bolt).latest("created_at")
     assert movement.reference_type == "import_job" and str(movement.reference_id) == job["id"]
+
+
+def _events(type_):
+    return list(DomainEvent.objects.filter(type=type_).order_by("txid", "seq"))
+
+
+def test_import_records_stock_changed_per_opening_movement_and_import_finished(
+    owner_a, client_a, in_a, wh, wh2, django_capture_on_commit_callbacks
+):
+    job = upload(client_a, django_capture_on_commit_callbacks, GOOD)
+
+    movements = {m.id: m for m in StockMovement.objects.all()}
+    changed = _events("stock.changed")
+    [finished] = _events("import.finished")
+    assert len(changed) == len(movements) == 3  # BOLT-1 in MAIN and EAST, ROPE-1 in MAIN; SAW-1 has no stock
+    for event in changed:
+        movement = movements[uuid.UUID(event.data["movement"])]
+        assert (event.subject_type, event.subject_id) == ("product", str(movement.product_id))
+        assert event.data["kind"] == "adjustment" and event.data["warehouse"] == str(movement.warehouse_id)
+        assert Decimal(event.data["quantity"]) == Decimal(event.data["on_hand_after"]) == movement.quantity
+        assert (event.data["reference_type"], event.data["reference_id"]) == ("import_job", job["id"])
+        assert event.actor_user_id == owner_a.user_id  # the job acts for the user who started it
+    assert (finished.subject_type, finished.subject_id) == ("importjob", job["id"])
+    assert finished.actor_user_id == owner_a.user_id
+    assert finished.data == {
+        "status": "succeeded",
+        "file_name": "products.csv",
+        "rows": 3,
+        "created": 3,
+        "updated": 0,
+        "failed": 0,
+        "message": job["message"],
+    }
+
+
+def test_a_reimport_records_the_stock_service_events_for_existing_products(
+    client_a, in_a, wh, wh2, django_capture_on_commit_callbacks
+):
+    upload(client_a, django_capture_on_commit_callbacks, GOOD)
+
+    upload(client_a, django_capture_on_commit_callbacks, "sku,stock:MAIN\nBOLT-1,450\n")
+
+    last = _events("stock.changed")[-1]
+    assert Decimal(last.data["quantity"]) == -50 and Decimal(last.data["on_hand_after"]) == 450
+    assert [e.data["updated"] for e in _events("import.finished")] == [0, 1]
+
+
+def test_a_failed_import_records_import_finished_and_no_stock_changed(
+    client_a, in_a, wh, django_capture_on_commit_callbacks
+):
+    job = upload(
+        client_a, django_capture_on_commit_callbacks, "sku,name,unit,stock:MAIN\nOK-1,Fine,pcs,5\nBAD,,pcs,1\n"
+    )
+
+    assert job["status"] == "failed"
+    assert _events("stock.changed") == []
+    [finished] = _events("import.finished")
+    assert finished.data["status"] == "failed" and (finished.data["created"], finished.data["failed"]) == (0, 1)
 
 
 def test_reimport_updates_by_sku_and_opening_stock_is_a_count(

@@ -13,7 +13,7 @@ from inventory.models import Product
 from inventory.tests.factories import make_product
 from tenants import api_key_format
 from tenants.context import current_api_key_id, tenant_context
-from tenants.models import ApiKey, Role
+from tenants.models import ApiKey, DomainEvent, Role
 from tenants.tests.factories import client_for, client_for_key, make_api_key, make_member, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +128,29 @@ def test_revocation_holds_from_the_next_request(owner_a):
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
     assert after.status_code == 401 and after.json()["code"] == "api_key_revoked"
     assert again.status_code == 200 and again.json()["revoked_at"] == revoked.json()["revoked_at"]
+
+
+def test_creating_and_revoking_a_key_record_events_without_the_secret(owner_a):
+    api = client_for(owner_a)
+
+    created = _create(api, name="Shop sync", scopes=["catalog:read", "stock:read"])
+    key_id = created.json()["id"]
+    api.post(f"{KEYS}{key_id}/revoke/")
+    api.post(f"{KEYS}{key_id}/revoke/")  # revoking again changes nothing: no second event
+    refused = _create(api, scopes=["members:write"])
+
+    assert refused.status_code == 400
+    with tenant_context(owner_a.tenant):
+        made, revoked = DomainEvent.objects.filter(subject_type="apikey").order_by("txid", "seq")
+        stored = ApiKey.objects.get(pk=key_id)
+    assert (made.type, revoked.type) == ("api_key.created", "api_key.revoked")
+    for event in (made, revoked):
+        assert event.subject_id == key_id and event.actor_user_id == owner_a.user_id
+        facts = dict(event.data)
+        expires_at = datetime.fromisoformat(facts.pop("expires_at"))
+        assert facts == {"name": "Shop sync", "prefix": stored.prefix, "scopes": ["catalog:read", "stock:read"]}
+        assert abs(expires_at - stored.expires_at) < timedelta(milliseconds=1)
+        assert created.json()["key"] not in str(event.data) and stored.key_hash not in str(event.data)
 
 
 def test_another_tenants_key_is_not_found(owner_a, owner_b):
