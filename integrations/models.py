@@ -231,6 +231,8 @@ class WebhookMessage(TenantScopedModel):
             models.Index(fields=["tenant", "endpoint", "status", "created_at"], name="webhook_message_endpoint"),
             # The dispatch sweep's look-up (across tenants, on the ops alias).
             models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"), name="webhook_message_due"),
+            # The retention task's cross-tenant delete (integrations.tasks.delete_old_webhook_messages).
+            models.Index(fields=["created_at"], name="webhook_message_created"),
         ]
 
     def __str__(self) -> str:

@@ -1,12 +1,17 @@
 """Celery tasks of outbound webhooks: one attempt at a message, the disabled-endpoint
-email, and the beat sweep that queues again what a lost task left behind."""
+email, the beat sweep that queues again what a lost task left behind, and the beat task
+that deletes the delivery log past its retention."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from integrations.models import MessageStatus, WebhookDisabledNotice, WebhookMessage
+from integrations.models import MessageStatus, WebhookDelivery, WebhookDisabledNotice, WebhookMessage
 from integrations.services import delivery
 from tenants.models import TenantStatus
 from tenants.tasking import TenantTask, dispatch, ops_database, redispatch_claim
@@ -44,3 +49,29 @@ def webhook_sweep() -> int:
     for notice in redispatch_claim(notices):
         dispatch(send_webhook_disabled_email, tenant_id=str(notice.tenant_id), notice_id=str(notice.id))
     return len(messages)
+
+
+WEBHOOK_DELETE_BATCH = 1000
+
+
+@shared_task
+def delete_old_webhook_messages() -> int:
+    """Celery beat: deletes, across tenants on the ops alias, the webhook messages finished
+    (delivered or failed) more than WEBHOOK_LOG_RETENTION_DAYS ago, with their attempts
+    (the delivery log), in batches of short transactions. Pending messages are kept
+    whatever their age. Returns how many messages were deleted."""
+    ops = ops_database()
+    if ops is None:
+        return 0
+    cutoff = timezone.now() - timedelta(days=settings.WEBHOOK_LOG_RETENTION_DAYS)
+    old = WebhookMessage.unscoped.using(ops).filter(created_at__lt=cutoff).exclude(status=MessageStatus.PENDING)
+    deleted = 0
+    while True:
+        with transaction.atomic(using=ops):
+            batch = list(old.values_list("pk", flat=True)[:WEBHOOK_DELETE_BATCH])
+            if batch:
+                WebhookDelivery.unscoped.using(ops).filter(message_id__in=batch).delete()
+                WebhookMessage.unscoped.using(ops).filter(pk__in=batch).delete()
+        deleted += len(batch)
+        if len(batch) < WEBHOOK_DELETE_BATCH:
+            return deleted

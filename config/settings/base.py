@@ -214,6 +214,8 @@ WEBHOOK_RETRY_AFTER_MAX_SECONDS = env.float("WEBHOOK_RETRY_AFTER_MAX_SECONDS", d
 WEBHOOK_DISABLE_AFTER_SECONDS = env.float("WEBHOOK_DISABLE_AFTER_SECONDS", default=5 * 24 * 3600.0)
 WEBHOOK_SECRET_OVERLAP_SECONDS = env.float("WEBHOOK_SECRET_OVERLAP_SECONDS", default=24 * 3600.0)
 WEBHOOK_SWEEP_SECONDS = env.float("WEBHOOK_SWEEP_SECONDS", default=30.0)
+# Finished webhook messages and their delivery log are deleted after this many days.
+WEBHOOK_LOG_RETENTION_DAYS = env.int("WEBHOOK_LOG_RETENTION_DAYS", default=30)
 
 CELERY_BEAT_SCHEDULE = {
     "redispatch-pending-jobs": {"task": "inventory.tasks.redispatch_pending_jobs", "schedule": DISPATCH_SWEEP_SECONDS},
@@ -230,6 +232,7 @@ CELERY_BEAT_SCHEDULE = {
     "relay-sweep": {"task": "tenants.tasks.relay_sweep", "schedule": env.float("EVENT_RELAY_SWEEP_SECONDS", default=5)},
     # Webhook messages whose send task was lost (broker down, worker killed mid-attempt).
     "webhook-sweep": {"task": "integrations.tasks.webhook_sweep", "schedule": WEBHOOK_SWEEP_SECONDS},
+    "delete-old-webhook-messages": {"task": "integrations.tasks.delete_old_webhook_messages", "schedule": 3600},
     "low-stock-digest": {
         "task": "inventory.tasks.low_stock_digest",
         "schedule": crontab(hour=env.int("LOW_STOCK_DIGEST_HOUR_UTC", default=7), minute=0),
