@@ -596,7 +596,7 @@ class WebhookEndpointForm(StyledForm):
         (or as the endpoint has them)."""
         chosen = set(self["events"].value() or [])
         groups = []
-        for prefix in event_types.PREFIXES:
+        for prefix in dict.fromkeys(name.split(".", 1)[0] for name in event_types.EVENT_TYPES):  # the table's order
             wildcard = f"{prefix}.*"
             groups.append(
                 {
