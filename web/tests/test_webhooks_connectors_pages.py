@@ -219,8 +219,8 @@ def test_deleting_an_endpoint_asks_first_and_removes_it(tenant_a, owner_a):
     with tenant_context(tenant_a):
         endpoint = make_webhook_endpoint()
     owner = console_client(owner_a)
-    form = owner.get(f"{WEBHOOKS}{endpoint.id}/edit/").content.decode()
-    assert f'data-confirm="Delete the webhook endpoint {endpoint.url}?' in form
+    for page in (f"{WEBHOOKS}{endpoint.id}/edit/", f"{WEBHOOKS}{endpoint.id}/"):
+        assert f'data-confirm="Delete the webhook endpoint {endpoint.url}?' in owner.get(page).content.decode()
     response = owner.post(f"{WEBHOOKS}{endpoint.id}/delete/", follow=True)
     assert response.redirect_chain == [(WEBHOOKS, 302)]
     assert "is deleted with its delivery log" in response.content.decode()
@@ -444,6 +444,9 @@ def test_dismissed_entries_have_their_own_filter(tenant_a, owner_a):
 
     assert shown("open") == ["7"] and shown("dismissed") == ["8"] and shown("resolved") == []
     assert sorted(shown("all")) == ["7", "8"] and shown("nonsense") == ["7"]
+    swapped = owner.get(base, {"status": "dismissed"}, HTTP_HX_REQUEST="true").content.decode()
+    assert swapped.lstrip().startswith('<div id="entries">') and "<html" not in swapped
+    assert re.search(r'active" href="\?status=dismissed"[^>]*aria-current="page"', swapped)
     assert {e.pk: e.status for e in _errors(tenant_a)} == {kept.pk: "open", dropped.pk: "resolved"}
 
 

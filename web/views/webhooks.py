@@ -9,6 +9,7 @@ the pages."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -213,7 +214,10 @@ def webhook_detail(request: HttpRequest, webhook_endpoint_id: uuid.UUID) -> Http
         "page": page,
         "rows": _delivery_rows(page),
         "enabled": _enabled(request),
-        "recover_form": WebhookRecoverForm(initial={"since": timezone.localtime(endpoint.failing_since or now)}),
+        # From the start of the failure streak, else a day back.
+        "recover_form": WebhookRecoverForm(
+            initial={"since": timezone.localtime(endpoint.failing_since or now - timedelta(days=1))}
+        ),
         "submission": uuid.uuid4(),
         "section": "webhooks",
     }
