@@ -538,3 +538,18 @@ def test_the_connector_pages_run_a_constant_number_of_queries(tenant_a, owner_a)
         entry = ConnectorError.objects.get(connector=connector, external_id="0")
         connector_services.connector_error_dismiss(error_id=entry.pk, user=owner_a.user)
     assert (page_queries(owner, CONNECTORS), page_queries(owner, detail)) == before
+
+
+@pytest.mark.django_db
+def test_an_edit_looks_up_only_a_changed_url(tenant_a, owner_a, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    with tenant_context(tenant_a):
+        endpoint = make_webhook_endpoint(url=HOOK_URL)  # made while private targets were allowed
+    owner = console_client(owner_a)
+    edit = f"{WEBHOOKS}{endpoint.id}/edit/"
+    body = {"url": HOOK_URL, "description": "Renamed", "events": ["*"], "is_active": "on"}
+    assert owner.post(edit, body).status_code == 302
+    refused = owner.post(edit, {**body, "url": "http://10.0.0.5/hook", "description": "Moved"})
+    assert refused.status_code == 400 and 'id="id_url_error"' in refused.content.decode()
+    [saved] = _endpoints(tenant_a)
+    assert (saved.url, saved.description) == (HOOK_URL, "Renamed")

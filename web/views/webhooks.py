@@ -177,14 +177,11 @@ def webhook_edit(request: HttpRequest, webhook_endpoint_id: uuid.UUID) -> HttpRe
     form = WebhookEndpointForm(bound(request), creating=False, initial={**initial, "is_active": endpoint.is_active})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        changes = {name: data[name] for name in ("events", "description", "is_active")}
+        if data["url"] != endpoint.url:  # an unchanged URL is not looked up again
+            changes["url"] = data["url"]
         try:
-            services.webhook_endpoint_update(
-                endpoint_id=endpoint.pk,
-                url=data["url"],
-                events=data["events"],
-                description=data["description"],
-                is_active=data["is_active"],
-            )
+            services.webhook_endpoint_update(endpoint_id=endpoint.pk, **changes)
         except NotFound as exc:
             raise Http404(exc.message) from exc
         except DomainError as exc:
