@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from core.errors import NotFound
 from core.sql import set_local
 from integrations.event_store import EventFilters, EventPage, Position, event_store
-from integrations.models import Connector, ConnectorError, WebhookDelivery, WebhookEndpoint
+from integrations.models import Connector, ConnectorError, ConnectorErrorStatus, WebhookDelivery, WebhookEndpoint
 from tenants.context import get_current_tenant
 from tenants.models import ApiKey, DomainEvent, User
 
@@ -92,6 +92,14 @@ def connector_list() -> QuerySet[Connector]:
     return Connector.objects.select_related("warehouse").order_by("-created_at")
 
 
+def connector_overview() -> QuerySet[Connector]:
+    """The connectors with their warehouse and ``open_errors``, the count of their open
+    error entries, in one query."""
+    return connector_list().annotate(
+        open_errors=Count("errors", filter=Q(errors__status=ConnectorErrorStatus.OPEN), distinct=True)
+    )
+
+
 def connector_get(*, id: Any) -> Connector:
     connector = connector_list().filter(pk=id).first()
     if connector is None:
@@ -102,6 +110,23 @@ def connector_get(*, id: Any) -> Connector:
 def connector_error_list(*, connector: Connector) -> QuerySet[ConnectorError]:
     """A connector's error entries, newest first."""
     return ConnectorError.objects.filter(connector=connector).order_by("-created_at", "-id")
+
+
+# The console's filter of a connector's entries: a dismissed entry is resolved without a sales order.
+ERROR_STATES = ("open", "resolved", "dismissed")
+
+
+def connector_errors_in_state(*, connector: Connector, state: str = "") -> QuerySet[ConnectorError]:
+    """A connector's entries, newest first, with their sales order and who resolved them:
+    ``open``, ``resolved`` (into a sales order), ``dismissed`` (resolved without one), or all."""
+    queryset = connector_error_list(connector=connector).select_related("sales_order", "resolved_by")
+    if state == "open":
+        return queryset.filter(status=ConnectorErrorStatus.OPEN)
+    if state == "resolved":
+        return queryset.filter(status=ConnectorErrorStatus.RESOLVED, sales_order__isnull=False)
+    if state == "dismissed":
+        return queryset.filter(status=ConnectorErrorStatus.RESOLVED, sales_order__isnull=True)
+    return queryset
 
 
 def connector_error_get(*, id: Any) -> ConnectorError:

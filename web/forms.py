@@ -4,16 +4,21 @@ errors in one place (``apply_error``)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, timedelta
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.http import HttpRequest
 
 from core.errors import DomainError
 from core.numbers import PRICE, QUANTITY
+from integrations import event_types
+from integrations.models import ConnectorKind
+from integrations.shopify import SHOP_DOMAIN_PATTERN
 from inventory.models import CATEGORY_NAME_MAX_LENGTH, Category, ExportKind, MovementKind, Unit, Warehouse
 from orders.models import PREFIX_MESSAGE, PREFIX_PATTERN
 from tenants import api_key_format
@@ -518,3 +523,146 @@ class AuditFilterForm(StyledForm):
         """The fields that validated (an invalid one is left out)."""
         self.is_valid()
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+# --- Settings: webhooks and connectors ---------------------------------------------------
+
+# The event groups' names in the form (the prefix of their types in integrations/event_types.py).
+EVENT_GROUP_LABELS = {
+    "product": "Products",
+    "stock": "Stock",
+    "sales_order": "Sales orders",
+    "purchase_order": "Purchase orders",
+    "member": "Members",
+    "webhook_endpoint": "Webhook endpoints",
+}
+
+
+def _event_choices() -> list[tuple[str, str]]:
+    choices = [(event_types.WILDCARD, "All events")]
+    choices += [(f"{prefix}.*", f"{prefix}.*") for prefix in event_types.PREFIXES]
+    choices += [(name, name) for name in event_types.EVENT_TYPES]
+    return choices
+
+
+class WebhookEndpointForm(StyledForm):
+    """A webhook endpoint: its URL (the service's SSRF guard has the last word), a
+    description, the events it receives (``*``, a group's ``prefix.*``, or single types,
+    drawn as grouped boxes by the page) and, on a change, whether it is on."""
+
+    url = forms.URLField(
+        label="URL",
+        max_length=2000,
+        assume_scheme="https",
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="Where Stockroom POSTs each event, e.g. https://example.com/hooks/stockroom. It must be reachable "
+        "from the internet.",
+    )
+    description = forms.CharField(
+        max_length=500, required=False, help_text="What receives the events, for you to recognise it."
+    )
+    events = forms.MultipleChoiceField(
+        choices=_event_choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one event type, or all events."},
+    )
+    is_active = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Active",
+        help_text="Off: nothing is sent to it. Turning it back on clears its failure streak.",
+    )
+    # One id per rendering of the create form (as ApiKeyForm's): sending it twice makes one endpoint.
+    submission = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, creating: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if creating:
+            del self.fields["is_active"]
+            self.fields["submission"].initial = uuid.uuid4()
+        else:
+            del self.fields["submission"]
+
+    def clean_events(self) -> list[str]:
+        """``*`` alone when chosen; a type left out when its group's ``prefix.*`` is chosen."""
+        chosen: list[str] = list(self.cleaned_data.get("events") or [])
+        if event_types.WILDCARD in chosen:
+            return [event_types.WILDCARD]
+        groups = {value[:-2] for value in chosen if value.endswith(".*")}
+        return [value for value in chosen if value.endswith(".*") or value.split(".", 1)[0] not in groups]
+
+    def event_groups(self) -> list[dict[str, Any]]:
+        """One group per prefix: its ``prefix.*`` box and one box per type, ticked as sent
+        (or as the endpoint has them)."""
+        chosen = set(self["events"].value() or [])
+        groups = []
+        for prefix in dict.fromkeys(name.split(".", 1)[0] for name in event_types.EVENT_TYPES):  # the table's order
+            wildcard = f"{prefix}.*"
+            groups.append(
+                {
+                    "prefix": prefix,
+                    "label": EVENT_GROUP_LABELS.get(prefix, prefix.replace("_", " ").capitalize()),
+                    "wildcard": {"value": wildcard, "checked": wildcard in chosen},
+                    "types": [
+                        {"value": name, "checked": name in chosen}
+                        for name in event_types.EVENT_TYPES
+                        if name.split(".", 1)[0] == prefix
+                    ],
+                }
+            )
+        return groups
+
+    def all_events(self) -> bool:
+        return event_types.WILDCARD in set(self["events"].value() or [])
+
+
+class WebhookRecoverForm(StyledForm):
+    """Send again the endpoint's failed messages made since a moment (the user's time zone)."""
+
+    since = forms.DateTimeField(
+        label="Failed since",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+    )
+
+
+class ConnectorForm(StyledForm):
+    """A Shopify connector. The shared secret is write-only: required on creation; left
+    empty on a change, the connector keeps the one it has."""
+
+    kind = forms.ChoiceField(choices=ConnectorKind.choices, initial=ConnectorKind.SHOPIFY, label="Kind")
+    name = forms.CharField(max_length=100, help_text="e.g. Online shop. Only for you to recognise it.")
+    shop_domain = forms.CharField(
+        max_length=255, label="Shop domain", help_text="The shop's myshopify.com address, e.g. acme.myshopify.com."
+    )
+    shared_secret = forms.CharField(
+        max_length=255,
+        label="Shared secret",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text='The key Shopify shows under Settings > Notifications > Webhooks ("Your webhooks will be signed '
+        'with ..."). Never shown again.',
+    )
+    warehouse = forms.ModelChoiceField(
+        queryset=Warehouse.objects.none(), empty_label=None, help_text="The shop's orders are taken from it."
+    )
+    auto_confirm = forms.BooleanField(required=False, label="Confirm each order as it arrives (reserves its stock)")
+    is_active = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Active",
+        help_text="Paused, each order that arrives is kept as an error entry to retry later.",
+    )
+
+    def __init__(self, *args: Any, warehouses: Any, creating: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].queryset = warehouses  # type: ignore[attr-defined]
+        if not creating:
+            secret = self.fields["shared_secret"]
+            secret.required = False
+            secret.help_text = "Leave it empty to keep the current secret; type a new one to replace it."
+
+    def clean_shop_domain(self) -> str:
+        domain = str(self.cleaned_data["shop_domain"]).strip().lower()
+        if not re.fullmatch(SHOP_DOMAIN_PATTERN, domain):
+            raise forms.ValidationError("Enter the shop's myshopify.com address, e.g. acme.myshopify.com.")
+        return domain

@@ -1,8 +1,9 @@
 """Every console page runs the same number of SQL queries whatever the size of the
 workspace: each GET route, found by walking the URLconf, is counted on a seeded
 workspace, then again after the workspace grew (more products, stock, categories,
-parties, prices, orders, members, invitations, import and export jobs, API keys, and
-audit events by members, former members and API keys)."""
+parties, prices, orders, members, invitations, import and export jobs, API keys,
+audit events by members, former members and API keys, webhook endpoints with
+deliveries, connectors with error entries)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,15 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from integrations.models import (
+    Connector,
+    ConnectorError,
+    ConnectorErrorStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookMessage,
+)
+from integrations.tests.factories import make_connector, make_webhook_endpoint
 from inventory.models import ExportJob, ImportJob, JobStatus, Product, Supplier
 from inventory.services import catalog
 from inventory.tests.factories import make_product, make_warehouse, receive
@@ -54,6 +64,28 @@ def _grow(seeded: Seeded) -> None:
                 supplier=other_supplier, lines=[line(p, warehouse, 5) for p in products], user=None
             )
             orders.purchase_order_place(order_id=purchase.pk, user=None)
+    # Webhook endpoints (one off) with deliveries; connectors with open, resolved and dismissed entries.
+    with tenant_context(seeded.tenant):
+        endpoint = WebhookEndpoint.objects.get(pk=seeded.ids_of("webhookendpoint")[0])
+        connector = Connector.objects.get(pk=seeded.ids_of("connector")[0])
+        sales_order = orders.sales_order_create(
+            customer=make_customer("Shop customer"), lines=[line(make_product(), warehouse, 1)], user=None
+        )
+        for n in range(3):
+            make_webhook_endpoint(url=f"https://hooks.example.com/grown-{n}", is_active=n != 1)
+            message = WebhookMessage.objects.create(endpoint=endpoint, event_type="product.created", body="{}")
+            for attempt in (1, 2):
+                WebhookDelivery.objects.create(
+                    message=message, endpoint=endpoint, attempt=attempt, status_code=500, error="HTTP 500"
+                )
+            make_connector(warehouse)
+            ConnectorError.objects.create(
+                connector=connector, external_id=f"grown-{n}", topic="orders/create", body="{}", code="x", message="x"
+            )
+        ConnectorError.objects.filter(external_id="grown-0").update(status=ConnectorErrorStatus.RESOLVED)
+        ConnectorError.objects.filter(external_id="grown-1").update(
+            status=ConnectorErrorStatus.RESOLVED, sales_order=sales_order, resolved_by=seeded.owner.user
+        )
     # API keys (one revoked) and audit events of members, a former member and a key.
     for n in range(3):
         key, raw = make_api_key(seeded.tenant, name=f"grown key {n}", user=seeded.owner.user)
@@ -94,6 +126,6 @@ def test_every_console_page_runs_a_constant_number_of_queries():
         products = Product.objects.count()
     _grow(seeded)
     with tenant_context(seeded.tenant):
-        assert Product.objects.count() == products + 6 + 5  # and 5 through the API
+        assert Product.objects.count() == products + 6 + 1 + 5  # and 5 through the API
     after = _counts(client, seeded)
     assert {route: (before[route], after[route]) for route in before if after[route] != before[route]} == {}
