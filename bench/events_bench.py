@@ -293,6 +293,26 @@ def _issued_since(seeded: dict[str, Any]) -> int:
     return count
 
 
+def _cpu() -> dict[str, Any]:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"snapshot": common.cpu_snapshot(), "self": usage.ru_utime + usage.ru_stime}
+
+
+def _cpu_since(before: dict[str, Any], deliveries: int) -> dict[str, Any]:
+    """CPU seconds per group over the phase (this process: the receiver and the writes),
+    and the milliseconds of each per delivery."""
+    after = _cpu()
+    breakdown = common.cpu_breakdown(before["snapshot"], after["snapshot"])
+    breakdown["cpu_seconds"]["bench process (receiver, writes, sampler)"] = round(after["self"] - before["self"], 2)
+    breakdown["cpu_ms_per_delivery"] = {
+        name: round(1000 * seconds / deliveries, 2) if deliveries else None
+        for name, seconds in breakdown["cpu_seconds"].items()
+    }
+    return breakdown
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--endpoints", type=int, default=4, help="webhook endpoints subscribed to stock.changed")
@@ -300,7 +320,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=20, help="seconds of stock-issue load")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--celery-concurrency", type=int, default=8, help="threads of the Celery worker")
+    parser.add_argument("--celery-pool", default="threads", choices=["threads", "prefork", "solo"])
+    parser.add_argument("--celery-concurrency", type=int, default=8, help="threads (or processes) of the Celery worker")
     parser.add_argument("--port", type=int, default=8077)
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for deliveries to arrive")
     return parser.parse_args(argv)
@@ -331,18 +352,22 @@ def main(argv: list[str] | None = None) -> int:
     worker = common.start_celery(
         env=env,
         log=common.WORK / "logs" / "events-celery.log",
-        pool="threads",
+        pool=args.celery_pool,
         concurrency=args.celery_concurrency,
         beat=True,
     )
     try:
         result["endpoints"] = make_endpoints(seeded["tenant"], receiver, args.endpoints)
         print(f"fan-out: {args.events} events x {args.endpoints} endpoints ...", flush=True)
+        before = _cpu()
         result["fan_out"] = fan_out(seeded["tenant"], seeded["warm"], seeded["warehouse"], receiver, args)
+        result["fan_out"]["cpu"] = _cpu_since(before, result["fan_out"]["deliveries"])
         print(json.dumps(result["fan_out"], indent=1), flush=True)
         print(f"stock issues for {args.duration} s with the relay and webhooks running ...", flush=True)
         token = common.login(base)
+        before = _cpu()
         result["issue_load"] = issue_load(seeded, base, token, receiver, args)
+        result["issue_load"]["cpu"] = _cpu_since(before, result["issue_load"]["deliveries"])
         print(json.dumps(result["issue_load"], indent=1), flush=True)
     finally:
         worker.stop()

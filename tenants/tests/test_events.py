@@ -191,3 +191,26 @@ def test_a_commit_kicks_the_relay(committed, collected, settings):
         make_product(sku="K-1")  # eager Celery in the tests: the relay ran at commit
         assert EventCursor.objects.get(subscriber="test-first").delivered == 1
     assert collected["first"] == ["product.created"]
+
+
+def test_the_sweep_queues_the_relay_for_the_tenants_behind_and_only_those(committed, collected):
+    """Tenants whose newest event is beyond a subscriber's cursor (or that have no cursor
+    yet) are relayed; caught-up tenants and tenants without events are not. The relay
+    runs at once here (eager Celery), so a second sweep finds nothing."""
+    from tenants.tasks import relay_sweep
+
+    caught_up, behind, never_relayed = (make_tenant(slug=f"sweep-{n}") for n in ("caught-up", "behind", "never"))
+    make_tenant(slug="sweep-no-events")
+    for tenant in (caught_up, behind):
+        with tenant_context(tenant):
+            make_product(sku="SW-1")
+            events.relay()
+    with tenant_context(never_relayed):
+        make_product(sku="SW-1")
+    with tenant_context(behind):
+        make_product(sku="SW-2")
+    collected["first"].clear()
+
+    assert relay_sweep() == 2
+    assert collected["first"] == ["product.created", "product.created"]  # SW-2 of behind, SW-1 of never
+    assert relay_sweep() == 0
