@@ -9,7 +9,8 @@ directly with the production settings and a persistent database connection, and 
 per endpoint, the process CPU time and the wall time per request (the median of
 interleaved rounds) and the queries per request, and the CPU ratio of each raw-SQL floor
 (``bench/floor/``) to its endpoint. A diagnostic for finding where the time goes between two ``bench/run`` runs:
-``--profile PATH`` prints the cProfile functions of one endpoint.
+``--profile PATH`` prints the cProfile functions of one endpoint. ``products-key`` is the
+product list with an API key instead of the JWT.
 """
 
 from __future__ import annotations
@@ -76,9 +77,14 @@ def main() -> None:
             orders.sales_order_create(customer=customer, lines=lines, user=seeded["user"])
     common.analyze()
     token = tokens_for_membership(seeded["membership"])["access"]
+    from tenants.services import api_key_create
+
+    with tenant_context(seeded["tenant"]):
+        _, key = api_key_create(name="bench", scopes=["catalog:read"], expires_at=None, user=seeded["user"])
     endpoints = {
         "healthz": "/healthz",
         "products": "/api/v1/products/",
+        "products-key": "/api/v1/products/#key",  # the same list with an API key (the fragment is not sent)
         "product": f"/api/v1/products/{products[0].id}/",
         "stock-levels": f"/api/v1/stock-levels/?warehouse={warehouse.id}",
         "movements": "/api/v1/stock-movements/",
@@ -93,6 +99,8 @@ def main() -> None:
 
     def call(path: str) -> int:
         scheme = "Floor" if path.startswith("/bench/floor/") else "Bearer"
+        if path.endswith("#key"):
+            return common.wsgi_call(application, "GET", path.removesuffix("#key"), token=key, scheme=scheme)
         return common.wsgi_call(application, "GET", path, token=token, scheme=scheme)
 
     for path in endpoints.values():
