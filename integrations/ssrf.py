@@ -174,12 +174,13 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
 
 def resolve_target(url: str, *, allow_private: bool) -> Target:
     """The URL's target, its host resolved once; every address it resolves to must pass
-    ``address_refusal`` (unless ``allow_private``). Raises TargetRefused."""
+    ``address_refusal``. ``allow_private`` (tests, local use) lets loopback, private and
+    the other internal addresses through, never a cloud metadata address. Raises
+    TargetRefused."""
     scheme, host, port, path = parse_url(url)
     addresses = _resolve(host, port)
-    if not allow_private:
-        for ip in addresses:
-            reason = address_refusal(ip)
-            if reason is not None:
-                raise TargetRefused(reason)
+    for ip in addresses:
+        reason = address_refusal(ip)
+        if reason is not None and (not allow_private or reason == "metadata"):
+            raise TargetRefused(reason)
     return Target(scheme=scheme, host=host, port=port, path=path, address=str(addresses[0]))

@@ -44,6 +44,7 @@ logger = logging.getLogger("stockroom.events")
 Handler = Callable[[list[DomainEvent]], None]
 _SUBSCRIBERS: dict[str, Handler] = {}
 _last_kick: dict[uuid.UUID, float] = {}
+_delayed_kick: dict[uuid.UUID, float] = {}
 KICK_INTERVAL_SECONDS = 1.0
 
 
@@ -210,16 +211,28 @@ def _require_transaction() -> None:
 
 
 def _kick() -> None:
-    """Queues the relay for the current tenant once the transaction commits (at most once
-    a second per tenant and process: the running relay and the sweep take the rest)."""
+    """Queues the relay for the current tenant once the transaction commits: at once at
+    most once a second per tenant and process; a write within that second queues one
+    relay for the end of it (so the last events of a burst are relayed a second later,
+    not at the next sweep), and later writes in the same second queue nothing more.
+    Without a broker (eager Celery) every commit runs the relay."""
     tenant_id = current_tenant_id()
     if tenant_id is None or not settings.EVENT_RELAY_KICK:
         return
-    now = time.monotonic()
-    if now - _last_kick.get(tenant_id, -KICK_INTERVAL_SECONDS) < KICK_INTERVAL_SECONDS:
+    if settings.CELERY_TASK_ALWAYS_EAGER:  # no broker (make run): the relay runs here, after each commit
+        enqueue_on_commit("tenants.tasks.relay_events")
         return
-    _last_kick[tenant_id] = now
-    enqueue_on_commit("tenants.tasks.relay_events")
+    now = time.monotonic()
+    last = _last_kick.get(tenant_id, -KICK_INTERVAL_SECONDS)
+    if now - last >= KICK_INTERVAL_SECONDS:
+        _last_kick[tenant_id] = now
+        enqueue_on_commit("tenants.tasks.relay_events")
+        return
+    due = last + KICK_INTERVAL_SECONDS
+    if _delayed_kick.get(tenant_id, -KICK_INTERVAL_SECONDS) >= due:
+        return  # the end of this second is queued already
+    _delayed_kick[tenant_id] = due
+    enqueue_on_commit("tenants.tasks.relay_events", countdown=due - now)
 
 
 # --- The relay ------------------------------------------------------------------------------

@@ -73,15 +73,16 @@ class TenantTask(Task):
             reset_current_tenant(token)
 
 
-def dispatch(task: Any, **kwargs: Any) -> bool:
-    """Sends ``task`` now; False when the broker cannot be reached. That is logged, never
-    raised: the row the task works on is the source of truth, and the dispatch sweep queues
-    it again (``redispatch_claim``). In eager mode (no broker) the task runs here."""
+def dispatch(task: Any, *, countdown: float = 0, **kwargs: Any) -> bool:
+    """Sends ``task`` now (to run ``countdown`` seconds later); False when the broker cannot
+    be reached. That is logged, never raised: the row the task works on is the source of
+    truth, and the dispatch sweep queues it again (``redispatch_claim``). In eager mode (no
+    broker) the task runs here, at once."""
     if task.app.conf.task_always_eager:
         task.apply_async(kwargs=kwargs)
         return True
     try:
-        task.apply_async(kwargs=kwargs)
+        task.apply_async(kwargs=kwargs, countdown=countdown or None)
     except BROKER_ERRORS as exc:
         logger.error(
             "could not queue task %s (%s: %s); the dispatch sweep will queue it again",
@@ -102,9 +103,10 @@ def task_by_name(name: str) -> Any:
     return current_app.tasks[name]
 
 
-def enqueue_on_commit(task: Any, **kwargs: Any) -> None:
+def enqueue_on_commit(task: Any, *, countdown: float = 0, **kwargs: Any) -> None:
     """Queue ``task`` (the task, or its registered name) once the current transaction
-    commits, for the current tenant. A broker that is down never fails the caller (``dispatch``)."""
+    commits, for the current tenant (to run ``countdown`` seconds later). A broker that is
+    down never fails the caller (``dispatch``)."""
     if isinstance(task, str):
         task = task_by_name(task)
     if isinstance(task, TenantTask) and "tenant_id" not in kwargs:
@@ -112,7 +114,7 @@ def enqueue_on_commit(task: Any, **kwargs: Any) -> None:
         if tenant_id is None:
             raise TenantRequired(f"Task {task.name} needs a tenant context.")
         kwargs["tenant_id"] = str(tenant_id)
-    transaction.on_commit(functools.partial(dispatch, task, **kwargs))
+    transaction.on_commit(functools.partial(dispatch, task, countdown=countdown, **kwargs))
 
 
 # --- The dispatch sweep ----------------------------------------------------------------

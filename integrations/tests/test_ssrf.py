@@ -116,6 +116,16 @@ def test_allowing_private_targets_skips_the_address_checks_not_the_url_checks():
         ssrf.resolve_target("ftp://127.0.0.1/", allow_private=True)
 
 
+@pytest.mark.parametrize(
+    "url", ["http://169.254.169.254/latest/", "http://[::ffff:169.254.169.254]/", "http://[fd00:ec2::254]/"]
+)
+def test_cloud_metadata_is_refused_even_when_private_targets_are_allowed(url):
+    """Found trying the product with WEBHOOKS_ALLOW_PRIVATE_TARGETS=1: no local use needs it."""
+    with pytest.raises(ssrf.TargetRefused) as refused:
+        ssrf.resolve_target(url, allow_private=True)
+    assert refused.value.reason == "metadata"
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("url", "reason"),

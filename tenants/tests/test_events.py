@@ -193,6 +193,43 @@ def test_a_commit_kicks_the_relay(committed, collected, settings):
     assert collected["first"] == ["product.created"]
 
 
+def test_the_last_writes_of_a_burst_are_kicked_too(committed, collected, settings):
+    """With a broker, a write within a second of a kick queues one relay for the end of
+    that second, so the burst's last events do not wait for the sweep; without one (make
+    run, eager Celery) every commit runs the relay. Found trying the product: under make
+    run a burst's last events waited for the next write. The broker is the tests' Redis:
+    the queued relay tasks are read back from its queue."""
+    import json
+
+    import redis
+    from celery import current_app
+
+    settings.EVENT_RELAY_KICK = True
+    tenant = make_tenant(slug="relay-burst")
+    events._last_kick.clear()
+    events._delayed_kick.clear()
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("celery")
+    current_app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    try:
+        with tenant_context(tenant):
+            for number in range(3):
+                make_product(sku=f"B-{number}")
+        queued = [json.loads(raw)["headers"] for raw in broker.lrange("celery", 0, -1)]
+    finally:
+        current_app.conf.task_always_eager = True
+        settings.CELERY_TASK_ALWAYS_EAGER = True
+        broker.delete("celery")
+    relays = [headers for headers in queued if headers["task"] == "tenants.tasks.relay_events"]
+    assert [headers["eta"] is not None for headers in reversed(relays)] == [False, True]  # now, then the second's end
+
+    with tenant_context(tenant):
+        for number in range(3, 6):
+            make_product(sku=f"B-{number}")
+    assert collected["first"][-3:] == ["product.created"] * 3
+
+
 def test_the_sweep_queues_the_relay_for_the_tenants_behind_and_only_those(committed, collected):
     """Tenants whose newest event is beyond a subscriber's cursor (or that have no cursor
     yet) are relayed; caught-up tenants and tenants without events are not. The relay
