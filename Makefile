@@ -24,7 +24,7 @@ run: $(STAMP)
 
 ## test: lint, then the suite on PostgreSQL and Redis (throwaway servers unless DATABASE_URL/REDIS_URL are set)
 test: $(STAMP) lint
-	scripts/with-test-services.sh $(PY) -m pytest -q
+	scripts/with-test-services.sh $(PY) -m pytest -q --durations=15
 
 ## lint: ruff, ruff format --check, mypy, import-linter (dependency rules), makemigrations --check, stale OpenAPI file
 # Lint commands read no database: the suite's DATABASE_URL is a server to provision, not the app's
