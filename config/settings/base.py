@@ -14,6 +14,7 @@ from urllib.parse import unquote
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 from config import devdb
 
@@ -170,6 +171,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# Two queues: the domain-event relay on its own ("events"), everything else on the
+# default one, so a backlog of webhook sends or imports never holds back the relay (and
+# with it every subscriber of every tenant). A worker started without -Q consumes both
+# (Celery polls its queues in turn); a deployment may run a worker for "events" alone.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Each queue with its own exchange and routing key (tenants/tests/test_tasking.py checks
+# on the real broker that each task lands in its queue, once).
+CELERY_TASK_QUEUES = [
+    Queue("celery", Exchange("celery"), routing_key="celery"),
+    Queue("events", Exchange("events"), routing_key="events"),
+]
+CELERY_TASK_ROUTES = {"tenants.tasks.relay_events": {"queue": "events"}}
 
 # Broker down (docs/architecture.md, "When a dependency is down"): a task that could not be
 # queued is logged; its row stays pending and the dispatch sweeps (beat, every

@@ -1,5 +1,6 @@
 """Celery: the tenant travels with each task and never leaks to the next one."""
 
+import json
 import threading
 import time
 
@@ -117,3 +118,31 @@ def test_tasks_queued_by_name_resolve_in_a_process_that_never_imported_them():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "tenants.tasks.send_invitation_email"
+
+
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")  # send_task always publishes
+def test_the_relay_has_a_queue_of_its_own_and_every_task_lands_in_one_queue(settings):
+    """The relay goes to "events", everything else to "celery", each message once, with the
+    queues declared as a worker declares them (read back from the real broker)."""
+    import redis
+    from celery import current_app
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("celery", "events")
+    with current_app.connection_for_write() as connection:  # the bindings a worker declares at start
+        for queue in current_app.amqp.queues.values():
+            queue(connection.default_channel).declare()
+    try:
+        current_app.send_task("tenants.tasks.relay_events", kwargs={"tenant_id": "t"})
+        current_app.send_task("integrations.tasks.send_webhook_message", kwargs={"tenant_id": "t", "message_id": "m"})
+        current_app.send_task("inventory.tasks.low_stock_scan")
+        queued = {
+            queue: [json.loads(raw)["headers"]["task"] for raw in broker.lrange(queue, 0, -1)]
+            for queue in ("celery", "events")
+        }
+    finally:
+        broker.delete("celery", "events")
+    assert queued == {
+        "celery": ["inventory.tasks.low_stock_scan", "integrations.tasks.send_webhook_message"],
+        "events": ["tenants.tasks.relay_events"],
+    }
