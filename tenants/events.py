@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -86,9 +87,15 @@ def _rows(events: Iterable[Event]) -> list[DomainEvent]:
     ]
 
 
+def subject_type_of(instance: Any) -> str:
+    """A model instance's ``subject_type``: its class name in snake case (``WebhookEndpoint``
+    -> ``webhook_endpoint``), as event types name their subjects."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(instance).__name__).lower()
+
+
 def record(type: str, subject: Any, data: dict[str, Any] | None = None, *, changes: Any = None) -> None:
     """One event about ``subject`` (a model instance) in the current transaction."""
-    record_many([Event(type, subject._meta.model_name, subject.pk, data or {}, changes)])
+    record_many([Event(type, subject_type_of(subject), subject.pk, data or {}, changes)])
 
 
 def record_many(events: Sequence[Event]) -> None:
@@ -189,8 +196,8 @@ def record_saved(
     instance: Any, before: dict[str, Any] | None, data: dict[str, Any] | None = None, *, kind: str | None = None
 ) -> None:
     """``<kind>.created`` (``before`` None) or ``<kind>.updated`` with the changed columns
-    as ``changes`` (nothing changed: no event). ``kind`` defaults to the model's name."""
-    kind = kind or instance._meta.model_name
+    as ``changes`` (nothing changed: no event). ``kind`` defaults to ``subject_type_of``."""
+    kind = kind or subject_type_of(instance)
     if before is None:
         record(f"{kind}.created", instance, data)
         return
@@ -202,7 +209,7 @@ def record_saved(
 def record_deleted(instance: Any, data: dict[str, Any] | None = None, *, kind: str | None = None) -> None:
     """``<kind>.deleted``: called before the row is deleted, in the same transaction (a
     refused delete rolls the event back with it)."""
-    record(f"{kind or instance._meta.model_name}.deleted", instance, data)
+    record(f"{kind or subject_type_of(instance)}.deleted", instance, data)
 
 
 def _require_transaction() -> None:

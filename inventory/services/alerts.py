@@ -54,7 +54,7 @@ def low_stock_scan() -> tuple[int, int]:
 def _stock_low(alert: LowStockAlert, level: StockLevel) -> events.Event:
     return events.Event(
         "stock.low",
-        "lowstockalert",
+        "low_stock_alert",
         alert.pk,
         {
             "product": alert.product_id,

@@ -34,7 +34,7 @@ def test_an_opened_alert_records_one_stock_low_event_with_its_numbers(in_a, wh):
 
     [event] = DomainEvent.objects.filter(type="stock.low")
     alert = LowStockAlert.objects.get()
-    assert (event.subject_type, event.subject_id) == ("lowstockalert", str(alert.pk))
+    assert (event.subject_type, event.subject_id) == ("low_stock_alert", str(alert.pk))
     numbers = {name: Decimal(event.data.pop(name)) for name in ("on_hand", "available", "reorder_point")}
     assert numbers == {"on_hand": 3, "available": 3, "reorder_point": 10}
     assert event.data == {"product": str(product.pk), "sku": "LOW-EV", "warehouse": str(wh.pk)}

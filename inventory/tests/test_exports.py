@@ -42,7 +42,7 @@ def test_a_finished_export_records_export_finished(owner_a, client_a, in_a, wh, 
     job, _ = export(client_a, django_capture_on_commit_callbacks, {"kind": "stock_levels"})
 
     [event] = DomainEvent.objects.filter(type="export.finished")
-    assert (event.subject_type, event.subject_id) == ("exportjob", job["id"])
+    assert (event.subject_type, event.subject_id) == ("export_job", job["id"])
     assert event.data == {"kind": "stock_levels", "status": "succeeded", "rows": 2}
     assert event.actor_user_id == owner_a.user_id  # the job acts for the user who started it
 

@@ -64,7 +64,7 @@ def test_import_records_stock_changed_per_opening_movement_and_import_finished(
         assert Decimal(event.data["quantity"]) == Decimal(event.data["on_hand_after"]) == movement.quantity
         assert (event.data["reference_type"], event.data["reference_id"]) == ("import_job", job["id"])
         assert event.actor_user_id == owner_a.user_id  # the job acts for the user who started it
-    assert (finished.subject_type, finished.subject_id) == ("importjob", job["id"])
+    assert (finished.subject_type, finished.subject_id) == ("import_job", job["id"])
     assert finished.actor_user_id == owner_a.user_id
     assert finished.data == {
         "status": "succeeded",

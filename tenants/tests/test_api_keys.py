@@ -141,7 +141,7 @@ def test_creating_and_revoking_a_key_record_events_without_the_secret(owner_a):
 
     assert refused.status_code == 400
     with tenant_context(owner_a.tenant):
-        made, revoked = DomainEvent.objects.filter(subject_type="apikey").order_by("txid", "seq")
+        made, revoked = DomainEvent.objects.filter(subject_type="api_key").order_by("txid", "seq")
         stored = ApiKey.objects.get(pk=key_id)
     assert (made.type, revoked.type) == ("api_key.created", "api_key.revoked")
     for event in (made, revoked):
