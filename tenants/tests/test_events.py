@@ -209,18 +209,18 @@ def test_the_last_writes_of_a_burst_are_kicked_too(committed, collected, setting
     events._last_kick.clear()
     events._delayed_kick.clear()
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    broker.delete("celery")
+    broker.delete("celery", "events")
     current_app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
         with tenant_context(tenant):
             for number in range(3):
                 make_product(sku=f"B-{number}")
-        queued = [json.loads(raw)["headers"] for raw in broker.lrange("celery", 0, -1)]
+        queued = [json.loads(raw)["headers"] for raw in broker.lrange("events", 0, -1)]  # the relay's queue
     finally:
         current_app.conf.task_always_eager = True
         settings.CELERY_TASK_ALWAYS_EAGER = True
-        broker.delete("celery")
+        broker.delete("celery", "events")
     relays = [headers for headers in queued if headers["task"] == "tenants.tasks.relay_events"]
     assert [headers["eta"] is not None for headers in reversed(relays)] == [False, True]  # now, then the second's end
 
