@@ -57,6 +57,14 @@ class Conflict(DomainError):
     default_message = "The request conflicts with the current state of the resource."
 
 
+class PaymentRequired(DomainError):
+    """402: the workspace's plan does not allow this much (``plan_limit_reached``)."""
+
+    status_code = 402
+    code = "payment_required"
+    default_message = "Your plan does not allow this."
+
+
 class AuthenticationError(DomainError):
     status_code = 401
     code = "authentication_failed"

@@ -497,3 +497,13 @@ def try_advisory_xact_lock(lock_id: int, *, using: str = "default") -> bool:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
         row = cursor.fetchone()
     return bool(row and row[0])
+
+
+def advisory_xact_lock(lock_id: int, *, using: str = "default") -> None:
+    """``pg_advisory_xact_lock(lock_id)``: waits for the transaction-level advisory lock
+    ``lock_id`` (a signed 64-bit integer) and holds it until the caller's transaction ends.
+    Serializes check-then-act sections (a plan limit's count and the insert it admits)
+    without locking any row. Only inside a transaction."""
+    assert connections[using].in_atomic_block, "an advisory transaction lock needs a transaction"
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])

@@ -16,3 +16,9 @@ class InventoryConfig(AppConfig):
         from tenants.currency import register_currency_in_use_check
 
         register_currency_in_use_check("stock", _stock_is_valued)
+
+        from inventory.selectors import product_usage, warehouse_usage
+        from tenants.entitlements import Limit, register_usage
+
+        register_usage(Limit.PRODUCTS, product_usage)
+        register_usage(Limit.WAREHOUSES, warehouse_usage)

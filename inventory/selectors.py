@@ -39,6 +39,7 @@ from inventory.models import (
     SupplierProduct,
     Warehouse,
 )
+from tenants.models import Tenant
 
 _QUANTITY = DecimalField(**QUANTITY.column)
 # Sums have no column: PostgreSQL's numeric computes them exactly, at any size.
@@ -302,3 +303,13 @@ def products_by_codes(*, codes: Collection[str]) -> dict[str, Product]:
 
 def product_stock(*, product: Product) -> list[StockLevel]:
     return list(stock_level_list().filter(product=product).order_by("warehouse__code"))
+
+
+def product_usage(tenant: Tenant) -> int:
+    """Products that count against the plan: every product not archived (an archived one
+    keeps its history and cannot be deleted, so it does not count)."""
+    return Product.objects.filter(archived_at__isnull=True).count()
+
+
+def warehouse_usage(tenant: Tenant) -> int:
+    return Warehouse.objects.count()

@@ -22,3 +22,8 @@ class OrdersConfig(AppConfig):
         register_check(reservation_discrepancies)
         register_fraction_check(open_lines_with_fractions)
         register_currency_in_use_check("orders", _orders_exist)
+
+        from orders.selectors import sales_orders_this_month
+        from tenants.entitlements import Limit, register_usage
+
+        register_usage(Limit.SALES_ORDERS_PER_MONTH, sales_orders_this_month)

@@ -29,7 +29,7 @@ from orders.models import (
     Shipment,
     StatusChange,
 )
-from tenants.models import Invitation
+from tenants.models import Invitation, Tenant
 from tenants.selectors import membership_list
 
 _SUM = DecimalField()  # a sum of amounts has no column: exact in PostgreSQL's numeric, at any size
@@ -256,3 +256,9 @@ def product_open_lines(*, product: Product, limit: int = 10) -> dict[str, list[A
         .order_by("-order__created_at", "position")[:limit]
     )
     return {"sales": list(sales), "purchases": list(purchases)}
+
+
+def sales_orders_this_month(tenant: Tenant) -> int:
+    """Sales orders created since the start of this calendar month (UTC), drafts included."""
+    start = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return SalesOrder.objects.filter(created_at__gte=start).count()

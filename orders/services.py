@@ -48,6 +48,7 @@ from orders.models import (
 from orders.pricing import LineAmounts, Totals, line_amounts, order_totals
 from tenants import events
 from tenants.context import get_current_tenant
+from tenants.entitlements import Limit, limit_check
 from tenants.models import Membership, Role, User
 
 OrderT = TypeVar("OrderT", SalesOrder, PurchaseOrder)
@@ -258,6 +259,8 @@ def _check_external_reference(model: type[Model], reference: str, exclude: Any =
 def _save_new(order: SalesOrder | PurchaseOrder, lines: Sequence[LineInput], default_price: Any) -> None:
     try:
         with transaction.atomic():
+            if isinstance(order, SalesOrder):
+                limit_check(tenant=get_current_tenant(), limit=Limit.SALES_ORDERS_PER_MONTH)
             order.save()
             _write_lines(order, lines, default_price)
             order.save(update_fields=["subtotal", "discount_total", "tax_total", "total", "updated_at"])

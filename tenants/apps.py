@@ -18,7 +18,11 @@ class TenantsConfig(AppConfig):
         # Every saved or deleted membership, user, tenant or API key ends what is cached of it
         # (querysets' update() does too: tenants/models.py).
         from tenants import membership_cache
+        from tenants.entitlements import Limit, register_usage
         from tenants.models import ApiKey, Membership, Tenant, User
+        from tenants.selectors import member_usage
+
+        register_usage(Limit.MEMBERS, member_usage)
 
         for model in (Membership, Tenant, User, ApiKey):
             for signal in (post_save, post_delete):

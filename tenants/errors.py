@@ -23,6 +23,8 @@ EMAIL_NOT_VERIFIED = "email_not_verified"
 SCOPE_REQUIRED = "scope_required"  # an API key without the view's scope
 MEMBERS_ONLY = "members_only"  # an API key on a route only members use (members, keys, billing, account)
 FEATURE_NOT_IN_PLAN = "feature_not_in_plan"  # tenants.entitlements.require_feature
+# 402
+PLAN_LIMIT_REACHED = "plan_limit_reached"  # tenants.entitlements.limit_check
 # 409
 LAST_OWNER = "last_owner"
 ALREADY_MEMBER = "already_member"

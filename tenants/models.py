@@ -52,6 +52,21 @@ class TenantStatus(models.TextChoices):
     SUSPENDED = "suspended", "Suspended"
 
 
+class BillingStatus(models.TextChoices):
+    """The workspace's Stripe subscription status as billing last applied it (empty: no
+    subscription). What each status entitles to: ``tenants.entitlements.effective_plan``."""
+
+    NONE = "", "No subscription"
+    TRIALING = "trialing", "Trialing"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "Past due"
+    UNPAID = "unpaid", "Unpaid"
+    CANCELED = "canceled", "Canceled"
+    INCOMPLETE = "incomplete", "Incomplete"
+    INCOMPLETE_EXPIRED = "incomplete_expired", "Incomplete, expired"
+    PAUSED = "paused", "Paused"
+
+
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
     ADMIN = "admin", "Admin"
@@ -81,7 +96,12 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=63, unique=True)
     status = models.CharField(max_length=16, choices=TenantStatus.choices, default=TenantStatus.ACTIVE)
+    # The plan of the workspace's subscription (billing writes it with the two fields
+    # below, tenants.services.tenant_plan_apply), or one platform staff set; what applies
+    # now is tenants.entitlements.effective_plan.
     plan_code = models.CharField(max_length=32, default="free")
+    billing_status = models.CharField(max_length=24, choices=BillingStatus.choices, default="", blank=True)
+    grace_ends_at = models.DateTimeField(null=True, blank=True)
     currency = models.CharField(max_length=3, default="USD", help_text="ISO 4217 code of the tenant's prices.")
     created_at = models.DateTimeField(auto_now_add=True)
 

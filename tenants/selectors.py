@@ -185,3 +185,8 @@ def api_key_get(*, id: Any) -> ApiKey:
     if key is None:
         raise NotFound("No such API key in this workspace.")
     return key
+
+
+def member_usage(tenant: Tenant) -> int:
+    """Members and pending invitations: what counts against the plan's members."""
+    return membership_list().count() + invitations_pending(Invitation.objects.all(), pending=True).count()

@@ -41,9 +41,10 @@ from tenants import api_key_format, errors, events
 from tenants.context import get_current_tenant, tenant_context, user_context
 from tenants.currency import CURRENCY_CODES, CURRENCY_PATTERN_MESSAGE, currency_in_use
 from tenants.emails import EMAIL_VERIFICATION_SALT, INVITATION_SALT
-from tenants.entitlements import Feature, require_feature
+from tenants.entitlements import Feature, Limit, effective_plan, limit_check, require_feature
 from tenants.models import (
     ApiKey,
+    BillingStatus,
     EmailVerificationRequest,
     Invitation,
     InvitationStatus,
@@ -55,6 +56,7 @@ from tenants.models import (
     invitation_status,
     normalize_email,
 )
+from tenants.plans import PLAN_CODES
 from tenants.selectors import active_membership
 from tenants.tasking import enqueue_on_commit
 from tenants.tokens import TENANT_CLAIM, token_version_of, tokens_for_membership
@@ -483,6 +485,48 @@ def tenant_update(*, name: str | None = None, currency: str | None = None) -> Te
     return tenant
 
 
+def tenant_plan_apply(
+    *,
+    tenant_id: uuid.UUID,
+    plan_code: str,
+    billing_status: str,
+    grace_ends_at: datetime | None = None,
+    reason: str = "",
+) -> tuple[Tenant, bool]:
+    """Writes the workspace's subscription snapshot (billing's only write to a tenant):
+    the subscribed plan, the subscription's status and the end of a past-due grace
+    period. Under the tenant row's lock; records ``workspace.plan_changed`` with what
+    changed and ``reason`` (e.g. the Stripe event) when anything did. Returns the tenant
+    and whether anything changed. The row's change ends its cached membership entries,
+    so the next request sees the new plan."""
+    if plan_code not in PLAN_CODES:
+        raise ValueError(f"unknown plan {plan_code!r}")
+    if billing_status not in BillingStatus.values:
+        raise ValueError(f"unknown billing status {billing_status!r}")
+    with transaction.atomic(), tenant_context(Tenant.objects.get(pk=tenant_id)):
+        tenant = Tenant.objects.select_for_update().get(pk=tenant_id)
+        before = events.snapshot(tenant)
+        tenant.plan_code, tenant.billing_status, tenant.grace_ends_at = plan_code, billing_status, grace_ends_at
+        changed = [
+            name for name in ("plan_code", "billing_status", "grace_ends_at") if getattr(tenant, name) != before[name]
+        ]
+        if not changed:
+            return tenant, False
+        tenant.save(update_fields=changed)
+        after_plan = effective_plan(tenant)
+        events.record(
+            "workspace.plan_changed",
+            tenant,
+            {"plan": after_plan.code, "subscribed_plan": plan_code, "billing_status": billing_status, "reason": reason},
+            changes={name: [_jsonable(before[name]), _jsonable(getattr(tenant, name))] for name in changed},
+        )
+    return tenant, True
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 # --- Members ------------------------------------------------------------------------
 
 
@@ -577,6 +621,8 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> Invitation
     now = timezone.now()
     # A new invitation replaces a pending one for the same address.
     Invitation.objects.filter(email=email, accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
+    # Members and pending invitations count against the plan's members.
+    limit_check(tenant=tenant, limit=Limit.MEMBERS)
     invitation = Invitation.objects.create(
         email=email, role=new_role, invited_by=actor.user, expires_at=now + settings.INVITATION_TTL
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
@@ -17,13 +18,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.errors import ValidationFailed
+from core.errors import PaymentRequired, ValidationFailed
 from core.sql import analyze_grown
 from inventory import errors as codes
 from inventory.imports import parse, validate, write, writers
 from inventory.models import Category, ImportJob, JobStatus, Product, Warehouse
 from tenants import events
 from tenants.context import get_current_tenant
+from tenants.entitlements import Limit, limit_check
 from tenants.models import User
 
 MAX_STORED_ERRORS = 1000
@@ -111,6 +113,8 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
     cache: dict[tuple[str, ...], Category] = {}  # by the names of the path (lowercase, and as written)
     created: list[Category] = []  # categories this job made (removed again if it fails)
     committed = False
+    new_rows = 0
+    over_limit = ""
     try:
         try:
             raw, reader = parse.open_rows(job)
@@ -131,14 +135,24 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
                         errors.extend(e.as_dict() for e in batch_errors[: MAX_STORED_ERRORS - len(errors)])
                         if (error_count and not job.skip_invalid_rows) or pool.stopped:
                             continue  # nothing more is written; the rest is still validated
-                        pool.submit(write.prepare_batch(batch, invalid, cache, created, found))
+                        prepared = write.prepare_batch(batch, invalid, cache, created, found)
+                        new_rows += len(prepared.new)
+                        pool.submit(prepared)
                         ImportJob.objects.filter(pk=job.pk).update(
                             processed_rows=pool.processed, error_count=error_count
                         )
                     valid = not (error_count and not job.skip_invalid_rows)
                 finally:
-                    outcome = pool.close(commit=valid)
-                    committed = pool.committed
+                    # The plan's product limit, checked under its lock (held until the
+                    # writers have committed, so a concurrent create counts their rows).
+                    with nullcontext() if connection.in_atomic_block else transaction.atomic():
+                        if valid and new_rows:
+                            try:
+                                limit_check(tenant=get_current_tenant(), limit=Limit.PRODUCTS, adding=new_rows)
+                            except PaymentRequired as exc:
+                                valid, over_limit = False, exc.message
+                        outcome = pool.close(commit=valid)
+                        committed = pool.committed
         except parse.ImportFileError as exc:
             return _finish(job, JobStatus.FAILED, str(exc))
     finally:
@@ -159,6 +173,8 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
     )
     if error_count and not job.skip_invalid_rows:
         return _finish(job, JobStatus.FAILED, f"{error_count} invalid rows: nothing was imported.")
+    if over_limit:
+        return _finish(job, JobStatus.FAILED, f"{over_limit} Nothing was imported.")
     if outcome.failure is not None:
         return _finish(
             job, JobStatus.FAILED, f"{outcome.failure}; nothing was imported. Re-run the file (it is safe to repeat)."

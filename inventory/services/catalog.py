@@ -32,6 +32,8 @@ from inventory.models import (
 )
 from inventory.services import units
 from tenants import events
+from tenants.context import get_current_tenant
+from tenants.entitlements import Limit, limit_check
 
 M = TypeVar("M", bound=models.Model)
 PartyT = TypeVar("PartyT", Supplier, Customer)
@@ -197,6 +199,7 @@ def product_create(
         image_url=image_url,
     )
     _check_product_unique(product)
+    limit_check(tenant=get_current_tenant(), limit=Limit.PRODUCTS)
     product = _save_unique(product, None, field="sku", message=SKU_TAKEN)
     events.record("product.created", product, {"sku": product.sku, "name": product.name})
     return product
@@ -300,6 +303,7 @@ def _save_warehouse(warehouse: Warehouse, names: list[str] | None) -> Warehouse:
 
 @transaction.atomic
 def warehouse_create(*, code: str, name: str, address: str = "", is_active: bool = True) -> Warehouse:
+    limit_check(tenant=get_current_tenant(), limit=Limit.WAREHOUSES)
     warehouse = _save_warehouse(Warehouse(code=code, name=name, address=address, is_active=is_active), None)
     events.record_saved(warehouse, None, {"code": warehouse.code, "name": warehouse.name})
     return warehouse
