@@ -144,7 +144,7 @@ def seed(rows: int) -> None:
     user = User.objects.get(pk=seeded["user"].pk)
     for n in range(1, EXTRA_TENANTS + 1):
         with transaction.atomic():
-            tenant = Tenant.objects.create(name=f"Other {n}", slug=f"other-{n}")
+            tenant = Tenant.objects.create(name=f"Other {n}", slug=f"other-{n}", plan_code="enterprise")
             with tenant_context(tenant):
                 Membership.objects.create(tenant=tenant, user=user, role=Role.OWNER)
         with tenant_context(tenant), transaction.atomic():

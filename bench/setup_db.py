@@ -59,7 +59,7 @@ def seed() -> dict[str, Any]:
     from tenants.models import Membership, Role, Tenant, User
 
     with transaction.atomic():
-        tenant = Tenant.objects.create(name="Bench Co", slug=common.TENANT_SLUG)
+        tenant = Tenant.objects.create(name="Bench Co", slug=common.TENANT_SLUG, plan_code="enterprise")
         user = User.objects.create_user(email=common.OWNER_EMAIL, password=common.OWNER_PASSWORD)
         with tenant_context(tenant):  # memberships are under Row Level Security
             membership = Membership.objects.create(tenant=tenant, user=user, role=Role.OWNER)

@@ -423,7 +423,7 @@ def _import_tenant(slug: str) -> tuple[Any, dict[str, Any]]:
 
     user = User.objects.get(email=common.OWNER_EMAIL)
     with transaction.atomic():
-        tenant = Tenant.objects.create(name=slug, slug=slug)
+        tenant = Tenant.objects.create(name=slug, slug=slug, plan_code="enterprise")
         with tenant_context(tenant):
             Membership.objects.create(tenant=tenant, user=user, role=Role.OWNER)
             warehouses = {code: catalog.warehouse_create(code=code, name=name) for code, name in common.WAREHOUSES}

@@ -21,6 +21,14 @@ action a read:
 A key without the scope gets 403 ``scope_required`` (``details.scope`` names it); a
 view without ``scope_group`` (members, invitations, keys, the workspace, the account,
 billing) is for members only: 403 ``members_only``.
+
+The plan gates too (``tenants.entitlements``): a view that names a feature
+
+    plan_feature = Feature.AUDIT_LOG
+
+answers 403 ``feature_not_in_plan`` to anyone when the workspace's plan lacks it, and a
+request with an API key gets the same when the plan has no API keys (a workspace that
+moved to a plan without them keeps its keys, but they stop working until it upgrades).
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from rest_framework.request import Request
 
 from core.errors import PermissionDenied
 from tenants import errors
+from tenants.entitlements import Feature, require_feature
 from tenants.middleware import RequestAuth
 from tenants.models import Role
 
@@ -88,14 +97,24 @@ class TenantRolePermission(BasePermission):
         if membership is None:  # the member's path first: a key costs a JWT request nothing
             key = request_api_key(request)
             if key is not None:
-                return _check_key_scope(request, view, key)
+                require_feature(key.tenant, Feature.API_KEYS)
+                _check_key_scope(request, view, key)
+                return _check_plan(request, view)
             raise exceptions.NotAuthenticated()
         required = required_role(request, view)
         if not Role(membership.role).at_least(required):
             raise exceptions.PermissionDenied(
                 f"This action needs the {Role(required).label.lower()} role or higher.", code=errors.ROLE_REQUIRED
             )
-        return True
+        return _check_plan(request, view)
+
+
+def _check_plan(request: Request, view: Any) -> bool:
+    feature: Feature | None = getattr(view, "plan_feature", None)
+    auth = request.auth
+    if feature is not None and isinstance(auth, RequestAuth) and auth.tenant is not None:
+        require_feature(auth.tenant, feature)
+    return True
 
 
 def required_role(request: Request, view: Any) -> Role:

@@ -89,7 +89,7 @@ PLANS: tuple[Plan, ...] = (
             Limit.API_REQUESTS_PER_MINUTE: 300,
             Limit.SALES_ORDERS_PER_MONTH: 100,
         },
-        features=frozenset({Feature.EXPORTS}),
+        features=frozenset(),
         rank=0,
     ),
     Plan(

@@ -768,7 +768,7 @@ def api_key_create(
     SHA-256) and so can be shown once. Expiry: ``API_KEY_DEFAULT_DAYS`` when not given, at
     most ``API_KEY_MAX_DAYS`` ahead. Records ``api_key.created`` (never the key or its hash).
     403 ``feature_not_in_plan`` when the plan has no API keys."""
-    require_feature(get_current_tenant().id, Feature.API_KEYS)
+    require_feature(get_current_tenant(), Feature.API_KEYS)
     now = timezone.now()
     raw = api_key_format.generate()
     key = ApiKey.objects.create(

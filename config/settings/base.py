@@ -325,6 +325,7 @@ REST_FRAMEWORK = {
         "core.api.throttling.UserRateThrottle",
         "core.api.throttling.ScopedRateThrottle",
         "core.api.throttling.ApiKeyRateThrottle",
+        "tenants.api.throttling.PlanRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),

@@ -49,6 +49,7 @@ from integrations.services import connectors, endpoints
 from tenants import errors as tenant_errors
 from tenants.api.base import TenantViewSet
 from tenants.context import reset_current_api_key_id, set_current_api_key_id, tenant_context, user_context
+from tenants.entitlements import Feature
 from tenants.models import DomainEvent, Role
 from tenants.permissions import request_user
 
@@ -88,6 +89,7 @@ class AuditEventViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMod
     pagination_class = NewestFirstCursorPagination
     read_role = Role.ADMIN
     scope_group = "audit"  # an API key with audit:read reads it too
+    plan_feature = Feature.AUDIT_LOG
 
     def scoped_queryset(self) -> QuerySet[DomainEvent]:
         return selectors.audit_event_list()
@@ -585,6 +587,7 @@ class EventListView(APIView):
 
     read_role = Role.ADMIN
     scope_group = "audit"
+    plan_feature = Feature.AUDIT_LOG
 
     @extend_schema(
         operation_id="v1_events_list",

@@ -73,7 +73,7 @@ def connector_create(
     user: User | None,
 ) -> Connector:
     """A connector; 403 ``feature_not_in_plan`` when the plan has no connectors."""
-    require_feature(get_current_tenant().id, Feature.CONNECTORS)
+    require_feature(get_current_tenant(), Feature.CONNECTORS)
     _check_warehouse(warehouse)
     connector = Connector(
         kind=kind,

@@ -19,7 +19,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from integrations import errors, event_types, ssrf
 from integrations.models import DisabledReason, MessageStatus, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from tenants import events as domain_events
-from tenants.context import current_tenant_id
+from tenants.context import current_tenant_id, get_current_tenant
 from tenants.entitlements import Feature, require_feature
 from tenants.tasking import enqueue_on_commit
 
@@ -96,7 +96,7 @@ def webhook_endpoint_create(
     """A new endpoint and its secret (the only time the caller gets it, apart from a rotation)."""
     tenant_id = current_tenant_id()
     assert tenant_id is not None
-    require_feature(tenant_id, Feature.WEBHOOKS)
+    require_feature(get_current_tenant(), Feature.WEBHOOKS)
     filters = clean_event_filters(events)
     check_url(url)
     with transaction.atomic():

@@ -23,6 +23,7 @@ from inventory.csvformat import boolean, category_path_join, neutralize
 from inventory.models import Category, ExportJob, ExportKind, JobStatus, Product, StockLevel, StockMovement, Warehouse
 from tenants import events
 from tenants.context import get_current_tenant
+from tenants.entitlements import Feature, require_feature
 from tenants.models import User
 
 
@@ -37,7 +38,9 @@ def export_job_create(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
 ) -> ExportJob:
-    """Records the job (``pending``) with its filters; the caller queues ``run_export``."""
+    """Records the job (``pending``) with its filters; the caller queues ``run_export``.
+    403 ``feature_not_in_plan`` when the workspace's plan has no exports."""
+    require_feature(get_current_tenant(), Feature.EXPORTS)
     filters: dict[str, str] = {}
     if product is not None:
         filters["product"] = str(product.pk)

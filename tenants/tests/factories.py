@@ -15,9 +15,14 @@ PASSWORD = "correct horse battery staple"
 _seq = itertools.count(1)
 
 
-def make_tenant(*, name: str | None = None, slug: str | None = None, **extra: Any) -> Tenant:
+def make_tenant(
+    *, name: str | None = None, slug: str | None = None, plan_code: str = "enterprise", **extra: Any
+) -> Tenant:
+    """A workspace on the enterprise plan unless told otherwise (no limit, every feature), so
+    a test about something else is not stopped by a plan limit; the plan tests pass the plan
+    they are about (``plan_code="free"``)."""
     n = next(_seq)
-    return Tenant.objects.create(name=name or f"Company {n}", slug=slug or f"company-{n}", **extra)
+    return Tenant.objects.create(name=name or f"Company {n}", slug=slug or f"company-{n}", plan_code=plan_code, **extra)
 
 
 def make_user(*, email: str | None = None, password: str = PASSWORD, **extra: Any) -> User:

@@ -36,7 +36,7 @@ def _slug(request: HttpRequest) -> str:
 
 
 def _enabled(request: HttpRequest) -> bool:
-    return feature_enabled(membership_of(request).tenant_id, Feature.API_KEYS)
+    return feature_enabled(membership_of(request).tenant, Feature.API_KEYS)
 
 
 def key_status(key: ApiKey, now: datetime) -> str:

@@ -148,7 +148,7 @@ def _filter_form(request: HttpRequest) -> AuditFilterForm:
 
 def _plan_lacks_it(request: HttpRequest) -> HttpResponse | None:
     tenant: Tenant = membership_of(request).tenant
-    if feature_enabled(tenant.pk, Feature.AUDIT_LOG):
+    if feature_enabled(tenant, Feature.AUDIT_LOG):
         return None
     return error_page(request, 403, message="Your plan does not include the audit log.")
 

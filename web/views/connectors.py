@@ -40,7 +40,7 @@ def _slug(request: HttpRequest) -> str:
 
 
 def _enabled(request: HttpRequest) -> bool:
-    return feature_enabled(membership_of(request).tenant_id, Feature.CONNECTORS)
+    return feature_enabled(membership_of(request).tenant, Feature.CONNECTORS)
 
 
 def _refused_by_plan(request: HttpRequest) -> HttpResponse | None:

@@ -45,7 +45,7 @@ def _slug(request: HttpRequest) -> str:
 
 
 def _enabled(request: HttpRequest) -> bool:
-    return feature_enabled(membership_of(request).tenant_id, Feature.WEBHOOKS)
+    return feature_enabled(membership_of(request).tenant, Feature.WEBHOOKS)
 
 
 def _first_submission(kind: str, submission: Any) -> bool:

@@ -149,8 +149,10 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
-        demo, _ = Tenant.objects.get_or_create(slug="demo", defaults={"name": "Demo Company"})
-        second, _ = Tenant.objects.get_or_create(slug="demo-trading", defaults={"name": "Demo Trading"})
+        demo, _ = Tenant.objects.get_or_create(slug="demo", defaults={"name": "Demo Company", "plan_code": "pro"})
+        second, _ = Tenant.objects.get_or_create(
+            slug="demo-trading", defaults={"name": "Demo Trading", "plan_code": "pro"}
+        )
         for email, name, role in DEMO_USERS:
             user = User.objects.filter(email=email).first()
             if user is None:
