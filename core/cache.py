@@ -54,21 +54,21 @@ return {count, ttl}
 # One round trip: the values of KEYS[2..] and, when ARGV[2] is '1', the counter KEYS[1]
 # incremented as in _INCREMENT_LUA. A missing key reads as false (nil in the reply).
 _READ_AND_INCREMENT_LUA = """
+local n = tonumber(ARGV[1])
 local out = {}
-for i = 2, #KEYS do
-  out[i - 1] = redis.call('GET', KEYS[i])
+for i = n + 1, #KEYS do
+  out[#out + 1] = redis.call('GET', KEYS[i])
 end
-local count, ttl = 0, 0
-if ARGV[2] == '1' then
-  count = redis.call('INCR', KEYS[1])
-  ttl = redis.call('TTL', KEYS[1])
+for i = 1, n do
+  local count = redis.call('INCR', KEYS[i])
+  local ttl = redis.call('TTL', KEYS[i])
   if ttl < 0 then
-    redis.call('EXPIRE', KEYS[1], ARGV[1])
-    ttl = tonumber(ARGV[1])
+    redis.call('EXPIRE', KEYS[i], ARGV[i + 1])
+    ttl = tonumber(ARGV[i + 1])
   end
+  out[#out + 1] = count
+  out[#out + 1] = ttl
 end
-out[#KEYS] = count
-out[#KEYS + 1] = ttl
 return out
 """
 # SET KEYS[1] = ARGV[1] for ARGV[2] seconds only if every KEYS[i] (i >= 2) still holds
@@ -238,27 +238,28 @@ def counter_incr(key: str, *, timeout: int, mirror: bool = False) -> tuple[int, 
 
 
 def read_and_incr(
-    keys: Sequence[str], *, counter: str | None, timeout: int
-) -> tuple[list[bytes | None] | None, tuple[int, int] | None]:
-    """One round trip: the values of ``keys`` and, with ``counter``, that counter
-    incremented as ``counter_incr`` does (its count and seconds left). Every key is a
-    full key (``make_and_validate_key``, or one made the same way). The values are None
-    when there is no Redis or it is unreachable (the caller reads the source of truth
-    instead); the counter is then counted in this process, as ``counter_incr`` does."""
+    keys: Sequence[str], *, counters: Sequence[tuple[str, int]] = ()
+) -> tuple[list[bytes | None] | None, list[tuple[int, int]]]:
+    """One round trip: the values of ``keys`` and each of ``counters`` (full key, timeout)
+    incremented as ``counter_incr`` does (its count and seconds left, in order). Every key
+    is a full key (``make_and_validate_key``, or one made the same way). The values are
+    None when there is no Redis or it is unreachable (the caller reads the source of truth
+    instead); the counters are then counted in this process, as ``counter_incr`` does."""
     redis, _ = _redis_backend()
     if redis is not None and availability.should_try():
-        first = counter if counter is not None else keys[0]
+        names = [name for name, _ in counters]
+        first = names[0] if names else keys[0]
         try:
             reply = _script(redis, first, "read_incr", _READ_AND_INCREMENT_LUA)(
-                keys=[first, *keys], args=[timeout, "1" if counter is not None else "0"]
+                keys=[*names, *keys], args=[len(names), *(timeout for _, timeout in counters)]
             )
         except CACHE_ERRORS as exc:
             availability.failed(exc)
         else:
             availability.succeeded()
-            values, (count, ttl) = reply[: len(keys)], reply[len(keys) :]
-            return values, ((int(count), max(1, int(ttl))) if counter is not None else None)
-    return None, (local_counters.incr(counter, timeout=timeout) if counter is not None else None)
+            values, counts = reply[: len(keys)], reply[len(keys) :]
+            return values, [(int(counts[i]), max(1, int(counts[i + 1]))) for i in range(0, len(counts), 2)]
+    return None, [local_counters.incr(name, timeout=timeout) for name, timeout in counters]
 
 
 def set_if_unchanged(key: str, value: str, *, timeout: int, guards: Mapping[str, bytes | None]) -> bool:

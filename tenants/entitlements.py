@@ -66,6 +66,14 @@ __all__ = [
 # Statuses whose subscription's plan applies (past_due: only within the grace period).
 _PAID_STATUSES = {BillingStatus.TRIALING, BillingStatus.ACTIVE}
 
+_NOUNS: dict[Limit, tuple[str, str]] = {
+    Limit.PRODUCTS: ("product", "products"),
+    Limit.WAREHOUSES: ("warehouse", "warehouses"),
+    Limit.MEMBERS: ("member (invitations included)", "members (invitations included)"),
+    Limit.API_REQUESTS_PER_MINUTE: ("API request a minute", "API requests a minute"),
+    Limit.SALES_ORDERS_PER_MONTH: ("sales order a month", "sales orders a month"),
+}
+
 UsageCounter = Callable[[Tenant], int]
 _USAGE: dict[Limit, UsageCounter] = {}
 
@@ -156,9 +164,9 @@ def limit_check(*, tenant: Tenant, limit: Limit, adding: int = 1) -> None:
     if used is None or used + adding <= allowance:
         return
     upgrade = cheapest_plan_lifting(limit, used + adding)
-    label = LIMIT_LABELS[limit].lower()
+    singular, plural = _NOUNS[limit]
     raise PaymentRequired(
-        f"Your plan ({plan.name}) allows {allowance} {label}; you have {used}."
+        f"Your plan ({plan.name}) allows {allowance:,} {singular if allowance == 1 else plural}; you have {used:,}."
         + (f" Upgrade to {upgrade.name} for more." if upgrade else ""),
         code=errors.PLAN_LIMIT_REACHED,
         details={

@@ -39,7 +39,7 @@ import functools
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,26 +109,23 @@ def enabled() -> bool:
 class Lookup:
     """What one round trip found: the entry (None on a miss), the generations it was
     checked against (None: Redis was not reached, nothing is to be stored), and the
-    count of the throttle counter taken with it."""
+    counts of the throttle counters taken with it ({full key: count})."""
 
     key: str
     entry: dict[str, Any] | None
     generations: dict[str, bytes | None] | None
-    count: int | None
+    counts: dict[str, int]
 
 
-def lookup(*, user_id: uuid.UUID, tenant_id: uuid.UUID, counter: str | None, timeout: int) -> Lookup | None:
-    """The cached entry of (user, tenant) and, with ``counter`` (a full key), that counter
+def lookup(*, user_id: uuid.UUID, tenant_id: uuid.UUID, counters: Sequence[tuple[str, int]] = ()) -> Lookup | None:
+    """The cached entry of (user, tenant) and each of ``counters`` (full key, timeout)
     incremented, in one Redis round trip. None when the cache is off. With Redis
     unreachable the entry is None (the membership is read from the database) and the
-    counter is counted in this process (``core.cache``)."""
+    counters are counted in this process (``core.cache``)."""
     if not enabled():
         return None
     return _lookup(
-        _entry_key(user_id, tenant_id),
-        [_user_generation(user_id), _tenant_generation(tenant_id)],
-        counter=counter,
-        timeout=timeout,
+        _entry_key(user_id, tenant_id), [_user_generation(user_id), _tenant_generation(tenant_id)], counters=counters
     )
 
 
@@ -139,22 +136,20 @@ def api_key_lookup(key_hash: str) -> Lookup | None:
     return _lookup(
         _api_key_entry_key(key_hash),
         [_api_key_generation(key_hash), _all_tenants_generation()],
-        counter=None,
-        timeout=0,
     )
 
 
-def _lookup(key: str, generations: list[str], *, counter: str | None, timeout: int) -> Lookup:
-    values, counted = read_and_incr([key, *generations], counter=counter, timeout=timeout)
-    count = counted[0] if counted else None
+def _lookup(key: str, generations: list[str], *, counters: Sequence[tuple[str, int]] = ()) -> Lookup:
+    values, counted = read_and_incr([key, *generations], counters=counters)
+    counts = {name: count for (name, _), (count, _) in zip(counters, counted, strict=True)}
     if values is None:
-        return Lookup(key=key, entry=None, generations=None, count=count)
+        return Lookup(key=key, entry=None, generations=None, counts=counts)
     raw, *read = values
     current = dict(zip(generations, read, strict=True))
     entry = _parsed(raw) if raw is not None else None
     if entry is not None and entry.get("g") != [(value or b"").decode() for value in read]:
         entry = None  # stored before a bump: stale
-    return Lookup(key=key, entry=entry, generations=current, count=count)
+    return Lookup(key=key, entry=entry, generations=current, counts=counts)
 
 
 @functools.lru_cache(maxsize=1024)

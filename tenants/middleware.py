@@ -25,7 +25,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from core.api.throttling import take_count, user_window
+from core.api.throttling import plan_window, take_count, user_window
 from core.db import is_database_unavailable
 from core.errors import AuthenticationError, DatabaseUnavailable, DomainError, PermissionDenied
 from core.logging import user_id_var
@@ -75,13 +75,14 @@ def authenticate_bearer(raw: str, request: HttpRequest) -> RequestAuth:
         return RequestAuth(
             error=AuthenticationError("Token is missing its user or tenant.", code=errors.TOKEN_NOT_VALID)
         )
-    window = user_window(user_id)
-    counter = full_key(window[0], tenant_id=tenant_id) if window is not None else None
-    cached = membership_cache.lookup(
-        user_id=user_id, tenant_id=tenant_id, counter=counter, timeout=window[1] if window is not None else 0
-    )
-    if cached is not None and cached.count is not None and counter is not None:
-        take_count(request, counter, cached.count)
+    # The user's throttle window and the workspace's plan window are counted in the round
+    # trip that reads the cached membership; the throttles take the counts from the request.
+    windows = [window for window in (user_window(user_id), plan_window(tenant_id)) if window is not None]
+    counters = [(full_key(name, tenant_id=tenant_id), timeout) for name, timeout in windows]
+    cached = membership_cache.lookup(user_id=user_id, tenant_id=tenant_id, counters=counters)
+    if cached is not None:
+        for counter, count in cached.counts.items():
+            take_count(request, counter, count)
     try:
         with user_context(user_id):
             membership = active_membership(

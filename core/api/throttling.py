@@ -115,6 +115,19 @@ def user_window(user_pk: Any) -> tuple[str, int] | None:
     return f"{ident}:{_window_start(time.time(), duration)}", duration + 1
 
 
+# The per-workspace plan rate (tenants.api.throttling.PlanRateThrottle): a one-minute
+# window per workspace, counted by the tenant middleware with the user's window.
+PLAN_SCOPE = "plan"
+PLAN_WINDOW_SECONDS = 60
+
+
+def plan_window(tenant_pk: Any) -> tuple[str, int]:
+    """The counter (key before the key function, and its timeout) of the workspace's plan
+    rate for the current minute."""
+    ident = FixedWindowThrottle.cache_format % {"scope": PLAN_SCOPE, "ident": tenant_pk}
+    return f"{ident}:{_window_start(time.time(), PLAN_WINDOW_SECONDS)}", PLAN_WINDOW_SECONDS + 1
+
+
 class AnonRateThrottle(FixedWindowThrottle):
     """Per IP address for requests without credentials (``anon`` rate)."""
 

@@ -66,7 +66,7 @@ def _requests_keep_the_test_connection():
 @pytest.fixture
 def seeded_owner(db):
     """The demo workspace of seed_demo (catalog, stock, a second workspace), owned by OWNER_ID."""
-    tenant = Tenant.objects.create(id=TENANT_ID, slug="demo", name="Demo Company")
+    tenant = Tenant.objects.create(id=TENANT_ID, slug="demo", name="Demo Company", plan_code="pro")
     owner = User.objects.create_user(
         id=OWNER_ID, email="schema.owner@example.com", password=PASSWORD, email_verified_at=timezone.now()
     )

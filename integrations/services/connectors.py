@@ -257,6 +257,9 @@ def _attempt(connector: Connector, body: bytes) -> _Outcome:
         message = "The connector is paused (is_active is false): retry once it is active again."
         return _Outcome("failed", external_id, refusal=_Refusal(errors.CONNECTOR_INACTIVE, message, {}, external_id))
     try:
+        # A plan without connectors (after a downgrade) keeps the shop's orders as error
+        # entries, to retry once the workspace is on a plan with them again.
+        require_feature(get_current_tenant(), Feature.CONNECTORS)
         with transaction.atomic():  # a savepoint: a refusal leaves nothing (no draft, no customer)
             sales_order = _make_sales_order(connector, order)
             ConnectorOrder.objects.create(connector=connector, external_id=external_id, sales_order=sales_order)

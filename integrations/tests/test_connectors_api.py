@@ -10,8 +10,8 @@ from integrations.models import Connector, ConnectorError
 from integrations.selectors import connector_for_webhook
 from integrations.tests.factories import SECRET, make_connector
 from inventory.tests.factories import make_warehouse
-from tenants import entitlements
 from tenants.context import tenant_context
+from tenants.services import tenant_plan_apply
 from tenants.tests.factories import client_for, client_for_key, make_api_key, make_member
 
 pytestmark = pytest.mark.django_db
@@ -109,8 +109,8 @@ def test_another_workspaces_warehouse_is_does_not_exist(client_a, tenant_b):
     assert response.status_code == 400 and response.json()["fields"]["warehouse"][0]["code"] == "does_not_exist"
 
 
-def test_creation_is_gated_by_the_plan(client_a, warehouse_a, monkeypatch, tenant_a):
-    monkeypatch.setattr(entitlements, "feature_enabled", lambda tenant_id, feature: feature != "connectors")
+def test_creation_is_gated_by_the_plan(client_a, warehouse_a, tenant_a):
+    tenant_plan_apply(tenant_id=tenant_a.pk, plan_code="starter", billing_status="active")  # no connectors
     response = client_a.post("/api/v1/connectors/", create_body(warehouse_a), format="json")
     assert response.status_code == 403 and response.json()["code"] == "feature_not_in_plan"
     with tenant_context(tenant_a), transaction.atomic():

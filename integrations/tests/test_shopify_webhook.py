@@ -15,7 +15,8 @@ from inventory.models import Customer, StockLevel
 from inventory.tests.factories import make_product, make_warehouse, receive
 from orders.models import SalesOrder
 from tenants.context import tenant_context
-from tenants.models import DomainEvent, TenantStatus
+from tenants.models import BillingStatus, DomainEvent, TenantStatus
+from tenants.services import tenant_plan_apply
 
 pytestmark = pytest.mark.django_db
 
@@ -309,6 +310,20 @@ def test_a_paused_connector_keeps_orders_for_a_retry(api, shop, tenant_a, client
     assert client_a.get(f"/api/v1/connector-errors/{entry_id}/").json()["code"] == "connector_inactive"
     client_a.patch(f"/api/v1/connectors/{shop.pk}/", {"is_active": True}, format="json")
     assert client_a.post(f"/api/v1/connector-errors/{entry_id}/retry/").json()["status"] == "resolved"
+
+
+def test_a_plan_without_connectors_keeps_orders_for_a_retry_after_upgrading(api, shop, tenant_a, client_a):
+    tenant_plan_apply(tenant_id=tenant_a.pk, plan_code="pro", billing_status=BillingStatus.CANCELED)
+    response = deliver(api, shop, order_payload(5018))
+    entry_id = response.json()["error"]
+    entry = client_a.get(f"/api/v1/connector-errors/{entry_id}/").json()
+    assert entry["code"] == "feature_not_in_plan"
+    assert counts(tenant_a)["orders"] == 0
+
+    tenant_plan_apply(tenant_id=tenant_a.pk, plan_code="pro", billing_status=BillingStatus.ACTIVE)
+
+    assert client_a.post(f"/api/v1/connector-errors/{entry_id}/retry/").json()["status"] == "resolved"
+    assert counts(tenant_a)["orders"] == 1
 
 
 def test_an_entry_can_be_dismissed(api, shop, client_a):

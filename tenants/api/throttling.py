@@ -13,14 +13,14 @@ from typing import Any
 
 from rest_framework.request import Request
 
-from core.api.throttling import FixedWindowThrottle
+from core.api.throttling import PLAN_SCOPE, FixedWindowThrottle
 from tenants.entitlements import effective_plan
 from tenants.middleware import RequestAuth
 from tenants.plans import Limit
 
 
 class PlanRateThrottle(FixedWindowThrottle):
-    scope = "plan"
+    scope = PLAN_SCOPE
 
     def __init__(self) -> None:
         self.rate = None  # known once the request's workspace is (allow_request)
@@ -33,7 +33,7 @@ class PlanRateThrottle(FixedWindowThrottle):
         allowance = effective_plan(tenant).limit(Limit.API_REQUESTS_PER_MINUTE)
         if allowance is None:
             return True
-        self.rate = f"{allowance}/min"
+        self.rate = f"{allowance}/min"  # the window of core.api.throttling.plan_window
         self.num_requests, self.duration = self.parse_rate(self.rate)
         self.tenant_id = tenant.pk
         return super().allow_request(request, view)

@@ -54,7 +54,7 @@ def test_request_makes_one_redis_round_trip(owner_a, monkeypatch):
     response = api.get("/api/v1/products/")
 
     assert response.status_code == 200
-    assert len(sent) == 1  # the membership entry, its generations and the throttle counter
+    assert len(sent) == 1  # the membership entry, its generations and the user and plan throttle counters
 
 
 def test_removed_member_is_refused_on_the_very_next_request(owner_a):
@@ -134,13 +134,13 @@ def test_a_membership_read_before_a_change_is_never_stored(owner_a):
     from tenants.context import user_context
     from tenants.selectors import active_membership
 
-    found = membership_cache.lookup(user_id=owner_a.user_id, tenant_id=owner_a.tenant_id, counter=None, timeout=0)
+    found = membership_cache.lookup(user_id=owner_a.user_id, tenant_id=owner_a.tenant_id)
     assert found is not None and found.entry is None
     membership_cache.invalidate(user_ids=[owner_a.user_id])  # what the change's commit does
 
     with user_context(owner_a.user_id):
         active_membership(user_id=owner_a.user_id, tenant_id=owner_a.tenant_id, token_version=0, cached=found)
-    again = membership_cache.lookup(user_id=owner_a.user_id, tenant_id=owner_a.tenant_id, counter=None, timeout=0)
+    again = membership_cache.lookup(user_id=owner_a.user_id, tenant_id=owner_a.tenant_id)
 
     assert again is not None and again.entry is None
 

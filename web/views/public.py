@@ -17,16 +17,12 @@ from tenants import selectors as tenant_selectors
 from tenants import services as tenant_services
 from web.auth import client_ip, session_end, session_start, session_user
 from web.forms import LoginForm, SignupForm, apply_error, bound
-
-PLANS = [
-    {"name": "Free", "price": "0", "blurb": "One warehouse, 100 products, 2 members.", "cta": "Start free"},
-    {"name": "Starter", "price": "29", "blurb": "3 warehouses, 2,000 products, API keys.", "cta": "Start a trial"},
-    {"name": "Pro", "price": "99", "blurb": "Unlimited warehouses, webhooks, connectors.", "cta": "Start a trial"},
-]
+from web.plans import plan_cards
 
 
 def landing(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/public/landing.html", {"plans": PLANS, "user": session_user(request)})
+    """The landing page; its pricing table is the plan catalogue (tenants.plans)."""
+    return render(request, "web/public/landing.html", {"plans": plan_cards(), "user": session_user(request)})
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
