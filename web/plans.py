@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tenants.plans import FEATURE_LABELS, LIMIT_LABELS, PLANS, Feature, Limit, Plan
+from tenants.plans import FEATURE_LABELS, LIMIT_LABELS, PLANS, Feature, Limit, Plan, cheapest_plan_with
 
 
 @dataclass(frozen=True)
@@ -60,3 +60,12 @@ def plan_cards() -> list[PlanCard]:
         )
         for plan in PLANS
     ]
+
+
+def plan_lacks_message(feature: Feature) -> str:
+    """What a page of a feature off the workspace's plan says, naming the cheapest plan with it."""
+    upgrade = cheapest_plan_with(feature)
+    label = FEATURE_LABELS[feature]
+    if upgrade is None:
+        return f"Your plan does not include {label.lower()}."
+    return f"Your plan does not include {label.lower()}: {upgrade.name} and above have them."

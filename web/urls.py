@@ -7,6 +7,7 @@ from web.views import (
     accounts,
     api_keys,
     audit,
+    billing,
     categories,
     connectors,
     dashboard,
@@ -115,6 +116,10 @@ console = [
     path("settings/api-keys/<uuid:api_key_id>/revoke/", api_keys.api_key_revoke, name="api-key-revoke"),
     path("settings/audit/", audit.audit_list, name="audit"),
     path("settings/audit/export/", audit.audit_export, name="audit-export"),
+    # Billing (admins and owners see it; owners subscribe).
+    path("settings/billing/", billing.billing_page, name="billing"),
+    path("settings/billing/checkout/", billing.billing_checkout, name="billing-checkout"),
+    path("settings/billing/portal/", billing.billing_portal, name="billing-portal"),
     # Webhooks and connectors (admins and owners).
     path("settings/webhooks/", webhooks.webhook_list, name="webhooks"),
     path("settings/webhooks/new/", webhooks.webhook_create, name="webhook-new"),

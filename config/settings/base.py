@@ -405,7 +405,9 @@ CONTENT_SECURITY_POLICY = {
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
+        # The billing page's forms answer with a redirect to Stripe Checkout or the
+        # Customer Portal, which form-action governs too.
+        "form-action": ["'self'", "https://checkout.stripe.com", "https://billing.stripe.com"],
         "base-uri": ["'self'"],
         "object-src": ["'none'"],
     },

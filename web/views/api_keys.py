@@ -25,10 +25,11 @@ from tenants.entitlements import Feature, feature_enabled
 from tenants.models import ApiKey, Role
 from web.console import console_view, membership_of
 from web.forms import ApiKeyForm, apply_error, bound
+from web.plans import plan_lacks_message
 from web.views.data import _start_of
 
 PAGE_SIZE = 25
-PLAN_LACKS_IT = "Your plan does not include API keys."
+PLAN_LACKS_IT = plan_lacks_message(Feature.API_KEYS)
 
 
 def _slug(request: HttpRequest) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -25,7 +26,8 @@ from tenants.entitlements import Feature, feature_enabled
 from tenants.models import DomainEvent, Role, Tenant
 from web.console import console_view, membership_of
 from web.forms import AuditFilterForm
-from web.pages import error_page, render_list
+from web.pages import render_list
+from web.plans import plan_lacks_message
 from web.views.data import _end_of, _start_of
 
 PAGE_SIZE = 25
@@ -150,7 +152,8 @@ def _plan_lacks_it(request: HttpRequest) -> HttpResponse | None:
     tenant: Tenant = membership_of(request).tenant
     if feature_enabled(tenant, Feature.AUDIT_LOG):
         return None
-    return error_page(request, 403, message="Your plan does not include the audit log.")
+    context = {"title": "Audit log", "section": "audit", "plan_message": plan_lacks_message(Feature.AUDIT_LOG)}
+    return render(request, "web/console/plan_required.html", context, status=403)
 
 
 @console_view(read=Role.ADMIN)

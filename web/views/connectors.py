@@ -29,9 +29,10 @@ from tenants.models import Role
 from web.console import console_view, membership_of
 from web.forms import ConnectorForm, apply_error, bound
 from web.pages import render_list
+from web.plans import plan_lacks_message
 
 PAGE_SIZE = 25
-PLAN_LACKS_IT = "Your plan does not include connectors."
+PLAN_LACKS_IT = plan_lacks_message(Feature.CONNECTORS)
 STATES = [("open", "Open"), ("resolved", "Resolved"), ("dismissed", "Dismissed"), ("", "All")]
 
 

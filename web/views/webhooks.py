@@ -30,9 +30,10 @@ from tenants.models import Role
 from web.console import console_view, membership_of
 from web.forms import WebhookEndpointForm, WebhookRecoverForm, apply_error, bound
 from web.pages import render_list
+from web.plans import plan_lacks_message
 
 PAGE_SIZE = 25
-PLAN_LACKS_IT = "Your plan does not include webhooks."
+PLAN_LACKS_IT = plan_lacks_message(Feature.WEBHOOKS)
 ALREADY_SENT = (
     "This form was already sent and its secret shown once. If you did not copy it, rotate the secret on the "
     "endpoint's page."
