@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("inventory.api.urls")),
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include("integrations.api.urls")),
+    path("api/v1/", include("billing.api.urls")),
     path("", include("web.urls")),
 ]
 
