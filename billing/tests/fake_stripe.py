@@ -144,8 +144,9 @@ class FakeStripe:
 
     def _route(self, method: str, path: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if (method, path) == ("POST", "/v1/customers"):
-            customer = {"id": self._next("cus"), "object": "customer", "email": params.get("email")}
-            self.customers[customer["id"]] = customer
+            customer_id = self._next("cus")
+            customer = {"id": customer_id, "object": "customer", "email": params.get("email")}
+            self.customers[customer_id] = customer
             return 200, customer
         if (method, path) == ("POST", "/v1/checkout/sessions"):
             session_id = self._next("cs_test")

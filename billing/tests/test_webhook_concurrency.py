@@ -3,6 +3,7 @@ several workers given the same stored event, change the workspace once."""
 
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from billing.models import StripeEvent
@@ -36,7 +37,9 @@ def test_one_stored_event_processed_by_several_workers_at_once_is_applied_once(c
     tenant = make_tenant()
     evt = _subscribed_event(fake_stripe, tenant)
     # Stored as the webhook stores it, but not queued: the workers below are given it at once.
-    StripeEvent.objects.create(id=evt["id"], type=evt["type"], created=timestamp(evt["created"]), payload=evt)
+    StripeEvent.objects.create(
+        id=evt["id"], type=evt["type"], created=timestamp(evt["created"]) or timezone.now(), payload=evt
+    )
     outcomes = []
 
     in_threads(*[lambda: outcomes.append(webhooks.event_process(event_id=evt["id"]))] * 5)
