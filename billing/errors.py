@@ -19,8 +19,10 @@ ALREADY_SUBSCRIBED = "already_subscribed"  # checkout while a subscription is li
 NO_BILLING_ACCOUNT = "no_billing_account"  # the portal before any checkout
 
 
-class BillingNotConfigured(DomainError):
-    status_code = 503
+class BillingNotConfigured(Conflict):
+    """409: this server's configuration (not the request) does not allow it."""
+
+    status_code = 409
     code = BILLING_NOT_CONFIGURED
     default_message = "Billing is not configured on this server: only the free plan is available."
 

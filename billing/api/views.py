@@ -27,7 +27,8 @@ from tenants.permissions import request_user
 
 NOT_CONFIGURED = OpenApiResponse(
     ErrorSerializer,
-    description='`billing_not_configured`: no Stripe key on this server ("free only" mode), or no price for the plan.',
+    description='`already_subscribed`, or `billing_not_configured`: no Stripe key on this server ("free only" '
+    "mode), or no price for the plan.",
 )
 STRIPE_DOWN = OpenApiResponse(
     ErrorSerializer, description="`stripe_unavailable` (503), `stripe_authentication_failed` (502)."
@@ -59,14 +60,14 @@ class CheckoutView(APIView):
 
     @extend_schema(
         request=s.CheckoutInputSerializer,
-        responses={200: s.SessionUrlSerializer, 502: STRIPE_DOWN, 503: NOT_CONFIGURED},
+        responses={200: s.SessionUrlSerializer, 409: NOT_CONFIGURED, 502: STRIPE_DOWN, 503: STRIPE_DOWN},
         summary="Subscribe the workspace to a paid plan: a Stripe Checkout URL (owner)",
         description=(
             "Creates the workspace's Stripe customer at the first call, then a Checkout Session in subscription "
             "mode for the plan's price (with the plan's free trial on the workspace's first subscription). "
             "The plan applies once Stripe's webhook confirms it. 403 `role_required` for non-owners, "
             "409 `already_subscribed` while a subscription exists (change plans in the portal), "
-            "503 `billing_not_configured`, 503 `stripe_unavailable`."
+            "409 `billing_not_configured`, 503 `stripe_unavailable`."
         ),
         tags=["billing"],
     )
@@ -88,8 +89,9 @@ class PortalView(APIView):
         responses={
             200: s.SessionUrlSerializer,
             404: OpenApiResponse(ErrorSerializer, description="`no_billing_account`: subscribe first."),
+            409: NOT_CONFIGURED,
             502: STRIPE_DOWN,
-            503: NOT_CONFIGURED,
+            503: STRIPE_DOWN,
         },
         summary="Manage payment methods, invoices and the plan: a Stripe Customer Portal URL (admin)",
         tags=["billing"],
@@ -120,14 +122,14 @@ class StripeWebhookView(APIView):
                 description="Stripe's signature of the raw body (STRIPE_WEBHOOK_SECRET), at most 300 s old.",
             )
         ],
-        responses={200: s.WebhookReceiptSerializer, 503: NOT_CONFIGURED},
+        responses={200: s.WebhookReceiptSerializer, 409: NOT_CONFIGURED},
         summary="Stripe's webhook (called by Stripe, signed)",
         description=(
             "400 `stripe_signature_missing`, `stripe_signature_invalid`, `stripe_signature_expired` (older "
             "than 300 s) or `stripe_payload_invalid`: nothing is stored. A verified event is stored once "
             "(a second delivery answers 200 with `duplicate` true and does nothing) and processed in the "
             "background, so the answer is fast. Unknown event types are stored and acknowledged. "
-            "503 `billing_not_configured` without STRIPE_WEBHOOK_SECRET. docs/billing.md."
+            "409 `billing_not_configured` without STRIPE_WEBHOOK_SECRET. docs/billing.md."
         ),
         tags=["billing"],
         auth=[],

@@ -77,7 +77,7 @@ def checkout_session_create(
     first subscription only, the workspace's id as ``client_reference_id`` and in the
     session's and the subscription's metadata. 409 ``already_subscribed`` while a
     subscription exists (changing plan is the Portal's job), 400 ``plan_not_for_sale``
-    for the free plan or a plan without a price, 503 ``billing_not_configured`` without
+    for the free plan or a plan without a price, 409 ``billing_not_configured`` without
     a Stripe key."""
     _require_role(tenant=tenant, user=user, role=Role.OWNER)
     if not stripe_client.configured():

@@ -46,7 +46,7 @@ MAX_BACKOFF = datetime.timedelta(hours=6)
 def webhook_receive(*, payload: bytes, signature: str) -> tuple[StripeEvent | None, bool]:
     """Verifies and stores one delivery; returns the event (None for nothing stored) and
     whether it was new. 400 with a code for a bad signature or payload (nothing stored);
-    503 ``billing_not_configured`` without ``STRIPE_WEBHOOK_SECRET``."""
+    409 ``billing_not_configured`` without ``STRIPE_WEBHOOK_SECRET``."""
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
         raise errors.BillingNotConfigured("STRIPE_WEBHOOK_SECRET is not set: webhooks cannot be verified.")

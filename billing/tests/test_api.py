@@ -200,8 +200,8 @@ def test_free_only_mode_says_so_and_refuses_checkout_and_portal(client_a, settin
 
     assert overview.status_code == 200 and overview.json()["stripe_configured"] is False
     assert all(plan["purchasable"] is False for plan in overview.json()["plans"])
-    assert checkout.status_code == 503 and checkout.json()["code"] == "billing_not_configured"
-    assert portal.status_code == 503 and portal.json()["code"] == "billing_not_configured"
+    assert checkout.status_code == 409 and checkout.json()["code"] == "billing_not_configured"
+    assert portal.status_code == 409 and portal.json()["code"] == "billing_not_configured"
 
 
 def test_the_overview_lists_the_catalogue_and_every_limit(fake_stripe, tenant_a, owner_a):

@@ -109,13 +109,13 @@ def test_webhook_body_not_utf8_is_400_payload_invalid(api, fake_stripe):
     assert response.status_code == 400 and response.json()["code"] == "stripe_payload_invalid"
 
 
-def test_webhook_without_a_configured_secret_is_503_and_stores_nothing(api, fake_stripe, settings, tenant_a):
+def test_webhook_without_a_configured_secret_is_409_and_stores_nothing(api, fake_stripe, settings, tenant_a):
     settings.STRIPE_WEBHOOK_SECRET = ""
     evt = _subscribed_event(fake_stripe, tenant_a)
 
     response = deliver(api, evt)
 
-    assert response.status_code == 503 and response.json()["code"] == "billing_not_configured"
+    assert response.status_code == 409 and response.json()["code"] == "billing_not_configured"
     assert StripeEvent.objects.count() == 0
 
 
