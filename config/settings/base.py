@@ -35,7 +35,13 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 BENCH_FLOOR_VIEWS = env.bool("BENCH_FLOOR_VIEWS", default=False)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
+# Django's admin expects AuthenticationMiddleware and the auth context processor; the
+# operations admin (config/admin.py) sets request.user itself from the console's session.
+SILENCED_SYSTEM_CHECKS = ["admin.E402", "admin.E408"]
+
 INSTALLED_APPS = [
+    # The operations admin (config/admin.py): no default site, no autodiscovery.
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
