@@ -48,14 +48,15 @@ def send_billing_email(*, tenant_id: str, kind: str, data: dict[str, object]) ->
 
 @shared_task
 def reconcile_subscriptions() -> dict[str, int]:
-    """Celery beat, daily: re-syncs every workspace with a Stripe subscription from Stripe;
-    a missed webhook heals here. Each correction is logged and recorded as
-    ``billing.reconciled``. One account failing does not stop the others."""
-    accounts = (
-        BillingAccount.objects.exclude(stripe_subscription_id="")
-        .exclude(status__in=[BillingStatus.CANCELED, BillingStatus.INCOMPLETE_EXPIRED])
-        .filter(stripe_customer_id__isnull=False, tenant__status=TenantStatus.ACTIVE)
-    )
+    """Celery beat, daily: re-syncs from Stripe every workspace with a Stripe customer whose
+    subscription is not canceled (or who has none yet); a missed webhook heals here. Each
+    correction is logged and recorded as ``billing.reconciled``. One account failing does
+    not stop the others."""
+    # Every customer whose subscription is not over, and every customer with none yet (a
+    # checkout whose webhooks never came).
+    accounts = BillingAccount.objects.filter(
+        stripe_customer_id__isnull=False, tenant__status=TenantStatus.ACTIVE
+    ).exclude(status__in=[BillingStatus.CANCELED, BillingStatus.INCOMPLETE_EXPIRED])
     checked = corrected = failed = 0
     for account_id in accounts.values_list("pk", flat=True).iterator():
         checked += 1

@@ -263,6 +263,16 @@ def test_reconciliation_heals_a_missed_webhook_and_records_what_it_corrected(
     assert len(_events(tenant_a, "billing.reconciled")) == 1
 
 
+def test_reconciliation_finds_the_subscription_of_a_checkout_whose_webhooks_never_came(fake_stripe, tenant_a, customer):
+    fake_stripe.subscription_put("sub_1", customer=customer, status="trialing", price="price_starter")
+
+    assert tasks.reconcile_subscriptions() == {"checked": 1, "corrected": 1, "failed": 0}
+
+    assert _state(tenant_a) == ("starter", "trialing")
+    assert BillingAccount.objects.get(tenant=tenant_a).stripe_subscription_id == "sub_1"
+    assert len(_events(tenant_a, "billing.reconciled")) == 1
+
+
 def test_reconciliation_with_nothing_to_correct_records_nothing(fake_stripe, tenant_a, customer, send):
     send(
         event(
