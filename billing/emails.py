@@ -1,6 +1,6 @@
 """Billing's emails to a workspace's owners (sent by Celery after the change commits,
-billing.tasks): the trial ends soon, a payment failed (or needs the customer's action),
-the subscription is past due, the plan changed."""
+billing.tasks): the trial ends soon, a payment failed (with the end of the grace period)
+or needs the customer's action, the plan changed."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.core.mail import send_mail
 from tenants.models import Tenant
 from tenants.plans import plan_get
 
-KINDS = ("trial_will_end", "payment_failed", "payment_action_required", "past_due", "plan_changed")
+KINDS = ("trial_will_end", "payment_failed", "payment_action_required", "plan_changed")
 
 
 def _billing_url(tenant: Tenant) -> str:
@@ -30,22 +30,21 @@ def _message(kind: str, tenant: Tenant, data: dict[str, Any]) -> tuple[str, str]
         )
     if kind == "payment_failed":
         link = data.get("hosted_invoice_url") or url
+        grace = data.get("grace_ends_at")
+        keep = (
+            f" Your plan stays in force until {grace}; after that the workspace gets the free plan's limits."
+            if grace
+            else ""
+        )
         return (
             f"A payment for {tenant.name} on Stockroom failed",
-            f"We could not take the payment of invoice {data.get('invoice')}. Update your payment method: {link}",
+            f"We could not take the payment of invoice {data.get('invoice')}.{keep} Update your payment method: {link}",
         )
     if kind == "payment_action_required":
         link = data.get("hosted_invoice_url") or url
         return (
             f"A payment for {tenant.name} on Stockroom needs your confirmation",
             f"Your bank asks you to confirm the payment of invoice {data.get('invoice')}: {link}",
-        )
-    if kind == "past_due":
-        return (
-            f"The subscription of {tenant.name} on Stockroom is past due",
-            "Your last payment failed. Your plan stays in force until "
-            f"{data.get('grace_ends_at')}; after that the workspace falls back to the free plan's limits. "
-            f"Update your payment method: {url}",
         )
     before, after = plan_get(str(data.get("before"))), plan_get(str(data.get("after")))
     return (

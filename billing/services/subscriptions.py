@@ -144,8 +144,6 @@ def _state_apply(account: BillingAccount, subscription: dict[str, Any], *, reaso
     plan_after = effective_plan(tenant)
     if changed and plan_after.code != plan_before.code:
         owners_email(tenant, "plan_changed", {"before": plan_before.code, "after": plan_after.code, "status": status})
-    if changed and status == BillingStatus.PAST_DUE and changes.get("status"):
-        owners_email(tenant, "past_due", {"grace_ends_at": grace.isoformat() if grace else None})
     return changes
 
 

@@ -257,13 +257,15 @@ def _on_invoice_payment_failed(event: StripeEvent) -> str:
     account, invoice = _invoice_account(event)
     if account is None:
         return "unknown_customer"
+    subscription_id = subs.invoice_subscription(invoice)
+    outcome = "recorded"
+    if subscription_id:  # past due now: the grace period starts
+        outcome = subs.subscription_fetch_and_sync(account, subscription_id, reason=_reason(event))
     data = _invoice_data(invoice)
+    data["grace_ends_at"] = account.grace_ends_at.isoformat() if account.grace_ends_at else None
     subs.record_event(account, "billing.payment_failed", data)
     subs.owners_email(account.tenant, "payment_failed", data)
-    subscription_id = subs.invoice_subscription(invoice)
-    if subscription_id:
-        return subs.subscription_fetch_and_sync(account, subscription_id, reason=_reason(event))
-    return "recorded"
+    return outcome
 
 
 def _on_invoice_action_required(event: StripeEvent) -> str:

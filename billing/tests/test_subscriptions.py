@@ -136,7 +136,6 @@ def test_past_due_keeps_the_plan_until_the_grace_period_ends(
     assert body["plan"]["code"] == "pro" and body["in_grace"] is True and body["status"] == "past_due"
     assert effective_plan(tenant_a, now=grace - timedelta(seconds=1)).code == "pro"
     assert effective_plan(tenant_a, now=grace + timedelta(seconds=1)).code == "free"
-    assert any("past due" in m.subject for m in mailoutbox)
 
     send(event("customer.subscription.updated", past_due, created=T0 + 20))  # still past due: the same end
 
@@ -177,8 +176,11 @@ def test_a_failed_payment_is_recorded_emailed_to_the_owners_and_syncs_the_status
     assert _state(tenant_a) == ("starter", "past_due")
     [failed] = _events(tenant_a, "billing.payment_failed")
     assert failed.data["subscription"] == "sub_1" and failed.subject_type == "billing_account"
-    failed_mail = [m for m in mailoutbox if "failed" in m.subject]
-    assert len(failed_mail) == 1 and failed_mail[0].to == [owner_a.user.email]
+    tenant_a.refresh_from_db()
+    assert failed.data["grace_ends_at"] == tenant_a.grace_ends_at.isoformat()
+    [mail] = [m for m in mailoutbox if "failed" in m.subject]
+    assert mail.to == [owner_a.user.email]
+    assert tenant_a.grace_ends_at.isoformat() in mail.body
 
 
 def test_trial_will_end_is_recorded_and_emailed(fake_stripe, tenant_a, owner_a, customer, send, mailoutbox):
@@ -298,3 +300,17 @@ def test_reconciliation_goes_on_when_stripe_fails_for_one_account(fake_stripe, t
 
     assert tasks.reconcile_subscriptions() == {"checked": 1, "corrected": 0, "failed": 1}
     assert _state(tenant_a) == ("pro", "active")
+
+
+def test_owners_are_emailed_when_the_plan_in_force_changes_and_only_then(
+    fake_stripe, tenant_a, owner_a, customer, send, mailoutbox
+):
+    active = fake_stripe.subscription_put("sub_1", customer=customer, status="active", price="price_pro")
+    send(event("customer.subscription.created", active, created=T0))
+    send(event("customer.subscription.updated", {**active, "cancel_at_period_end": True}, created=T0 + 5))
+    canceled = fake_stripe.subscription_put("sub_1", customer=customer, status="canceled", price="price_pro")
+    send(event("customer.subscription.deleted", canceled, created=T0 + 10))
+
+    assert [m.subject for m in mailoutbox] == ["Alpha Ltd is now on the Pro plan", "Alpha Ltd is now on the Free plan"]
+    assert all(m.to == [owner_a.user.email] for m in mailoutbox)
+    assert len(_events(tenant_a, "workspace.plan_changed")) == 2
