@@ -3,6 +3,7 @@ from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from config.admin import ops_site
 from core import health
 
 _docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
@@ -24,6 +25,9 @@ urlpatterns = [
     path("api/v1/", include("inventory.api.urls")),
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include("integrations.api.urls")),
+    path("api/v1/", include("billing.api.urls")),
+    # Platform staff only (config/admin.py).
+    path("ops/admin/", ops_site.urls),
     path("", include("web.urls")),
 ]
 

@@ -336,6 +336,28 @@ def insert_objects(
     mark_inserted(objs, using)
 
 
+def insert_object_if_absent(model: type[models.Model], obj: Any, *, using: str = "default") -> bool:
+    """``INSERT ... ON CONFLICT DO NOTHING`` of one row of a global (not tenant) model whose
+    primary key is set in Python: True when it was inserted, False when a row with that key
+    (or another unique value) was there already, or arrived at the same time (the loser of
+    two concurrent inserts waits for the winner's commit and inserts nothing)."""
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    assert obj.pk is not None, "a row with its primary key set"
+    fields = list(model._meta.concrete_fields)
+    params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    sql = (
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(str(f.column)) for f in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING RETURNING 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = cursor.fetchone() is not None
+    if inserted:
+        mark_inserted([obj], using)
+    return inserted
+
+
 _TYPMOD = re.compile(r"\(.*\)")
 
 

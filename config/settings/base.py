@@ -35,7 +35,13 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 BENCH_FLOOR_VIEWS = env.bool("BENCH_FLOOR_VIEWS", default=False)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
+# Django's admin expects AuthenticationMiddleware and the auth context processor; the
+# operations admin (config/admin.py) sets request.user itself from the console's session.
+SILENCED_SYSTEM_CHECKS = ["admin.E402", "admin.E408"]
+
 INSTALLED_APPS = [
+    # The operations admin (config/admin.py): no default site, no autodiscovery.
+    "django.contrib.admin.apps.SimpleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -246,6 +252,14 @@ CELERY_BEAT_SCHEDULE = {
     # Webhook messages whose send task was lost (broker down, worker killed mid-attempt).
     "webhook-sweep": {"task": "integrations.tasks.webhook_sweep", "schedule": WEBHOOK_SWEEP_SECONDS},
     "delete-old-webhook-messages": {"task": "integrations.tasks.delete_old_webhook_messages", "schedule": 3600},
+    # Billing (docs/billing.md): Stripe events whose processing task was lost or failed; the
+    # meter reports still unsent; the daily re-sync of every subscription from Stripe.
+    "stripe-event-sweep": {"task": "billing.tasks.stripe_event_sweep", "schedule": 60},
+    "send-meter-reports": {"task": "billing.tasks.send_meter_reports", "schedule": 300},
+    "reconcile-subscriptions": {
+        "task": "billing.tasks.reconcile_subscriptions",
+        "schedule": crontab(hour=env.int("BILLING_RECONCILE_HOUR_UTC", default=3), minute=30),
+    },
     "low-stock-digest": {
         "task": "inventory.tasks.low_stock_digest",
         "schedule": crontab(hour=env.int("LOW_STOCK_DIGEST_HOUR_UTC", default=7), minute=0),
@@ -299,6 +313,26 @@ EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Stockroom <no-reply@stockroom.local>")
 # Where links in emails point (the web app; the API accepts the same tokens).
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
+
+# --- Billing: Stripe (billing/, docs/billing.md) ------------------------------------
+# No secret key: "free only" mode (checkout and portal answer 503 billing_not_configured).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Another Stripe API server (a local fake, stripe-mock); empty: Stripe's own.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# The Stripe price each paid plan is sold at (billing/plans.py).
+STRIPE_PRICE_STARTER = env.str("STRIPE_PRICE_STARTER", default="")
+STRIPE_PRICE_PRO = env.str("STRIPE_PRICE_PRO", default="")
+STRIPE_PRICE_ENTERPRISE = env.str("STRIPE_PRICE_ENTERPRISE", default="")
+# Days a past-due subscription keeps its plan before the workspace gets the free plan's limits.
+BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
+# A Stripe Billing Meter's event name: sales orders are reported to it; empty: no usage reporting.
+BILLING_METER_EVENT_NAME = env.str("BILLING_METER_EVENT_NAME", default="")
+# Where Stripe sends the owner back ({site}: FRONTEND_URL, {slug}: the workspace's slug).
+BILLING_SUCCESS_URL = env.str("BILLING_SUCCESS_URL", default="{site}/app/{slug}/billing/?checkout=success")
+BILLING_CANCEL_URL = env.str("BILLING_CANCEL_URL", default="{site}/app/{slug}/billing/?checkout=cancelled")
+BILLING_PORTAL_RETURN_URL = env.str("BILLING_PORTAL_RETURN_URL", default="{site}/app/{slug}/billing/")
 
 # API keys: expiry when none is asked for, and the longest allowed (days).
 API_KEY_DEFAULT_DAYS = 90

@@ -46,6 +46,8 @@ PUBLIC_OPERATIONS = {
     ("POST", "/api/v1/invitations/accept/"),
     # Shopify's webhook: signed with the connector's secret instead (integrations/tests/test_shopify_webhook.py).
     ("POST", "/api/v1/connectors/{id}/shopify/orders/"),
+    # Stripe's webhook: signed with STRIPE_WEBHOOK_SECRET instead (billing/tests/test_webhook.py).
+    ("POST", "/api/v1/billing/webhook/"),
 }
 
 ALLOWED_FOREIGN_DETAIL_STATUSES = {400, 404, 405}
