@@ -14,6 +14,8 @@ from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.core.wsgi import get_wsgi_application
 
+from billing.tests.conftest import fake_stripe  # noqa: F401 - Stripe at the network boundary, for the billing page
+
 
 @pytest.fixture
 def owner(owner_a: Any) -> Any:

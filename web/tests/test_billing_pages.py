@@ -99,16 +99,23 @@ def test_without_a_stripe_key_the_page_says_billing_is_not_set_up(settings, shop
     assert response.status_code == 200 and "not configured" in response.content.decode().lower()
 
 
-def test_the_subscription_stripe_reports_shows_on_the_page_with_the_raised_limits(fake_stripe, shop, owner):
+def test_the_subscription_stripe_reports_shows_on_the_page_with_the_raised_limits(
+    fake_stripe, shop, owner, django_capture_on_commit_callbacks
+):
     client = console_client(owner)
     client.post(CHECKOUT, {"plan": "pro"})
     customer = next(iter(fake_stripe.customers))
-    subscription = fake_stripe.subscription_put(customer=customer, price="price_pro", status="trialing")
+    trial_end = int((timezone.now() + timedelta(days=14)).timestamp())
+    subscription = fake_stripe.subscription_put(
+        "sub_web", customer=customer, price="price_pro", status="trialing", tenant_id=str(shop.pk), trial_end=trial_end
+    )
     api = APIClient()
 
-    deliver(api, event("checkout.session.completed", checkout_completed(
-        tenant_id=str(shop.pk), customer=customer, subscription=subscription["id"])))  # fmt: skip
-    deliver(api, event("customer.subscription.created", subscription))
+    completed = checkout_completed(tenant_id=str(shop.pk), customer=customer, subscription=subscription["id"])
+    with django_capture_on_commit_callbacks(execute=True):  # the processing task, queued on commit
+        deliver(api, event("checkout.session.completed", completed))
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(api, event("customer.subscription.created", subscription))
     page = client.get(PAGE).content.decode()
 
     assert 'data-plan="pro"' in page and "Trialing" in page
@@ -138,7 +145,7 @@ def test_past_due_shows_a_banner_on_every_console_page_until_the_grace_ends(fake
 
 
 def test_a_downgraded_workspace_sees_its_usage_over_the_limit(fake_stripe, shop, owner):
-    tenant_plan_apply(tenant_id=shop.pk, plan_code="pro", billing_status=BillingStatus.ACTIVE)
+    shop, _ = tenant_plan_apply(tenant_id=shop.pk, plan_code="pro", billing_status=BillingStatus.ACTIVE)
     with tenant_context(shop):
         make_warehouse("A"), make_warehouse("B")
     tenant_plan_apply(tenant_id=shop.pk, plan_code="pro", billing_status=BillingStatus.CANCELED)
