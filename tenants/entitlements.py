@@ -41,7 +41,7 @@ from core.sql import advisory_xact_lock
 from tenants import errors
 from tenants.models import BillingStatus, Tenant
 from tenants.plans import (
-    FEATURE_LABELS,
+    FEATURE_PHRASES,
     FREE,
     LIMIT_LABELS,
     Feature,
@@ -118,8 +118,8 @@ def require_feature(tenant: Tenant | uuid.UUID, feature: Feature) -> None:
         return
     upgrade = cheapest_plan_with(feature)
     raise PermissionDenied(
-        f"Your plan ({plan.name}) does not include {FEATURE_LABELS[feature].lower()}."
-        + (f" Upgrade to {upgrade.name} to use them." if upgrade else ""),
+        f"Your plan ({plan.name}) does not include {FEATURE_PHRASES[feature]}."
+        + (f" {upgrade.name} and the plans above it do." if upgrade else ""),
         code=errors.FEATURE_NOT_IN_PLAN,
         details={"feature": feature.value, "plan": plan.code, "upgrade_to": upgrade.code if upgrade else None},
     )

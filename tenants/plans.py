@@ -40,6 +40,16 @@ FEATURE_LABELS: dict[Feature, str] = {
     Feature.AUDIT_LOG: "Audit log",
 }
 
+# The feature as a sentence names it ("Your plan does not include the audit log").
+FEATURE_PHRASES: dict[Feature, str] = {
+    Feature.API_KEYS: "API keys",
+    Feature.WEBHOOKS: "webhooks",
+    Feature.CONNECTORS: "the Shopify connector",
+    Feature.EXPORTS: "CSV exports",
+    Feature.FORECASTING: "demand forecasting",
+    Feature.AUDIT_LOG: "the audit log",
+}
+
 LIMIT_LABELS: dict[Limit, str] = {
     Limit.PRODUCTS: "Products",
     Limit.WAREHOUSES: "Warehouses",

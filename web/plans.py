@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tenants.plans import FEATURE_LABELS, LIMIT_LABELS, PLANS, Feature, Limit, Plan, cheapest_plan_with
+from tenants.plans import FEATURE_LABELS, FEATURE_PHRASES, LIMIT_LABELS, PLANS, Feature, Limit, Plan, cheapest_plan_with
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def plan_cards() -> list[PlanCard]:
 def plan_lacks_message(feature: Feature) -> str:
     """What a page of a feature off the workspace's plan says, naming the cheapest plan with it."""
     upgrade = cheapest_plan_with(feature)
-    label = FEATURE_LABELS[feature]
+    phrase = FEATURE_PHRASES[feature]
     if upgrade is None:
-        return f"Your plan does not include {label.lower()}."
-    return f"Your plan does not include {label.lower()}: {upgrade.name} and above have them."
+        return f"Your plan does not include {phrase}."
+    return f"Your plan does not include {phrase}: {upgrade.name} and the plans above it do."

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -21,3 +22,12 @@ def fake_stripe(settings: pytest.FixtureRequest) -> Iterator[FakeStripe]:
     settings.STRIPE_PRICE_ENTERPRISE = "price_enterprise"  # type: ignore[attr-defined]
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def tenant_a(db: None) -> Any:
+    """Tenant A as a sign-up leaves it: on the free plan, never subscribed (elsewhere the
+    tests' workspaces are on enterprise, tenants/tests/factories.py)."""
+    from tenants.tests.factories import make_tenant
+
+    return make_tenant(name="Alpha Ltd", slug="alpha", plan_code="free")

@@ -224,8 +224,8 @@ def test_the_overview_lists_the_catalogue_and_every_limit(fake_stripe, tenant_a,
 
 
 def test_api_keys_cannot_read_billing(fake_stripe, tenant_a, owner_a):
-    tenant_plan_apply(tenant_id=tenant_a.pk, plan_code="pro", billing_status="", reason="given by staff")
-    _, raw = make_api_key(tenant_a)
+    tenant, _ = tenant_plan_apply(tenant_id=tenant_a.pk, plan_code="pro", billing_status="", reason="given by staff")
+    _, raw = make_api_key(tenant)
 
     response = client_for_key(raw).get(BILLING)
 

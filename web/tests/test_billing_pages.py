@@ -168,7 +168,7 @@ def test_the_page_runs_a_constant_number_of_queries(fake_stripe, shop, owner):
 def test_the_pages_of_features_off_the_plan_point_to_billing(shop, owner):
     client = console_client(owner)
 
-    for section, text in (("api-keys", "API keys"), ("webhooks", "Webhooks"), ("connectors", "Shopify connector")):
+    for section, text in (("api-keys", "API keys"), ("webhooks", "webhooks"), ("connectors", "the Shopify connector")):
         page = client.get(f"/app/shop/settings/{section}/").content.decode()
         assert 'data-banner="plan"' in page and "See plans" in page, section
         assert text.lower() in page.lower()
