@@ -211,3 +211,14 @@ def test_a_console_address_that_cannot_name_a_workspace_is_a_404(owner_a, path):
 def test_console_pages_are_not_stored(owner_a):
     response = console_client(owner_a).get("/app/alpha/")
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
+def test_the_pricing_table_is_the_plan_catalogue(client):
+    from tenants.plans import PLANS
+
+    page = client.get("/").content.decode()
+
+    for plan in PLANS:
+        assert f"${plan.monthly_price_usd}" in page and plan.name in page
+    assert "100 products" in page and "2,000 products" in page and "Unlimited products" in page
+    assert page.count('class="card card-md h-100"') == len(PLANS)
