@@ -314,3 +314,24 @@ def test_owners_are_emailed_when_the_plan_in_force_changes_and_only_then(
     assert [m.subject for m in mailoutbox] == ["Alpha Ltd is now on the Pro plan", "Alpha Ltd is now on the Free plan"]
     assert all(m.to == [owner_a.user.email] for m in mailoutbox)
     assert len(_events(tenant_a, "workspace.plan_changed")) == 2
+
+
+def test_stripe_down_while_processing_leaves_the_event_for_the_sweep_and_answers_200(
+    fake_stripe, tenant_a, customer, send, django_capture_on_commit_callbacks
+):
+    from billing.tests.helpers import checkout_completed
+
+    fake_stripe.subscription_put("sub_down", customer=customer, status="active", price="price_pro")
+    fake_stripe.fail_with = 503  # Stripe unreachable when the processing fetches the subscription
+
+    stored = send(event("checkout.session.completed", checkout_completed(
+        tenant_id=str(tenant_a.pk), customer=customer, subscription="sub_down")))  # fmt: skip
+
+    assert stored.processed_at is None and "StripeUnavailable" in stored.last_error
+    assert _state(tenant_a) == ("free", "")
+    fake_stripe.fail_with = None
+    a_while_ago = timezone.now() - timedelta(minutes=2)  # the sweep takes events a minute old
+    StripeEvent.objects.filter(pk=stored.pk).update(received_at=a_while_ago, next_attempt_at=a_while_ago)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.stripe_event_sweep()
+    assert _state(tenant_a) == ("pro", "active")
