@@ -242,7 +242,7 @@ def test_the_portal_needs_a_customer_then_gives_its_url(fake_stripe, client_a, t
     assert response.status_code == 200 and response.json()["url"].startswith("https://billing.stripe.test/")
     [portal] = fake_stripe.posts("/v1/billing_portal/sessions")
     assert portal.params["customer"] == BillingAccount.objects.get(tenant=tenant_a).stripe_customer_id
-    assert portal.params["return_url"].endswith(f"/app/{tenant_a.slug}/billing/")
+    assert portal.params["return_url"].endswith(f"/app/{tenant_a.slug}/settings/billing/")
 
 
 def test_admins_open_the_portal_but_managers_do_not(fake_stripe, client_a, tenant_a):

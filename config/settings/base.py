@@ -330,9 +330,9 @@ BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 # A Stripe Billing Meter's event name: sales orders are reported to it; empty: no usage reporting.
 BILLING_METER_EVENT_NAME = env.str("BILLING_METER_EVENT_NAME", default="")
 # Where Stripe sends the owner back ({site}: FRONTEND_URL, {slug}: the workspace's slug).
-BILLING_SUCCESS_URL = env.str("BILLING_SUCCESS_URL", default="{site}/app/{slug}/billing/?checkout=success")
-BILLING_CANCEL_URL = env.str("BILLING_CANCEL_URL", default="{site}/app/{slug}/billing/?checkout=cancelled")
-BILLING_PORTAL_RETURN_URL = env.str("BILLING_PORTAL_RETURN_URL", default="{site}/app/{slug}/billing/")
+BILLING_SUCCESS_URL = env.str("BILLING_SUCCESS_URL", default="{site}/app/{slug}/settings/billing/?checkout=success")
+BILLING_CANCEL_URL = env.str("BILLING_CANCEL_URL", default="{site}/app/{slug}/settings/billing/?checkout=cancelled")
+BILLING_PORTAL_RETURN_URL = env.str("BILLING_PORTAL_RETURN_URL", default="{site}/app/{slug}/settings/billing/")
 
 # API keys: expiry when none is asked for, and the longest allowed (days).
 API_KEY_DEFAULT_DAYS = 90
