@@ -29,7 +29,7 @@ from billing import errors, stripe_client
 from billing.models import BillingAccount, StripeEvent
 from billing.services import subscriptions as subs
 from billing.services.accounts import account_get_or_create
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 from core.sql import insert_object_if_absent
 from tenants.models import Tenant
 from tenants.tasking import enqueue_on_commit
@@ -47,6 +47,8 @@ def webhook_receive(*, payload: bytes, signature: str) -> tuple[StripeEvent | No
     """Verifies and stores one delivery; returns the event (None for nothing stored) and
     whether it was new. 400 with a code for a bad signature or payload (nothing stored);
     409 ``billing_not_configured`` without ``STRIPE_WEBHOOK_SECRET``."""
+    if not signature.strip():  # refused as unsigned whatever this server's configuration
+        raise ValidationFailed("The request has no Stripe-Signature header.", code=errors.STRIPE_SIGNATURE_MISSING)
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
         raise errors.BillingNotConfigured("STRIPE_WEBHOOK_SECRET is not set: webhooks cannot be verified.")

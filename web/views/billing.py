@@ -7,14 +7,14 @@ its webhook, so after Checkout the page says so until the subscription arrives."
 
 from __future__ import annotations
 
-from billing.selectors import billing_overview
-from billing.services.accounts import checkout_session_create, portal_session_create
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from billing.selectors import billing_overview
+from billing.services.accounts import checkout_session_create, portal_session_create
 from core.errors import DomainError
 from tenants.models import BillingStatus, Role
 from tenants.plans import PAID_PLAN_CODES, plan_get
@@ -66,8 +66,8 @@ def billing_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
 @console_view(read=Role.ADMIN, write=Role.OWNER)
+@require_POST
 def billing_checkout(request: HttpRequest) -> HttpResponse:
     """Owners: off to Stripe Checkout for the plan chosen (303 to Stripe's page)."""
     membership = membership_of(request)
@@ -89,8 +89,8 @@ def billing_checkout(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(url, status=303)
 
 
-@require_POST
 @console_view(read=Role.ADMIN, write=Role.ADMIN)
+@require_POST
 def billing_portal(request: HttpRequest) -> HttpResponse:
     """Owners and admins: off to Stripe's Customer Portal (change plan, card, invoices)."""
     membership = membership_of(request)
