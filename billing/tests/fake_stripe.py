@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ class FakeStripe:
         self.fail_with: int | None = None  # answer every request with this status (503: an outage)
         self._replies: dict[str, tuple[int, dict[str, Any]]] = {}
         self._ids = itertools.count(1)
+        self._run = secrets.token_hex(4)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -140,7 +142,8 @@ class FakeStripe:
         request.wfile.write(data)
 
     def _next(self, prefix: str) -> str:
-        return f"{prefix}_{next(self._ids):06d}"
+        # Unique across fakes too, as Stripe's ids are (a restarted fake never repeats one).
+        return f"{prefix}_{self._run}{next(self._ids):06d}"
 
     def _route(self, method: str, path: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if (method, path) == ("POST", "/v1/customers"):
@@ -153,14 +156,14 @@ class FakeStripe:
             return 200, {
                 "id": session_id,
                 "object": "checkout.session",
-                "url": f"https://checkout.stripe.test/c/pay/{session_id}",
+                "url": f"https://checkout.stripe.com/c/pay/{session_id}",
             }
         if (method, path) == ("POST", "/v1/billing_portal/sessions"):
             session_id = self._next("bps")
             return 200, {
                 "id": session_id,
                 "object": "billing_portal.session",
-                "url": f"https://billing.stripe.test/p/{session_id}",
+                "url": f"https://billing.stripe.com/p/session/{session_id}",
             }
         if (method, path) == ("POST", "/v1/billing/meter_events"):
             self.meter_events.append(params)

@@ -54,7 +54,7 @@ def test_signup_checkout_webhooks_raise_the_limit_and_the_downgrade_lowers_it_ag
     # The owner subscribes: Stripe's Checkout URL.
     checkout = client.post(CHECKOUT, {"plan": "starter"}, format="json")
     assert checkout.status_code == 200, checkout.json()
-    assert checkout.json()["url"].startswith("https://checkout.stripe.test/")
+    assert checkout.json()["url"].startswith("https://checkout.stripe.com/")
     [session] = fake_stripe.posts("/v1/checkout/sessions")
     customer = BillingAccount.objects.get(tenant=tenant).stripe_customer_id
     assert session.params["customer"] == customer and session.params["mode"] == "subscription"
@@ -239,7 +239,7 @@ def test_the_portal_needs_a_customer_then_gives_its_url(fake_stripe, client_a, t
 
     response = client_a.post(PORTAL)
 
-    assert response.status_code == 200 and response.json()["url"].startswith("https://billing.stripe.test/")
+    assert response.status_code == 200 and response.json()["url"].startswith("https://billing.stripe.com/")
     [portal] = fake_stripe.posts("/v1/billing_portal/sessions")
     assert portal.params["customer"] == BillingAccount.objects.get(tenant=tenant_a).stripe_customer_id
     assert portal.params["return_url"].endswith(f"/app/{tenant_a.slug}/settings/billing/")

@@ -57,7 +57,7 @@ def test_an_owner_goes_to_stripe_checkout_for_the_plan_chosen(fake_stripe, shop,
     response = client.post(CHECKOUT, {"plan": "pro"})
 
     assert response.status_code == 303
-    assert response["Location"].startswith("https://checkout.stripe.test/c/pay/cs_test_")
+    assert response["Location"].startswith("https://checkout.stripe.com/c/pay/cs_test_")
     (session,) = fake_stripe.posts("/v1/checkout/sessions")
     assert session.params["client_reference_id"] == str(shop.pk)
     assert session.params["line_items[0][price]"] == "price_pro"
@@ -122,7 +122,7 @@ def test_the_subscription_stripe_reports_shows_on_the_page_with_the_raised_limit
     assert 'data-banner="trial"' in page
     assert "Change plan in the billing portal." in page
     portal = client.post(PORTAL)
-    assert portal.status_code == 303 and portal["Location"].startswith("https://billing.stripe.test/p/")
+    assert portal.status_code == 303 and portal["Location"].startswith("https://billing.stripe.com/p/session/")
 
 
 def test_past_due_shows_a_banner_on_every_console_page_until_the_grace_ends(fake_stripe, shop, owner):

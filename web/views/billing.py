@@ -45,7 +45,13 @@ def billing_page(request: HttpRequest) -> HttpResponse:
         if row.used is not None and row.allowance:
             share = min(100, round(100 * row.used / row.allowance))
         usage.append(
-            {"row": row, "share": share, "over": row.allowance is not None and (row.used or 0) > row.allowance}
+            {
+                "row": row,
+                "share": share,
+                "over": row.allowance is not None and (row.used or 0) > row.allowance,
+                "used": "—" if row.used is None else f"{row.used:,}",
+                "allowed": "Unlimited" if row.allowance is None else f"{row.allowance:,}",
+            }
         )
     subscribed = plan_get(overview.subscribed_plan)
     return render(
