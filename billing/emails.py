@@ -17,7 +17,7 @@ KINDS = ("trial_will_end", "payment_failed", "payment_action_required", "plan_ch
 
 
 def _billing_url(tenant: Tenant) -> str:
-    return f"{settings.FRONTEND_URL.rstrip('/')}/app/{tenant.slug}/billing/"
+    return f"{settings.FRONTEND_URL.rstrip('/')}/app/{tenant.slug}/settings/billing/"
 
 
 def _message(kind: str, tenant: Tenant, data: dict[str, Any]) -> tuple[str, str]:

@@ -36,6 +36,9 @@ class BillingAccount(models.Model):
     current_period_end = models.DateTimeField(null=True, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
     grace_ends_at = models.DateTimeField(null=True, blank=True)
+    # When the end of the grace period was announced (billing.grace_ended, the owners'
+    # email); cleared when the subscription leaves past_due.
+    grace_ended_notified_at = models.DateTimeField(null=True, blank=True)
     # Set once the workspace has had a subscription: trials are for the first one only.
     has_subscribed = models.BooleanField(default=False)
     last_event_created = models.DateTimeField(null=True, blank=True)

@@ -221,7 +221,7 @@ def event_verify(*, payload: bytes, signature: str, secret: str) -> dict[str, An
         raise ValidationFailed(
             "The Stripe-Signature header does not match the body.", code=errors.STRIPE_SIGNATURE_INVALID
         ) from exc
-    except (ValueError, IndexError) as exc:  # a header the library cannot even split
+    except (ValueError, IndexError, TypeError) as exc:  # a header the library cannot split or compare (non-ASCII)
         raise ValidationFailed(
             "The Stripe-Signature header is malformed.", code=errors.STRIPE_SIGNATURE_INVALID
         ) from exc
@@ -239,7 +239,7 @@ def event_verify(*, payload: bytes, signature: str, secret: str) -> dict[str, An
 def _signed_but_stale(text: str, signature: str, secret: str) -> bool:
     try:
         stripe.WebhookSignature.verify_header(text, signature, secret, None)
-    except (stripe.SignatureVerificationError, ValueError, IndexError):
+    except (stripe.SignatureVerificationError, ValueError, IndexError, TypeError):
         return False
     return True
 

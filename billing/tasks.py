@@ -15,7 +15,7 @@ from billing.models import BillingAccount
 from billing.services import subscriptions, usage, webhooks
 from core.errors import DomainError
 from tenants.context import get_current_tenant
-from tenants.models import BillingStatus, Membership, Role, TenantStatus
+from tenants.models import Membership, Role, TenantStatus
 from tenants.tasking import TenantTask
 
 logger = logging.getLogger("stockroom.billing")
@@ -64,9 +64,9 @@ def reconcile_subscriptions() -> dict[str, int]:
     not stop the others."""
     # Every customer whose subscription is not over, and every customer with none yet (a
     # checkout whose webhooks never came).
-    accounts = BillingAccount.objects.filter(
-        stripe_customer_id__isnull=False, tenant__status=TenantStatus.ACTIVE
-    ).exclude(status__in=[BillingStatus.CANCELED, BillingStatus.INCOMPLETE_EXPIRED])
+    # Ended subscriptions too: a workspace that subscribes again while the webhook endpoint
+    # is broken past Stripe's retries would otherwise stay on Free.
+    accounts = BillingAccount.objects.filter(stripe_customer_id__isnull=False, tenant__status=TenantStatus.ACTIVE)
     checked = corrected = failed = 0
     for account_id in accounts.values_list("pk", flat=True).iterator():
         checked += 1
@@ -84,3 +84,10 @@ def reconcile_subscriptions() -> dict[str, int]:
 def send_meter_reports() -> int:
     """After the outbox subscriber's commit, and from beat: the pending meter reports."""
     return usage.meter_reports_send()
+
+
+@shared_task
+def announce_grace_ends() -> int:
+    """Celery beat, every 15 minutes: records and emails the end of each past-due grace period
+    once (the free plan's limits apply from then on)."""
+    return subscriptions.grace_ends_announce()

@@ -18,6 +18,8 @@ from tenants.models import BillingStatus, Membership, Role, Tenant, User
 from tenants.plans import PAID_PLAN_CODES, plan_get
 
 # Statuses of a subscription that still exists at Stripe: a new Checkout would make a second one.
+# Subscriptions that pay, or will (a trial): their plan applies.
+PAYING_STATUSES = frozenset({BillingStatus.TRIALING, BillingStatus.ACTIVE, BillingStatus.PAST_DUE})
 LIVE_STATUSES = frozenset(
     {
         BillingStatus.TRIALING,
@@ -113,9 +115,9 @@ def checkout_session_create(
 
 
 def portal_session_create(*, tenant: Tenant, user: User, return_url: str = "") -> str:
-    """The URL of a Stripe Customer Portal session for the workspace (owners and admins).
-    404 ``no_billing_account`` before the workspace has a Stripe customer."""
-    _require_role(tenant=tenant, user=user, role=Role.ADMIN)
+    """The URL of a Stripe Customer Portal session for the workspace (owners only: plan
+    changes and cancelling happen there). 404 ``no_billing_account`` before the workspace has a Stripe customer."""
+    _require_role(tenant=tenant, user=user, role=Role.OWNER)
     if not stripe_client.configured():
         raise errors.BillingNotConfigured()
     account = BillingAccount.objects.filter(tenant=tenant).first()

@@ -28,12 +28,12 @@ from django.utils import timezone
 from billing import stripe_client
 from billing.models import BillingAccount
 from billing.plans import plan_of_price
-from billing.services.accounts import LIVE_STATUSES
+from billing.services.accounts import LIVE_STATUSES, PAYING_STATUSES
 from tenants import events
 from tenants.context import tenant_context
 from tenants.entitlements import effective_plan
 from tenants.models import BillingStatus, Tenant
-from tenants.plans import FREE, PAID_PLAN_CODES
+from tenants.plans import FREE, PAID_PLAN_CODES, plan_get
 from tenants.services import tenant_plan_apply
 from tenants.tasking import enqueue_on_commit
 
@@ -58,12 +58,23 @@ def object_id(value: Any) -> str:
     return str(value or "")
 
 
-def _first_item(subscription: dict[str, Any]) -> dict[str, Any]:
+def _items(subscription: dict[str, Any]) -> list[dict[str, Any]]:
     items = (subscription.get("items") or {}).get("data") or []
-    return items[0] if items and isinstance(items[0], dict) else {}
+    return [item for item in items if isinstance(item, dict)]
+
+
+def _first_item(subscription: dict[str, Any]) -> dict[str, Any]:
+    items = _items(subscription)
+    return items[0] if items else {}
 
 
 def subscription_price(subscription: dict[str, Any]) -> str:
+    """The price of the subscription's plan: the first item whose price a plan is sold at
+    (a metered usage price may sit beside it), else the first item's."""
+    for item in _items(subscription):
+        price = object_id(item.get("price"))
+        if plan_of_price(price) is not None:
+            return price
     return object_id(_first_item(subscription).get("price"))
 
 
@@ -90,9 +101,12 @@ def _plan_of(account: BillingAccount, subscription: dict[str, Any]) -> str:
         price,
         extra={"tenant_id": str(account.tenant_id)},
     )
-    if named in PAID_PLAN_CODES:
+    # An unknown price never grants more than the plan the account had (Checkout's
+    # metadata names the plan bought then, which a later change in the portal does not update).
+    before = account.plan_code or FREE
+    if named in PAID_PLAN_CODES and plan_get(named).rank <= plan_get(before).rank:
         return named
-    return account.plan_code or FREE
+    return before
 
 
 # --- Applying ----------------------------------------------------------------------------
@@ -102,17 +116,21 @@ def account_locked(account_id: Any) -> BillingAccount:
     return BillingAccount.objects.select_for_update().select_related("tenant").get(pk=account_id)
 
 
-def _state_apply(account: BillingAccount, subscription: dict[str, Any], *, reason: str) -> dict[str, list[Any]]:
+def _state_apply(
+    account: BillingAccount, subscription: dict[str, Any], *, reason: str, at: datetime.datetime | None = None
+) -> dict[str, list[Any]]:
     """Writes the subscription's state on the (locked) account and the workspace; returns
-    what changed on the account ({field: [before, after]})."""
+    what changed on the account ({field: [before, after]}). ``at``: when Stripe's state was
+    so (the event's ``created``, the fetch's time): a grace period starts then, not when a
+    late event happens to be processed."""
     status = str(subscription.get("status") or "")
     if status not in BillingStatus.values or status == BillingStatus.NONE:
         raise ValueError(f"unknown subscription status {status!r}")
-    now = timezone.now()
+    since = at or timezone.now()
     if status == BillingStatus.PAST_DUE:
         # The grace period starts when the subscription enters past_due and stays put while it is.
         keep = account.status == BillingStatus.PAST_DUE and account.grace_ends_at is not None
-        grace = account.grace_ends_at if keep else now + datetime.timedelta(days=settings.BILLING_GRACE_DAYS)
+        grace = account.grace_ends_at if keep else since + datetime.timedelta(days=settings.BILLING_GRACE_DAYS)
     else:
         grace = None
     tenant = account.tenant
@@ -129,6 +147,8 @@ def _state_apply(account: BillingAccount, subscription: dict[str, Any], *, reaso
         "grace_ends_at": grace,
         "has_subscribed": True,
     }
+    if grace is None:
+        new["grace_ended_notified_at"] = None
     changes = {name: [getattr(account, name), value] for name, value in new.items() if getattr(account, name) != value}
     for name, value in new.items():
         setattr(account, name, value)
@@ -153,8 +173,12 @@ def subscription_sync(
     """Applies the subscription as fetched from Stripe at ``as_of`` (a time taken before the
     request) to the locked account; the watermark moves up to that second, so an event
     created before the fetch changes nothing after it."""
-    changes = _state_apply(account, subscription, reason=reason)
     as_of = as_of.replace(microsecond=0)
+    if account.last_event_created is not None and account.last_event_created > as_of:
+        # An event newer than this fetch was applied meanwhile (the reconciliation reads
+        # Stripe before it takes the lock): what was fetched is older; keep the event's state.
+        return {}
+    changes = _state_apply(account, subscription, reason=reason, at=as_of)
     if account.last_event_created is None or account.last_event_created < as_of:
         account.last_event_created = as_of
     account.synced_at = timezone.now()
@@ -178,7 +202,18 @@ def _belongs(account: BillingAccount, subscription: dict[str, Any]) -> bool:
     new one is followed."""
     if not account.stripe_subscription_id or subscription.get("id") == account.stripe_subscription_id:
         return True
-    return account.status not in LIVE_STATUSES or subscription.get("status") in LIVE_STATUSES
+    return status_rank(str(subscription.get("status") or "")) > status_rank(account.status) or (
+        status_rank(account.status) == 0
+    )
+
+
+def status_rank(status: str) -> int:
+    """How much a subscription in ``status`` counts when a customer has several: one that
+    pays or will (trialing, active, past due) over one that exists but does not pay
+    (incomplete, unpaid, paused) over an ended one."""
+    if status in PAYING_STATUSES:
+        return 2
+    return 1 if status in LIVE_STATUSES else 0
 
 
 def subscription_event_apply(
@@ -189,6 +224,11 @@ def subscription_event_apply(
     if not _belongs(account, subscription):
         return "ignored_other_subscription"
     same = subscription.get("id") == account.stripe_subscription_id
+    if not same and account.stripe_subscription_id:
+        # An event about another subscription than the one followed may be old (a retry of
+        # an earlier subscription's event): its payload is not trusted; Stripe's current
+        # state of that subscription decides (_belongs on the fetched status).
+        return subscription_fetch_and_sync(account, str(subscription["id"]), reason=f"{reason} (other: fetched)")
     watermark = account.last_event_created
     if same and watermark is not None:
         if created < watermark:
@@ -199,18 +239,20 @@ def subscription_event_apply(
             )
         if event_id == account.last_event_id:
             return "ignored_applied"
-    _state_apply(account, subscription, reason=reason)
+    _state_apply(account, subscription, reason=reason, at=created)
     account.last_event_created, account.last_event_id = created, event_id
     account.save(update_fields=["last_event_created", "last_event_id", "updated_at"])
     return "applied"
 
 
 def current_subscription(subscriptions: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Of a customer's subscriptions: the newest live one, else the newest."""
-    ordered = sorted(subscriptions, key=lambda s: int(s.get("created") or 0), reverse=True)
-    for subscription in ordered:
-        if subscription.get("status") in LIVE_STATUSES:
-            return subscription
+    """Of a customer's subscriptions: the newest of those that count most (``status_rank``:
+    paying, then live, then ended)."""
+    ordered = sorted(
+        subscriptions,
+        key=lambda s: (status_rank(str(s.get("status") or "")), int(s.get("created") or 0)),
+        reverse=True,
+    )
     return ordered[0] if ordered else None
 
 
@@ -262,3 +304,44 @@ def account_reconcile(*, account_id: Any) -> dict[str, list[Any]]:
                 },
             )
     return changes
+
+
+# --- The end of a grace period ------------------------------------------------------------
+
+
+def grace_ends_announce(*, now: datetime.datetime | None = None, limit: int = 500) -> int:
+    """The workspaces whose past-due grace period has ended since the last run: the free
+    plan's limits apply now (``effective_plan`` computes that when read); this records it
+    once (``billing.grace_ended``, the audit log) and emails the owners. Returns how many."""
+    now = now or timezone.now()
+    due = list(
+        BillingAccount.objects.filter(
+            status=BillingStatus.PAST_DUE, grace_ends_at__lte=now, grace_ended_notified_at__isnull=True
+        ).values_list("pk", flat=True)[:limit]
+    )
+    announced = 0
+    for account_id in due:
+        with transaction.atomic():
+            account = account_locked(account_id)
+            if (
+                account.status != BillingStatus.PAST_DUE
+                or account.grace_ends_at is None
+                or account.grace_ends_at > now
+                or account.grace_ended_notified_at is not None
+            ):
+                continue  # paid (or announced) meanwhile
+            account.grace_ended_notified_at = now
+            account.save(update_fields=["grace_ended_notified_at", "updated_at"])
+            data = {
+                "plan": FREE,
+                "subscribed_plan": account.plan_code,
+                "grace_ended_at": account.grace_ends_at.isoformat(),
+            }
+            record_event(account, "billing.grace_ended", data)
+            owners_email(
+                account.tenant,
+                "plan_changed",
+                {"before": account.plan_code, "after": FREE, "status": BillingStatus.PAST_DUE},
+            )
+            announced += 1
+    return announced

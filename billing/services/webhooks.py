@@ -28,7 +28,6 @@ from django.utils import timezone
 from billing import errors, stripe_client
 from billing.models import BillingAccount, StripeEvent
 from billing.services import subscriptions as subs
-from billing.services.accounts import account_get_or_create
 from core.errors import DomainError, ValidationFailed
 from core.sql import insert_object_if_absent
 from tenants.models import Tenant
@@ -160,19 +159,18 @@ def _tenant_named(value: Any) -> Tenant | None:
 def _account_for(
     *, customer_id: str, metadata: dict[str, Any] | None = None, reference: Any = None
 ) -> BillingAccount | None:
-    """The account of a Stripe customer (locked), or of the workspace an object names in
-    its metadata or ``client_reference_id`` (linking the customer to it when the account
-    has none yet)."""
+    """The account of a Stripe customer (locked). Only a customer billing created for a
+    workspace (``customer_ensure``, before any Checkout) leads to it: a workspace id in an
+    object's metadata or ``client_reference_id`` links nothing, since anyone can put one
+    there (a Payment Link's ``?client_reference_id=``); such an event is ignored and logged."""
     account = BillingAccount.objects.filter(stripe_customer_id=customer_id).first() if customer_id else None
     if account is None:
-        tenant = _tenant_named(reference) or _tenant_named((metadata or {}).get("tenant_id"))
-        if tenant is None:
-            return None
-        account = account_get_or_create(tenant=tenant)
-        if customer_id and not account.stripe_customer_id:
-            BillingAccount.objects.filter(pk=account.pk, stripe_customer_id__isnull=True).update(
-                stripe_customer_id=customer_id
+        named = _tenant_named(reference) or _tenant_named((metadata or {}).get("tenant_id"))
+        if named is not None:
+            logger.warning(
+                "stripe customer %r names workspace %s but is not its customer: ignored", customer_id, named.pk
             )
+        return None
     locked = subs.account_locked(account.pk)
     if customer_id and locked.stripe_customer_id != customer_id:
         logger.error(

@@ -245,11 +245,14 @@ def test_the_portal_needs_a_customer_then_gives_its_url(fake_stripe, client_a, t
     assert portal.params["return_url"].endswith(f"/app/{tenant_a.slug}/settings/billing/")
 
 
-def test_admins_open_the_portal_but_managers_do_not(fake_stripe, client_a, tenant_a):
+def test_only_owners_open_the_portal_where_plans_change_and_end(fake_stripe, client_a, tenant_a):
     client_a.post(CHECKOUT, {"plan": "starter"}, format="json")
 
+    owner = client_a.post(PORTAL)
     admin = client_for(make_member(tenant_a, Role.ADMIN)).post(PORTAL)
     manager = client_for(make_member(tenant_a, Role.MANAGER)).post(PORTAL)
 
-    assert admin.status_code == 200
+    assert owner.status_code == 200
+    assert admin.status_code == 403 and admin.json()["code"] == "role_required"
     assert manager.status_code == 403 and manager.json()["code"] == "role_required"
+    assert len(fake_stripe.posts("/v1/billing_portal/sessions")) == 1

@@ -5,7 +5,7 @@ reconciliation heals a webhook that never came."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import transaction
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from billing import tasks
 from billing.models import BillingAccount, StripeEvent
-from billing.services import accounts
+from billing.services import accounts, subscriptions
 from billing.tests.helpers import BILLING, deliver, event, invoice
 from tenants.context import tenant_context
 from tenants.entitlements import effective_plan
@@ -115,8 +115,10 @@ def test_the_events_of_an_older_canceled_subscription_do_not_touch_the_new_one(f
 
 
 def test_past_due_keeps_the_plan_until_the_grace_period_ends(
-    fake_stripe, tenant_a, owner_a, client_a, customer, send, mailoutbox
+    fake_stripe, tenant_a, owner_a, client_a, customer, send, mailoutbox, django_capture_on_commit_callbacks
 ):
+    """The grace period starts when Stripe marked the subscription past due (the event's
+    time), not when a late event is processed."""
     send(
         event(
             "customer.subscription.created",
@@ -131,7 +133,7 @@ def test_past_due_keeps_the_plan_until_the_grace_period_ends(
     tenant_a.refresh_from_db()
     grace = tenant_a.grace_ends_at
     assert tenant_a.billing_status == "past_due" and grace is not None
-    assert abs(grace - (timezone.now() + timedelta(days=7))) < timedelta(minutes=1)
+    assert grace == datetime.fromtimestamp(T0 + 10, tz=UTC) + timedelta(days=7)
     body = client_a.get(BILLING).json()
     assert body["plan"]["code"] == "pro" and body["in_grace"] is True and body["status"] == "past_due"
     assert effective_plan(tenant_a, now=grace - timedelta(seconds=1)).code == "pro"
@@ -141,6 +143,16 @@ def test_past_due_keeps_the_plan_until_the_grace_period_ends(
 
     tenant_a.refresh_from_db()
     assert tenant_a.grace_ends_at == grace
+
+    # The end of the grace period is recorded and announced once, by the beat task.
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert subscriptions.grace_ends_announce(now=grace - timedelta(seconds=1)) == 0
+        assert subscriptions.grace_ends_announce(now=grace + timedelta(seconds=1)) == 1
+        assert subscriptions.grace_ends_announce(now=grace + timedelta(hours=1)) == 0
+    [ended] = _events(tenant_a, "billing.grace_ended")
+    assert ended.data["plan"] == "free" and ended.data["subscribed_plan"] == "pro"
+    assert len(mailoutbox) == 1 and "/settings/billing/" in mailoutbox[0].body
 
 
 def test_a_payment_paid_after_past_due_ends_the_grace_period(fake_stripe, tenant_a, customer, send):
@@ -261,7 +273,8 @@ def test_reconciliation_heals_a_missed_webhook_and_records_what_it_corrected(
     [reconciled] = _events(tenant_a, "billing.reconciled")
     assert reconciled.data["changes"]["status"] == ["active", "canceled"]
 
-    assert tasks.reconcile_subscriptions() == {"checked": 0, "corrected": 0, "failed": 0}  # canceled: done
+    # Ended ones are read again too (a new subscription whose webhooks never came): nothing to correct.
+    assert tasks.reconcile_subscriptions() == {"checked": 1, "corrected": 0, "failed": 0}
     assert len(_events(tenant_a, "billing.reconciled")) == 1
 
 
@@ -335,3 +348,59 @@ def test_stripe_down_while_processing_leaves_the_event_for_the_sweep_and_answers
     with django_capture_on_commit_callbacks(execute=True):
         tasks.stripe_event_sweep()
     assert _state(tenant_a) == ("pro", "active")
+
+
+def test_a_late_event_of_an_earlier_subscription_does_not_take_over_the_new_one(fake_stripe, tenant_a, customer, send):
+    old_active = fake_stripe.subscription_put("sub_old", customer=customer, status="active", price="price_pro")
+    send(event("customer.subscription.created", old_active, created=T0))
+    canceled = fake_stripe.subscription_put("sub_old", customer=customer, status="canceled", price="price_pro")
+    send(event("customer.subscription.deleted", canceled, created=T0 + 10))
+    new = fake_stripe.subscription_put("sub_new", customer=customer, status="active", price="price_starter")
+    send(event("customer.subscription.created", new, created=T0 + 20))
+
+    # Stripe retries an old "updated" of the first subscription whose payload still says active.
+    late = send(event("customer.subscription.updated", old_active, created=T0 + 30))
+
+    assert late.outcome == "ignored_other_subscription"  # Stripe's current state: sub_old is canceled
+    assert _state(tenant_a) == ("starter", "active")
+    assert BillingAccount.objects.get(tenant=tenant_a).stripe_subscription_id == "sub_new"
+
+
+def test_a_reconciliation_that_read_stripe_before_a_newer_event_keeps_the_event(fake_stripe, tenant_a, customer, send):
+    active = fake_stripe.subscription_put("sub_1", customer=customer, status="active", price="price_pro")
+    send(event("customer.subscription.created", active, created=T0))
+    # The customer cancels after the reconciliation has read Stripe, before it takes the lock:
+    # the deleted event (newer than the read) is applied first.
+    future = int(time.time()) + 30
+    canceled = dict(active, status="canceled")
+    send(event("customer.subscription.deleted", canceled, created=future))
+
+    tasks.reconcile_subscriptions()  # reads "active" (the fake was not told), older than the event
+
+    assert _state(tenant_a) == ("pro", "canceled")
+
+
+def test_a_paying_subscription_counts_over_a_newer_one_that_does_not_pay(fake_stripe):
+    from billing.services.subscriptions import current_subscription
+
+    paying = {"id": "sub_a", "status": "active", "created": T0}
+    newer_unpaid = {"id": "sub_b", "status": "incomplete", "created": T0 + 50}
+    ended = {"id": "sub_c", "status": "canceled", "created": T0 + 90}
+
+    assert current_subscription([newer_unpaid, paying, ended]) == paying
+    assert current_subscription([newer_unpaid, ended]) == newer_unpaid
+    assert current_subscription([ended]) == ended
+
+
+def test_a_checkout_of_a_customer_billing_did_not_create_links_no_workspace(fake_stripe, tenant_a, send):
+    from billing.tests.helpers import checkout_completed
+
+    fake_stripe.subscription_put("sub_x", customer="cus_stranger", status="active", price="price_pro")
+
+    # A Payment Link anyone can open with ?client_reference_id=<our workspace id>.
+    stored = send(event("checkout.session.completed", checkout_completed(
+        tenant_id=str(tenant_a.pk), customer="cus_stranger", subscription="sub_x")))  # fmt: skip
+
+    assert stored.outcome == "unknown_customer"
+    assert _state(tenant_a) == ("free", "")
+    assert not BillingAccount.objects.filter(stripe_customer_id="cus_stranger").exists()

@@ -256,6 +256,7 @@ CELERY_BEAT_SCHEDULE = {
     # meter reports still unsent; the daily re-sync of every subscription from Stripe.
     "stripe-event-sweep": {"task": "billing.tasks.stripe_event_sweep", "schedule": 60},
     "send-meter-reports": {"task": "billing.tasks.send_meter_reports", "schedule": 300},
+    "announce-grace-ends": {"task": "billing.tasks.announce_grace_ends", "schedule": 900},
     "reconcile-subscriptions": {
         "task": "billing.tasks.reconcile_subscriptions",
         "schedule": crontab(hour=env.int("BILLING_RECONCILE_HOUR_UTC", default=3), minute=30),

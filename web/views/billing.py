@@ -1,7 +1,7 @@
 """Billing (admins and owners see it; owners change the plan): the workspace's plan and
 subscription status, usage against every limit of the plan, the plans to move to, and
 the way out to Stripe: Checkout to subscribe (owners), the Customer Portal to change
-plan, pay, update the card, see invoices or cancel (owners and admins). The rules are
+plan, pay, update the card, see invoices or cancel (owners). The rules are
 billing's services (``billing.services.accounts``); Stripe's answer comes back through
 its webhook, so after Checkout the page says so until the subscription arrives."""
 
@@ -95,10 +95,10 @@ def billing_checkout(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(url, status=303)
 
 
-@console_view(read=Role.ADMIN, write=Role.ADMIN)
+@console_view(read=Role.ADMIN, write=Role.OWNER)
 @require_POST
 def billing_portal(request: HttpRequest) -> HttpResponse:
-    """Owners and admins: off to Stripe's Customer Portal (change plan, card, invoices)."""
+    """Owners: off to Stripe's Customer Portal (change plan, card, invoices)."""
     membership = membership_of(request)
     try:
         url = portal_session_create(
