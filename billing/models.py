@@ -39,6 +39,9 @@ class BillingAccount(models.Model):
     # When the end of the grace period was announced (billing.grace_ended, the owners'
     # email); cleared when the subscription leaves past_due.
     grace_ended_notified_at = models.DateTimeField(null=True, blank=True)
+    # The last Checkout Session made for the workspace: expired before another is made, so
+    # two tabs (or two owners) cannot pay for two subscriptions.
+    checkout_session_id = models.CharField(max_length=255, blank=True, default="")
     # Set once the workspace has had a subscription: trials are for the first one only.
     has_subscribed = models.BooleanField(default=False)
     last_event_created = models.DateTimeField(null=True, blank=True)

@@ -148,6 +148,22 @@ def checkout_session_create(
     return {"id": session["id"], "url": session["url"]}
 
 
+def checkout_session_close(session_id: str) -> str:
+    """Expires a Checkout Session that is still open, so it can no longer be paid; returns
+    its status after that (``expired``, or ``complete`` when it was paid already)."""
+    session = _call("checkout.sessions.retrieve", lambda c: c.v1.checkout.sessions.retrieve(session_id))
+    if session.get("status") != "open":
+        return str(session.get("status") or "")
+    try:
+        closed = _call(
+            "checkout.sessions.expire",
+            lambda c: c.v1.checkout.sessions.expire(session_id, options=_options(f"expire-{session_id}")),
+        )
+    except errors.StripeRequestInvalid:  # paid or expired between the two requests
+        closed = _call("checkout.sessions.retrieve", lambda c: c.v1.checkout.sessions.retrieve(session_id))
+    return str(closed.get("status") or "")
+
+
 def portal_session_create(*, tenant_id: str, customer_id: str, return_url: str, nonce: str) -> dict[str, Any]:
     """A Customer Portal session; ``{"id", "url"}``."""
     session = _call(

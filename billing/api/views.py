@@ -66,7 +66,9 @@ class CheckoutView(APIView):
             "Creates the workspace's Stripe customer at the first call, then a Checkout Session in subscription "
             "mode for the plan's price (with the plan's free trial on the workspace's first subscription). "
             "The plan applies once Stripe's webhook confirms it. 403 `role_required` for non-owners, "
-            "409 `already_subscribed` while a subscription exists (change plans in the portal), "
+            "409 `already_subscribed` while a subscription exists (change plans in the portal) or once the "
+            "previous Checkout was paid (its subscription is on its way); a new Checkout expires the previous "
+            "one if it is still open, "
             "409 `billing_not_configured`, 503 `stripe_unavailable`."
         ),
         tags=["billing"],

@@ -101,6 +101,12 @@ def checkout_session_create(
         )
     account = customer_ensure(tenant=tenant, email=user.email)
     assert account.stripe_customer_id
+    if account.checkout_session_id and stripe_client.checkout_session_close(account.checkout_session_id) == "complete":
+        raise Conflict(
+            "A checkout of this workspace was paid already: its subscription shows here within a minute.",
+            code=errors.ALREADY_SUBSCRIBED,
+            details={"checkout_session": account.checkout_session_id},
+        )
     session = stripe_client.checkout_session_create(
         tenant_id=str(tenant.pk),
         customer_id=account.stripe_customer_id,
@@ -111,6 +117,7 @@ def checkout_session_create(
         cancel_url=cancel_url or _url(settings.BILLING_CANCEL_URL, tenant),
         nonce=secrets.token_hex(8),
     )
+    BillingAccount.objects.filter(pk=account.pk).update(checkout_session_id=str(session["id"]))
     return str(session["url"])
 
 

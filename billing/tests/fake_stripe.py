@@ -33,6 +33,7 @@ class FakeStripe:
         self.customers: dict[str, dict[str, Any]] = {}
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self.meter_events: list[dict[str, str]] = []
+        self.sessions: dict[str, dict[str, Any]] = {}  # Checkout Sessions: a test may set "status"
         self.fail_with: int | None = None  # answer every request with this status (503: an outage)
         self._replies: dict[str, tuple[int, dict[str, Any]]] = {}
         self._ids = itertools.count(1)
@@ -153,11 +154,26 @@ class FakeStripe:
             return 200, customer
         if (method, path) == ("POST", "/v1/checkout/sessions"):
             session_id = self._next("cs_test")
-            return 200, {
+            session = {
                 "id": session_id,
                 "object": "checkout.session",
+                "status": "open",
+                "customer": params.get("customer"),
                 "url": f"https://checkout.stripe.com/c/pay/{session_id}",
             }
+            self.sessions[session_id] = session
+            return 200, session
+        if path.startswith("/v1/checkout/sessions/"):
+            session_id = path.split("/")[4]
+            session_found = self.sessions.get(session_id)
+            if session_found is None:
+                return 404, _error("invalid_request_error", "No such checkout.session", "resource_missing")
+            if method == "POST" and path.endswith("/expire"):
+                if session_found["status"] != "open":
+                    message = 'Only Checkout Sessions with a status in ["open"] can be expired.'
+                    return 400, _error("invalid_request_error", message, None)
+                session_found["status"] = "expired"
+            return 200, session_found
         if (method, path) == ("POST", "/v1/billing_portal/sessions"):
             session_id = self._next("bps")
             return 200, {

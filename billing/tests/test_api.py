@@ -256,3 +256,23 @@ def test_only_owners_open_the_portal_where_plans_change_and_end(fake_stripe, cli
     assert admin.status_code == 403 and admin.json()["code"] == "role_required"
     assert manager.status_code == 403 and manager.json()["code"] == "role_required"
     assert len(fake_stripe.posts("/v1/billing_portal/sessions")) == 1
+
+
+def test_a_second_checkout_expires_the_first_so_two_subscriptions_cannot_be_paid(fake_stripe, client_a):
+    first = client_a.post(CHECKOUT, {"plan": "starter"}, format="json").json()["url"]
+    second = client_a.post(CHECKOUT, {"plan": "pro"}, format="json")
+
+    assert second.status_code == 200 and second.json()["url"] != first
+    statuses = sorted(session["status"] for session in fake_stripe.sessions.values())
+    assert statuses == ["expired", "open"]
+
+
+def test_a_checkout_after_one_was_paid_but_before_its_webhook_is_409(fake_stripe, client_a):
+    client_a.post(CHECKOUT, {"plan": "starter"}, format="json")
+    (paid,) = fake_stripe.sessions.values()
+    paid["status"] = "complete"  # the owner paid; Stripe's webhook has not come yet
+
+    response = client_a.post(CHECKOUT, {"plan": "pro"}, format="json")
+
+    assert response.status_code == 409 and response.json()["code"] == "already_subscribed"
+    assert len(fake_stripe.sessions) == 1
