@@ -145,7 +145,9 @@ def _state_apply(
         "current_period_end": subscription_period_end(subscription),
         "cancel_at_period_end": bool(subscription.get("cancel_at_period_end")),
         "grace_ends_at": grace,
-        "has_subscribed": True,
+        # The trial is for a workspace's first subscription that got going (trialing or
+        # paying): one that never got past incomplete does not use it up.
+        "has_subscribed": account.has_subscribed or status in PAYING_STATUSES,
     }
     if grace is None:
         new["grace_ended_notified_at"] = None

@@ -3,6 +3,8 @@ events, the raised allowance, and the downgrade back to the free plan's limits."
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.db import transaction
 from rest_framework.test import APIClient
@@ -276,3 +278,24 @@ def test_a_checkout_after_one_was_paid_but_before_its_webhook_is_409(fake_stripe
 
     assert response.status_code == 409 and response.json()["code"] == "already_subscribed"
     assert len(fake_stripe.sessions) == 1
+
+
+@pytest.mark.parametrize(("first_status", "trial_again"), [("incomplete_expired", True), ("canceled", False)])
+def test_the_trial_is_for_the_first_subscription_that_got_going(
+    fake_stripe, client_a, tenant_a, api, django_capture_on_commit_callbacks, first_status, trial_again
+):
+    client_a.post(CHECKOUT, {"plan": "starter"}, format="json")
+    customer = BillingAccount.objects.get(tenant=tenant_a).stripe_customer_id
+    statuses = (
+        ["incomplete", "incomplete_expired"] if first_status == "incomplete_expired" else ["trialing", "canceled"]
+    )
+    for n, status in enumerate(statuses):
+        sub = fake_stripe.subscription_put("sub_1", customer=customer, status=status, price="price_starter")
+        with django_capture_on_commit_callbacks(execute=True):
+            deliver(api, event("customer.subscription.updated", sub, created=int(time.time()) - 100 + n))
+    fake_stripe.calls.clear()
+
+    assert client_a.post(CHECKOUT, {"plan": "starter"}, format="json").status_code == 200
+
+    (session,) = fake_stripe.posts("/v1/checkout/sessions")
+    assert ("subscription_data[trial_period_days]" in session.params) is trial_again
