@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -19,7 +17,7 @@ from rest_framework.views import APIView
 from billing import selectors
 from billing.api import serializers as s
 from billing.services import accounts, webhooks
-from core.api.errors import RequestTooLarge
+from core.api.errors import raw_body
 from core.api.schema import ErrorSerializer
 from tenants.context import get_current_tenant
 from tenants.models import Role
@@ -137,11 +135,7 @@ class StripeWebhookView(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        try:
-            body = request.body
-        except RequestDataTooBig as exc:
-            raise RequestTooLarge(
-                f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
-            ) from exc
-        _, inserted = webhooks.webhook_receive(payload=body, signature=request.headers.get("Stripe-Signature", ""))
+        _, inserted = webhooks.webhook_receive(
+            payload=raw_body(request), signature=request.headers.get("Stripe-Signature", "")
+        )
         return Response({"received": True, "duplicate": not inserted})

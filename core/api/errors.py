@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import exceptions, status
+from rest_framework.request import Request
 
 from core.errors import DomainError
 
@@ -40,3 +43,12 @@ class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = REQUEST_TOO_LARGE
+
+
+def raw_body(request: Request) -> bytes:
+    """The request's body as sent (a signed webhook verifies these bytes), or 413
+    ``request_too_large`` past ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
+    try:
+        return request.body
+    except RequestDataTooBig as exc:
+        raise RequestTooLarge(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.") from exc

@@ -11,8 +11,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.decorators import method_decorator
@@ -33,7 +31,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from core.api.errors import InvalidCursor, InvalidParameter, RequestTooLarge
+from core.api.errors import InvalidCursor, InvalidParameter, raw_body
 from core.api.filters import FilterBackend, FilterSet, parse_query
 from core.api.pagination import MAX_PAGE_SIZE, NewestFirstCursorPagination
 from core.api.schema import ErrorSerializer
@@ -324,12 +322,7 @@ class ShopifyOrderWebhookView(APIView):
             raise AuthenticationError(
                 "The request is not signed (X-Shopify-Hmac-Sha256).", code=errors.SIGNATURE_MISSING
             )
-        try:
-            body = request.body
-        except RequestDataTooBig as exc:
-            raise RequestTooLarge(
-                f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
-            ) from exc
+        body = raw_body(request)
         connector = selectors.connector_for_webhook(connector_id=id)
         if connector is None:
             raise NotFound("No such connector.")
