@@ -503,8 +503,8 @@ def tenant_plan_apply(
         raise ValueError(f"unknown plan {plan_code!r}")
     if billing_status not in BillingStatus.values:
         raise ValueError(f"unknown billing status {billing_status!r}")
-    with transaction.atomic(), tenant_context(Tenant.objects.get(pk=tenant_id)):
-        tenant = Tenant.objects.select_for_update().get(pk=tenant_id)
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=tenant_id)  # a global table: no context needed
         before = events.snapshot(tenant)
         tenant.plan_code, tenant.billing_status, tenant.grace_ends_at = plan_code, billing_status, grace_ends_at
         changed = [
@@ -514,12 +514,18 @@ def tenant_plan_apply(
             return tenant, False
         tenant.save(update_fields=changed)
         after_plan = effective_plan(tenant)
-        events.record(
-            "workspace.plan_changed",
-            tenant,
-            {"plan": after_plan.code, "subscribed_plan": plan_code, "billing_status": billing_status, "reason": reason},
-            changes={name: [_jsonable(before[name]), _jsonable(getattr(tenant, name))] for name in changed},
-        )
+        with tenant_context(tenant):  # the event is the workspace's
+            events.record(
+                "workspace.plan_changed",
+                tenant,
+                {
+                    "plan": after_plan.code,
+                    "subscribed_plan": plan_code,
+                    "billing_status": billing_status,
+                    "reason": reason,
+                },
+                changes={name: [_jsonable(before[name]), _jsonable(getattr(tenant, name))] for name in changed},
+            )
     return tenant, True
 
 

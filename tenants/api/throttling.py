@@ -34,7 +34,6 @@ class PlanRateThrottle(FixedWindowThrottle):
         if allowance is None:
             return True
         self.rate = f"{allowance}/min"  # the window of core.api.throttling.plan_window
-        self.num_requests, self.duration = self.parse_rate(self.rate)
         self.tenant_id = tenant.pk
         return super().allow_request(request, view)
 

@@ -14,16 +14,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from billing.selectors import billing_overview
-from billing.services.accounts import checkout_session_create, portal_session_create
+from billing.services.accounts import LIVE_STATUSES, checkout_session_create, portal_session_create
 from core.errors import DomainError
 from tenants.models import BillingStatus, Role
 from tenants.plans import PAID_PLAN_CODES, plan_get
 from web.console import console_view, membership_of
 from web.plans import plan_cards
-
-# Statuses of a subscription that still exists in Stripe: its plan is changed in the portal.
-_LIVE = {BillingStatus.TRIALING, BillingStatus.ACTIVE, BillingStatus.PAST_DUE, BillingStatus.UNPAID,
-         BillingStatus.INCOMPLETE, BillingStatus.PAUSED}  # fmt: skip
 
 
 def _page_url(request: HttpRequest) -> str:
@@ -64,8 +60,10 @@ def billing_page(request: HttpRequest) -> HttpResponse:
             "cards": plan_cards(),
             "purchasable": purchasable,
             "subscribed": subscribed,
-            "live": overview.status in _LIVE,
-            "ended": overview.status not in _LIVE and overview.status != BillingStatus.NONE and not subscribed.is_free,
+            "live": overview.status in LIVE_STATUSES,  # a subscription Stripe still has: plans change in the portal
+            "ended": overview.status not in LIVE_STATUSES
+            and overview.status != BillingStatus.NONE
+            and not subscribed.is_free,
             "is_owner": Role(membership.role) == Role.OWNER,
             "checkout": request.GET.get("checkout", ""),
         },
