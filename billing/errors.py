@@ -14,7 +14,7 @@ STRIPE_SIGNATURE_MISSING = "stripe_signature_missing"
 STRIPE_SIGNATURE_INVALID = "stripe_signature_invalid"
 STRIPE_SIGNATURE_EXPIRED = "stripe_signature_expired"  # signed, but outside the 300 s tolerance
 STRIPE_PAYLOAD_INVALID = "stripe_payload_invalid"
-PLAN_NOT_FOR_SALE = "plan_not_for_sale"  # the free plan, or a plan without a Stripe price
+PLAN_NOT_FOR_SALE = "plan_not_for_sale"  # the free plan (a paid plan without a price: billing_not_configured)
 ALREADY_SUBSCRIBED = "already_subscribed"  # checkout while a subscription is live: use the portal
 NO_BILLING_ACCOUNT = "no_billing_account"  # the portal before any checkout
 

@@ -79,8 +79,8 @@ def checkout_session_create(
     first subscription only, the workspace's id as ``client_reference_id`` and in the
     session's and the subscription's metadata. 409 ``already_subscribed`` while a
     subscription exists (changing plan is the Portal's job), 400 ``plan_not_for_sale``
-    for the free plan or a plan without a price, 409 ``billing_not_configured`` without
-    a Stripe key."""
+    for the free plan, 409 ``billing_not_configured`` without a Stripe key or without the
+    plan's price (``STRIPE_PRICE_<PLAN>``)."""
     _require_role(tenant=tenant, user=user, role=Role.OWNER)
     if not stripe_client.configured():
         raise errors.BillingNotConfigured()
