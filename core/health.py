@@ -5,14 +5,20 @@
 broker. Without Redis or the broker the API still serves (docs/architecture.md,
 "When a dependency is down"), so the answer is 200 ``degraded`` naming the failing
 part: taking every instance out of rotation would turn a degraded service into none.
+
+Load balancers and container health checks call the probes by the task's own address
+(``Host: 10.0.3.17:8000``), which is not in ``ALLOWED_HOSTS``: ``ProbeMiddleware``, second
+in the stack (after the request id), answers the two probe paths before anything reads the host, so a probe
+never gets 400 for its host name nor a redirect to HTTPS.
 """
 
 import logging
+from collections.abc import Callable
 
 from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from kombu.exceptions import KombuError
 
@@ -69,3 +75,17 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": status, "checks": {name: "ok" if ok else "failed" for name, ok in checks.items()}}, status=code
     )
+
+
+class ProbeMiddleware:
+    """Answers ``/healthz`` and ``/readyz`` ahead of every middleware but the request id (host
+    validation, the HTTPS redirect, sessions, the tenant check): probes come from the
+    load balancer by IP address and carry no user."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.probes: dict[str, Callable[[HttpRequest], HttpResponse]] = {"/healthz": healthz, "/readyz": readyz}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        probe = self.probes.get(request.path_info)
+        return probe(request) if probe is not None else self.get_response(request)

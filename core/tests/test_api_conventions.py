@@ -281,3 +281,42 @@ def test_accept_parameters_and_unrenderable_types_go_through_drfs_negotiation(cl
     _assert_error_shape(refused, 406, "not_acceptable")
     by_query = client_a.get("/api/v1/products/?format=xml")
     assert by_query.status_code == 404  # DRF's answer to a format no renderer has
+
+
+# --- Probes by IP address ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_answer_a_load_balancer_calling_by_ip_address(client, settings, path):
+    # An ALB target-group check or a container HEALTHCHECK sends the task's own address as
+    # Host, which production's ALLOWED_HOSTS does not list, over plain HTTP.
+    settings.ALLOWED_HOSTS = ["stockroom.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = client.get(path, HTTP_HOST="10.0.3.17:8000")
+
+    assert response.status_code == 200
+    assert response.json()["status"] in {"ok", "degraded"}
+
+
+@pytest.mark.django_db
+def test_other_paths_still_refuse_a_host_not_allowed(client, settings):
+    settings.ALLOWED_HOSTS = ["stockroom.example.com"]
+
+    response = client.get("/api/v1/auth/me/", HTTP_HOST="10.0.3.17:8000")
+
+    assert response.status_code == 400
+
+
+def test_production_middleware_answers_probes_early_and_puts_whitenoise_after_security():
+    result = _production(
+        {}, "shell", "-v", "0", "-c", "from django.conf import settings; print('\\n'.join(settings.MIDDLEWARE[:4]))"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "core.logging.RequestIdMiddleware",
+        "core.health.ProbeMiddleware",
+        "django.middleware.security.SecurityMiddleware",
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    ]
