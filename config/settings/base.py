@@ -16,7 +16,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
-from config import devdb
+from config import devdb, storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -268,10 +268,16 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- Files: imports and exports (S3 in production via STORAGES) ---------------------
+# --- Files: imports and exports (config/storage.py, docs/deploy.md "Files") -----------
+# An S3 bucket when AWS_STORAGE_BUCKET_NAME is set, else the filesystem under MEDIA_ROOT:
+# decided here once, for development, tests and production alike.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=100_000_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000
+STORAGES = {
+    "default": storage.default_storage_config(env, spool_bytes=FILE_UPLOAD_MAX_MEMORY_SIZE),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # --- Auth ---------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]

@@ -12,6 +12,7 @@ from config.settings.base import (
     MIDDLEWARE,
     SECRET_KEY,
     SIMPLE_JWT,
+    STORAGES,
     env,
 )
 
@@ -52,7 +53,5 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-}
+# Files as base settings chose them (S3 or MEDIA_ROOT); static files through whitenoise.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}

@@ -7,12 +7,15 @@ from typing import Any
 from django.core.validators import RegexValidator
 from django.db import transaction
 from django.db.models import QuerySet, Subquery
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.utils.decorators import method_decorator
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -48,7 +51,7 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.services import catalog, stock
-from inventory.services.exports import export_file_open, export_job_create
+from inventory.services.exports import EXPORT_CONTENT_TYPE, ExportLink, export_job_create, export_job_download
 from inventory.tasks import run_export, run_import
 from tenants.api.base import TenantViewSet
 from tenants.context import get_current_tenant
@@ -669,11 +672,38 @@ class ExportJobViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         return Response(s.ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
-        responses={(200, "text/csv"): OpenApiTypes.BINARY, 409: ErrorSerializer},
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The CSV itself, when files are stored on the server's disk."
+            ),
+            302: OpenApiResponse(
+                description=(
+                    "Files stored on S3: `Location` is a presigned URL of the file that expires after "
+                    "`AWS_QUERYSTRING_EXPIRE` seconds (default 300) and answers the CSV as an attachment. "
+                    "Follow it without this API's `Authorization` header."
+                ),
+                response=None,
+            ),
+            409: ErrorSerializer,
+        },
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.URI,
+                OpenApiParameter.HEADER,
+                response=[302],
+                description="The presigned URL of the CSV on S3 (expires).",
+            )
+        ],
         summary="The CSV of a finished export",
-        description="409 `export_not_ready` until the export has succeeded.",
+        description=(
+            "404 for an export of another workspace; 409 `export_not_ready` until the export has succeeded. "
+            "Then the CSV (200), or a redirect (302) to a short-lived URL of the file on S3."
+        ),
     )
     @action(detail=True, methods=["get"])
-    def download(self, request: Request, pk: Any = None) -> FileResponse:
-        export = export_file_open(job=self.get_object())
-        return FileResponse(export.file, as_attachment=True, filename=export.name, content_type="text/csv")
+    def download(self, request: Request, pk: Any = None) -> HttpResponseBase:
+        export = export_job_download(job=self.get_object())
+        if isinstance(export, ExportLink):
+            return HttpResponseRedirect(export.url)
+        return FileResponse(export.file, as_attachment=True, filename=export.name, content_type=EXPORT_CONTENT_TYPE)

@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from core import storage
 from core.errors import Conflict
 from inventory import errors
 from inventory.csvformat import boolean, category_path_join, neutralize
@@ -56,22 +57,38 @@ def export_job_create(
     return job
 
 
+EXPORT_CONTENT_TYPE = "text/csv"
+
+
 @dataclass(frozen=True)
 class ExportFile:
-    """A finished export's stored file, opened for reading, and its download name."""
+    """A finished export's stored file, opened for reading (the caller streams and closes
+    it), and its download name."""
 
     file: IO[bytes]
     name: str
 
 
-def export_file_open(*, job: ExportJob) -> ExportFile:
-    """The file of a finished export (409 ``export_not_ready`` before); the caller closes it."""
+@dataclass(frozen=True)
+class ExportLink:
+    """Where the client downloads a finished export from the storage itself (S3: a
+    presigned URL that expires), saved under ``name``."""
+
+    url: str
+    name: str
+
+
+def export_job_download(*, job: ExportJob) -> ExportFile | ExportLink:
+    """A finished export for its download (409 ``export_not_ready`` before): a link when the
+    storage serves files itself (S3), else the file to stream. The caller has checked that
+    the job is the current tenant's (it comes from a tenant-scoped query)."""
     if job.status != JobStatus.SUCCEEDED or not job.storage_key:
         raise Conflict("This export has not finished.", code=errors.EXPORT_NOT_READY)
-    return ExportFile(
-        file=default_storage.open(job.storage_key, "rb"),
-        name=f"{job.kind}-{job.created_at:%Y%m%d-%H%M%S}.csv",
-    )
+    name = f"{job.kind}-{job.created_at:%Y%m%d-%H%M%S}.csv"
+    url = storage.download_url(name=job.storage_key, filename=name, content_type=EXPORT_CONTENT_TYPE)
+    if url is not None:
+        return ExportLink(url=url, name=name)
+    return ExportFile(file=default_storage.open(job.storage_key, "rb"), name=name)
 
 
 # (header, field path) per kind. The products export has the import's columns (plus the

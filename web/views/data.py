@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ from inventory import selectors
 from inventory.csvformat import neutralize
 from inventory.imports.services import import_job_create, import_upload_check
 from inventory.models import ExportJob, ImportJob, JobStatus, MovementKind
-from inventory.services.exports import export_file_open, export_job_create
+from inventory.services.exports import EXPORT_CONTENT_TYPE, ExportLink, export_job_create, export_job_download
 from tenants.models import Role
 from tenants.tasking import enqueue_on_commit
 from web.console import console_view, membership_of
@@ -213,11 +213,13 @@ def _filters(job: ExportJob) -> list[tuple[str, str]]:
 def export_download(request: HttpRequest, export_job_id: uuid.UUID) -> HttpResponse:
     job: ExportJob = _job_or_404(selectors.export_job_list(), export_job_id, "export")
     try:
-        export = export_file_open(job=job)
+        export = export_job_download(job=job)
     except Conflict as exc:
         messages.warning(request, exc.message)
         return redirect("web:export", slug=_slug(request), export_job_id=job.id)
+    if isinstance(export, ExportLink):  # on S3: a presigned URL of the file, which expires
+        return HttpResponseRedirect(export.url)
     # A streamed response, not an HttpResponse: the console's views are typed for the usual one.
     return FileResponse(  # type: ignore[return-value]
-        export.file, as_attachment=True, filename=export.name, content_type="text/csv"
+        export.file, as_attachment=True, filename=export.name, content_type=EXPORT_CONTENT_TYPE
     )
