@@ -360,18 +360,21 @@ def test_another_tenants_download_is_404_and_gives_no_url(
 
 
 @pytest.mark.django_db
-def test_the_console_download_redirects_to_the_presigned_url_too(
-    use_s3, owner_a, client_a, in_a, django_capture_on_commit_callbacks
+def test_the_console_download_redirects_to_the_presigned_url_too_under_a_key_prefix(
+    use_s3, s3_endpoint, owner_a, client_a, in_a, django_capture_on_commit_callbacks
 ):
     from web.tests.helpers import console_client
 
-    use_s3()
+    use_s3(AWS_LOCATION="staging")
     make_product(sku="CONSOLE-S3")
     job = _export(client_a, django_capture_on_commit_callbacks, {"kind": "products"})
 
     response = console_client(owner_a).get(f"/app/{owner_a.tenant.slug}/exports/{job['id']}/download/")
 
     assert response.status_code == 302
+    key = f"staging/exports/{owner_a.tenant_id}/{job['id']}.csv"
+    assert response["Location"].startswith(f"{s3_endpoint}/{BUCKET}/{key}?")
+    assert ExportJob.objects.get(pk=job["id"]).storage_key == f"exports/{owner_a.tenant_id}/{job['id']}.csv"
     status, headers, body = _fetch(response["Location"])
     assert status == 200 and headers["Content-Disposition"].startswith('attachment; filename="products-')
     assert b"CONSOLE-S3" in body
@@ -444,7 +447,11 @@ def test_web_uploads_a_worker_without_its_disk_reads_and_web_serves_the_download
     finally:
         app.conf.task_always_eager = True
         worker.terminate()
-        worker.wait(15)
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
     assert status == 200 and headers["Content-Disposition"].startswith('attachment; filename="products-')
     assert "FLOW-1,Carried by S3" in body.decode()
