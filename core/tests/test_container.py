@@ -1,0 +1,244 @@
+"""The container's entrypoint (scripts/container-entrypoint.sh), gunicorn settings
+(config/gunicorn.py) and HEALTHCHECK (scripts/container-healthcheck.py), run for real:
+gunicorn with the production settings on a free port against the test database and
+Redis, and the release task creating roles and migrating a fresh database.
+
+There is no Docker daemon here: these run the image's commands on this machine, with the
+venv's interpreter first on PATH as /opt/venv/bin is in the image.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from django.conf import settings
+from psycopg import sql
+
+from tenants.db_roles import drop_database
+
+ROOT = Path(settings.BASE_DIR)
+ENTRYPOINT = str(ROOT / "scripts" / "container-entrypoint.sh")
+HEALTHCHECK = str(ROOT / "scripts" / "container-healthcheck.py")
+HOST = "stockroom.test"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _url(user: str, password: str, database: str) -> str:
+    host = quote(str(settings.DATABASES["default"]["HOST"]), safe="")
+    port = settings.DATABASES["default"]["PORT"] or 5432
+    return f"postgres://{user}:{quote(password, safe='')}@{host}:{port}/{database}"
+
+
+def _role_url(alias: str) -> str:
+    database = settings.DATABASES[alias]
+    return _url(str(database["USER"]), str(database["PASSWORD"]), str(database["NAME"]))
+
+
+def _production_env(**extra: str) -> dict[str, str]:
+    """What the ECS task definition gives the container (secrets as throwaway values)."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "LANG": "C.UTF-8",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "STOCKROOM_ENVIRONMENT": "test",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "JWT_SIGNING_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": HOST,
+        "REDIS_URL": settings.REDIS_URL,
+        "LOG_LEVEL": "WARNING",
+    }
+    env.update(extra)
+    return env
+
+
+def _get(port: int, path: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Host": HOST})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - a fixed http URL
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def _wait_until_up(server: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"gunicorn exited with {server.returncode}: {server.stderr.read().decode()[-3000:]}")  # type: ignore[union-attr]
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("gunicorn did not listen within 60 s")
+
+
+def _workers(master_pid: int) -> list[int]:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+@pytest.fixture
+def web(django_db_setup: None, tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
+    """`container-entrypoint.sh web` (one worker) on a free port, as the runtime role."""
+    port = _free_port()
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    (metrics_dir / "counter_12345.db").write_bytes(b"a previous run's file")
+    env = _production_env(
+        PORT=str(port),
+        WEB_CONCURRENCY="1",
+        DATABASE_URL=_role_url("default"),
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+    )
+    server = subprocess.Popen([ENTRYPOINT, "web"], env=env, cwd=tmp_path, stderr=subprocess.PIPE)
+    try:
+        _wait_until_up(server, port)
+        yield port, server, metrics_dir
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        assert server.stderr is not None
+        server.stderr.close()
+
+
+def test_web_serves_healthz_and_readyz_with_the_production_settings(web):
+    port, _server, metrics_dir = web
+
+    assert _get(port, "/healthz") == (200, b'{"status": "ok"}')
+    # Readiness reaches the real database (as the runtime role) and Redis.
+    status, body = _get(port, "/readyz")
+    assert status == 200, body
+    assert b'"status": "ok"' in body
+    # The image's HEALTHCHECK command says healthy, naming a host Django serves.
+    check = subprocess.run(
+        [sys.executable, HEALTHCHECK],
+        env={**os.environ, "PORT": str(port), "ALLOWED_HOSTS": HOST},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert check.returncode == 0, check.stderr
+    # A previous run's metric files are gone: they would be summed into this run's counters.
+    assert not (metrics_dir / "counter_12345.db").exists()
+
+
+def test_healthcheck_fails_when_nothing_listens():
+    check = subprocess.run(
+        [sys.executable, HEALTHCHECK],
+        env={**os.environ, "PORT": str(_free_port()), "ALLOWED_HOSTS": HOST},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert check.returncode == 1
+    assert "healthcheck:" in check.stderr
+
+
+def test_a_dead_worker_s_live_gauges_are_removed(web):
+    port, server, metrics_dir = web
+    (worker,) = _workers(server.pid)
+    live_gauge = metrics_dir / f"gauge_livesum_{worker}.db"
+    live_gauge.write_bytes(b"")
+
+    os.kill(worker, signal.SIGKILL)
+
+    deadline = time.monotonic() + 30
+    while live_gauge.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not live_gauge.exists(), "child_exit did not call mark_process_dead"
+    # The master replaced the worker.
+    while time.monotonic() < deadline:
+        if _workers(server.pid) and _workers(server.pid) != [worker]:
+            break
+        time.sleep(0.2)
+    assert _get(port, "/healthz")[0] == 200
+
+
+@pytest.fixture
+def fresh_database(django_db_setup: None) -> Iterator[dict[str, str]]:
+    """Names for a database and three roles that do not exist yet; dropped afterwards."""
+    suffix = uuid.uuid4().hex[:10]
+    names = {
+        "database": f"stockroom_release_{suffix}",
+        "owner": f"stockroom_release_owner_{suffix}",
+        "runtime": f"stockroom_release_app_{suffix}",
+        "ops": f"stockroom_release_ops_{suffix}",
+    }
+    yield names
+    admin_url = settings.TEST_DATABASE_ADMIN_URL
+    drop_database(admin_url=admin_url, database=names["database"])
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for kind in ("runtime", "ops", "owner"):
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(names[kind])))
+
+
+def test_release_creates_the_roles_and_migrates_as_the_owner(fresh_database):
+    names, password = fresh_database, secrets.token_urlsafe(16)
+    urls = {kind: _url(names[kind], password, names["database"]) for kind in ("owner", "runtime", "ops")}
+    env = _production_env(
+        DATABASE_URL=urls["runtime"],
+        DATABASE_OWNER_URL=urls["owner"],
+        DATABASE_OPS_URL=urls["ops"],
+        DATABASE_ADMIN_URL=settings.TEST_DATABASE_ADMIN_URL,
+    )
+
+    release = subprocess.run([ENTRYPOINT, "release"], env=env, capture_output=True, text=True, timeout=300)
+
+    assert release.returncode == 0, release.stderr[-3000:]
+    assert f"created role {names['runtime']} (runtime)" in release.stdout
+    assert "Applying tenants.0001_initial... OK" in release.stdout
+    with psycopg.connect(urls["runtime"]) as conn:
+        owner = conn.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'django_migrations'").fetchone()
+        applied = conn.execute("SELECT count(*) FROM django_migrations").fetchone()
+    assert owner == (names["owner"],)  # migrated as the owner, not the runtime role
+    assert applied is not None and applied[0] > 0
+
+
+def test_release_without_the_admin_url_only_migrates(django_db_setup):
+    env = _production_env(DATABASE_URL=_role_url("default"), DATABASE_OWNER_URL=_role_url("owner"))
+
+    release = subprocess.run([ENTRYPOINT, "release"], env=env, capture_output=True, text=True, timeout=120)
+
+    assert release.returncode == 0, release.stderr[-3000:]
+    assert "DATABASE_ADMIN_URL is not set: skipping create_db_roles" in release.stderr
+    assert "No migrations to apply." in release.stdout
+
+
+def test_any_other_command_is_executed_as_it_is(tmp_path):
+    env = _production_env()
+
+    done = subprocess.run(
+        [ENTRYPOINT, "python", "-c", "import os, sys; print(os.getcwd(), os.environ['DJANGO_SETTINGS_MODULE'])"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(ROOT), "config.settings.production"]
