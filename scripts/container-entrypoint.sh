@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The container image's entrypoint: one image, one argument says what the task runs.
 #
-#   web      gunicorn on 0.0.0.0:$PORT (8000), settings in config/gunicorn.py
+#   web      gunicorn on 0.0.0.0:$PORT (8000), settings in config/gunicorn.py; on ECS the
+#            task's private address joins ALLOWED_HOSTS (the load balancer's health checks)
 #   worker   a Celery worker on both queues (celery, events)
 #   beat     Celery beat, its schedule file in /tmp (the image's only writable place)
 #   release  the one-off deploy task: `manage.py create_db_roles` when DATABASE_ADMIN_URL
@@ -20,11 +21,11 @@ log_level="${LOG_LEVEL:-INFO}"
 log() { printf 'container-entrypoint: %s\n' "$*" >&2; }
 
 # prometheus_client's multiprocess mode keeps one file per process in this directory; files
-# of a previous run would be summed into this one's counters, so each start empties it.
+# of a previous run would be summed into this one's counters, so each start deletes them.
 fresh_metrics_dir() {
   if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
-    rm -rf "$PROMETHEUS_MULTIPROC_DIR"
     mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+    find "$PROMETHEUS_MULTIPROC_DIR" -mindepth 1 -maxdepth 1 -type f -name '*.db' -delete
   fi
 }
 
@@ -34,6 +35,13 @@ if [ "$#" -gt 0 ]; then shift; fi
 case "$command" in
   web)
     fresh_metrics_dir
+    # On ECS the load balancer's health checks use the task's address as the host name.
+    if [ -n "${ECS_CONTAINER_METADATA_URI_V4:-}" ]; then
+      task_ips=$(python scripts/container-task-ip.py)
+      if [ -n "$task_ips" ]; then
+        export ALLOWED_HOSTS="${ALLOWED_HOSTS:+$ALLOWED_HOSTS,}$task_ips"
+      fi
+    fi
     exec gunicorn --config config/gunicorn.py config.wsgi:application "$@"
     ;;
   worker)

@@ -9,17 +9,21 @@ venv's interpreter first on PATH as /opt/venv/bin is in the image.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
@@ -34,6 +38,7 @@ ROOT = Path(settings.BASE_DIR)
 ENTRYPOINT = str(ROOT / "scripts" / "container-entrypoint.sh")
 HEALTHCHECK = str(ROOT / "scripts" / "container-healthcheck.py")
 HOST = "stockroom.test"
+TASK_IP = "10.0.37.5"
 
 
 def _free_port() -> int:
@@ -70,8 +75,8 @@ def _production_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _get(port: int, path: str) -> tuple[int, bytes]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Host": HOST})
+def _get(port: int, path: str, host: str = HOST) -> tuple[int, bytes]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Host": host})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - a fixed http URL
             return response.status, response.read()
@@ -97,18 +102,19 @@ def _workers(master_pid: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
-@pytest.fixture
-def web(django_db_setup: None, tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
+@contextmanager
+def _web_server(tmp_path: Path, **extra_env: str) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
     """`container-entrypoint.sh web` (one worker) on a free port, as the runtime role."""
     port = _free_port()
     metrics_dir = tmp_path / "prometheus"
-    metrics_dir.mkdir()
+    metrics_dir.mkdir(parents=True)
     (metrics_dir / "counter_12345.db").write_bytes(b"a previous run's file")
     env = _production_env(
         PORT=str(port),
         WEB_CONCURRENCY="1",
         DATABASE_URL=_role_url("default"),
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+        **extra_env,
     )
     server = subprocess.Popen([ENTRYPOINT, "web"], env=env, cwd=tmp_path, stderr=subprocess.PIPE)
     try:
@@ -123,6 +129,36 @@ def web(django_db_setup: None, tmp_path: Path) -> Iterator[tuple[int, subprocess
             server.wait()
         assert server.stderr is not None
         server.stderr.close()
+
+
+@pytest.fixture
+def web(django_db_setup: None, tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
+    with _web_server(tmp_path) as running:
+        yield running
+
+
+class _TaskMetadata(BaseHTTPRequestHandler):
+    """ECS's task metadata endpoint v4 (the container's document), at the network boundary."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"DockerId": "abc", "Networks": [{"NetworkMode": "awsvpc", "IPv4Addresses": [TASK_IP]}]})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def ecs_metadata() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _TaskMetadata)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v4/container-id"
+    server.shutdown()
+    server.server_close()
 
 
 def test_web_serves_healthz_and_readyz_with_the_production_settings(web):
@@ -156,6 +192,17 @@ def test_healthcheck_fails_when_nothing_listens():
     )
     assert check.returncode == 1
     assert "healthcheck:" in check.stderr
+
+
+def test_the_load_balancer_s_health_check_by_task_address(django_db_setup, tmp_path, ecs_metadata):
+    # The balancer names the target by its address: Django refuses a host it does not serve...
+    with _web_server(tmp_path / "outside-ecs") as (port, _server, _metrics):
+        assert _get(port, "/healthz", host=f"{TASK_IP}:{port}")[0] == 400
+    # ...so on ECS the entrypoint adds the task's address (from the metadata endpoint).
+    with _web_server(tmp_path / "on-ecs", ECS_CONTAINER_METADATA_URI_V4=ecs_metadata) as (port, _server, _metrics):
+        assert _get(port, "/healthz", host=f"{TASK_IP}:{port}")[0] == 200
+        assert _get(port, "/healthz", host="10.0.37.6")[0] == 400
+        assert _get(port, "/healthz")[0] == 200  # the configured host names still work
 
 
 def test_a_dead_worker_s_live_gauges_are_removed(web):
