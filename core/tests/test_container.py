@@ -1,7 +1,8 @@
 """The container's entrypoint (scripts/container-entrypoint.sh), gunicorn settings
 (config/gunicorn.py) and HEALTHCHECK (scripts/container-healthcheck.py), run for real:
 gunicorn with the production settings on a free port against the test database and
-Redis, and the release task creating roles and migrating a fresh database.
+Redis, the release task creating roles and migrating a fresh database, a Celery worker
+on both queues and beat sending its schedule through Redis.
 
 There is no Docker daemon here: these run the image's commands on this machine, with the
 venv's interpreter first on PATH as /opt/venv/bin is in the image.
@@ -289,3 +290,92 @@ def test_any_other_command_is_executed_as_it_is(tmp_path):
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(ROOT), "config.settings.production"]
+
+
+def _redis_url(database: int) -> str:
+    """The test Redis server, another database number (its own queues)."""
+    base, _, _ = settings.REDIS_URL.rpartition("/")
+    return f"{base}/{database}"
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGTERM)
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    return output
+
+
+def test_worker_consumes_both_queues(django_db_setup, tmp_path):
+    node = f"container-test-{uuid.uuid4().hex[:8]}@localhost"
+    env = _production_env(DATABASE_URL=_role_url("default"), REDIS_URL=_redis_url(13), LOG_LEVEL="INFO")
+    worker = subprocess.Popen(
+        [ENTRYPOINT, "worker", "--concurrency", "1", "--hostname", node],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        queues = None
+        deadline = time.monotonic() + 60
+        while queues is None and time.monotonic() < deadline and worker.poll() is None:
+            inspect = subprocess.run(
+                [
+                    str(Path(sys.executable).parent / "celery"),
+                    "--app",
+                    "config",
+                    "inspect",
+                    "active_queues",
+                    "--json",
+                    "--destination",
+                    node,
+                ],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            if inspect.returncode == 0:
+                queues = json.loads(inspect.stdout)[node]
+            else:
+                time.sleep(1)
+    finally:
+        output = _stop(worker)
+    assert queues is not None, output[-3000:]
+    assert sorted(queue["name"] for queue in queues) == ["celery", "events"]
+
+
+def test_beat_sends_the_scheduled_tasks(tmp_path):
+    import redis
+
+    broker = _redis_url(14)
+    client = redis.Redis.from_url(broker)
+    client.flushdb()
+    schedule = tmp_path / "celerybeat-schedule"
+    env = _production_env(DATABASE_URL=_role_url("default"), REDIS_URL=broker, EVENT_RELAY_SWEEP_SECONDS="1")
+    # The image writes the schedule to /tmp; here to this test's own directory.
+    beat = subprocess.Popen(
+        [ENTRYPOINT, "beat", "--schedule", str(schedule)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    sent: set[str] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while "tenants.tasks.relay_sweep" not in sent and time.monotonic() < deadline and beat.poll() is None:
+            time.sleep(0.5)
+            sent = {json.loads(message)["headers"]["task"] for message in client.lrange("celery", 0, -1)}
+    finally:
+        output = _stop(beat)
+        client.flushdb()
+        client.close()
+    assert "tenants.tasks.relay_sweep" in sent, output[-3000:]
+    assert list(tmp_path.glob("celerybeat-schedule*")), "beat wrote no schedule file"
