@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
@@ -350,12 +351,17 @@ def test_worker_consumes_both_queues(django_db_setup, tmp_path):
     assert sorted(queue["name"] for queue in queues) == ["celery", "events"]
 
 
+def _sent_by(client: Any, origin: str) -> list[str]:
+    """The messages waiting in the "celery" queue that a process of ``origin`` sent."""
+    messages = [str(message) for message in client.lrange("celery", 0, -1)]
+    return [message for message in messages if json.loads(message)["headers"]["origin"].startswith(origin)]
+
+
 def test_beat_sends_the_scheduled_tasks(tmp_path):
     import redis
 
     broker = _redis_url(14)
-    client = redis.Redis.from_url(broker)
-    client.flushdb()
+    client = redis.Redis.from_url(broker, decode_responses=True)
     schedule = tmp_path / "celerybeat-schedule"
     env = _production_env(DATABASE_URL=_role_url("default"), REDIS_URL=broker, EVENT_RELAY_SWEEP_SECONDS="1")
     # The image writes the schedule to /tmp; here to this test's own directory.
@@ -367,15 +373,22 @@ def test_beat_sends_the_scheduled_tasks(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    sent: set[str] = set()
+    # Messages carry their sender's process (the entrypoint execs celery: same pid); only
+    # this beat's are read, and removed afterwards (a Redis of REDIS_URL is never flushed).
+    origin = f"gen{beat.pid}@"
+    ours: list[str] = []
     try:
         deadline = time.monotonic() + 60
-        while "tenants.tasks.relay_sweep" not in sent and time.monotonic() < deadline and beat.poll() is None:
+        while time.monotonic() < deadline and beat.poll() is None:
             time.sleep(0.5)
-            sent = {json.loads(message)["headers"]["task"] for message in client.lrange("celery", 0, -1)}
+            ours = _sent_by(client, origin)
+            if "tenants.tasks.relay_sweep" in {json.loads(m)["headers"]["task"] for m in ours}:
+                break
     finally:
         output = _stop(beat)
-        client.flushdb()
+        ours = _sent_by(client, origin)
+        for message in ours:
+            client.lrem("celery", 0, message)
         client.close()
-    assert "tenants.tasks.relay_sweep" in sent, output[-3000:]
+    assert "tenants.tasks.relay_sweep" in {json.loads(m)["headers"]["task"] for m in ours}, output[-3000:]
     assert list(tmp_path.glob("celerybeat-schedule*")), "beat wrote no schedule file"
