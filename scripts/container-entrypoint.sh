@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The container image's entrypoint: one image, one argument says what the task runs.
 #
-#   web      gunicorn on 0.0.0.0:$PORT (8000), settings in config/gunicorn.py; on ECS the
-#            task's private address joins ALLOWED_HOSTS (the load balancer's health checks)
+#   web      gunicorn on 0.0.0.0:$PORT (8000), settings in config/gunicorn.py
 #   worker   a Celery worker on both queues (celery, events)
 #   beat     Celery beat, its schedule file in /tmp (the image's only writable place)
 #   release  the one-off deploy task: `manage.py create_db_roles` when DATABASE_ADMIN_URL
@@ -35,13 +34,6 @@ if [ "$#" -gt 0 ]; then shift; fi
 case "$command" in
   web)
     fresh_metrics_dir
-    # On ECS the load balancer's health checks use the task's address as the host name.
-    if [ -n "${ECS_CONTAINER_METADATA_URI_V4:-}" ]; then
-      task_ips=$(python scripts/container-task-ip.py)
-      if [ -n "$task_ips" ]; then
-        export ALLOWED_HOSTS="${ALLOWED_HOSTS:+$ALLOWED_HOSTS,}$task_ips"
-      fi
-    fi
     exec gunicorn --config config/gunicorn.py config.wsgi:application "$@"
     ;;
   worker)
