@@ -26,7 +26,8 @@ run: $(STAMP)
 test: $(STAMP) lint
 	scripts/with-test-services.sh $(PY) -m pytest -q --durations=15
 
-## lint: ruff, ruff format --check, mypy, import-linter (dependency rules), makemigrations --check, stale OpenAPI file
+## lint: ruff, ruff format --check, mypy, import-linter (dependency rules), makemigrations --check, stale OpenAPI file,
+## and the deploy checks (scripts/checks/: hadolint and the compose schema, zizmor and the workflow schemas)
 # Lint commands read no database: the suite's DATABASE_URL is a server to provision, not the app's
 # (makemigrations would warn that it cannot reach the development database: it need not).
 lint: export DATABASE_URL :=
@@ -40,6 +41,8 @@ lint: $(STAMP)
 	$(PY) manage.py spectacular --fail-on-warn --validate --file /tmp/stockroom-openapi.yaml
 	@diff -q docs/openapi.yaml /tmp/stockroom-openapi.yaml >/dev/null || { \
 	  echo "docs/openapi.yaml is stale: run 'make openapi' and commit it"; exit 1; }
+	scripts/checks/dockerfile.sh
+	scripts/checks/workflows.sh
 
 ## assets: the web app's front-end packages (Tabler, axe-core) from npm into web/static/vendor and
 ## web/tests/vendor, versions pinned in web/package.json; the copies are committed (needs node and npm)
