@@ -90,6 +90,12 @@ def listener_registry() -> CollectorRegistry:
     return registry
 
 
+def start_listener(port: int, addr: str) -> Any:
+    """Serves the metrics on ``addr:port`` from a daemon thread; returns the server."""
+    server, _thread = start_http_server(port, addr=addr, registry=listener_registry())
+    return server
+
+
 def on_worker_ready(sender: Any = None, **_: Any) -> None:
     """Starts the internal metrics listener in the worker's main process (CELERY_METRICS_PORT)."""
     port = int(settings.CELERY_METRICS_PORT or 0)
@@ -100,7 +106,7 @@ def on_worker_ready(sender: Any = None, **_: Any) -> None:
             "CELERY_METRICS_PORT is set without PROMETHEUS_MULTIPROC_DIR: tasks run by prefork children "
             "are not counted on the listener"
         )
-    start_http_server(port, addr=str(settings.CELERY_METRICS_ADDR), registry=listener_registry())
+    start_listener(port, str(settings.CELERY_METRICS_ADDR))
     logger.info("Celery metrics listener on %s:%s", settings.CELERY_METRICS_ADDR, port)
 
 
