@@ -116,6 +116,11 @@ def webhook_delivery_recorded(outcome: str) -> None:
     count_after_commit(webhook_deliveries, outcome=outcome)
 
 
+def stripe_event_committed(event_type: str, outcome: str) -> None:
+    """As ``stripe_event_counted``, for a caller whose transaction has just committed: counted now."""
+    stripe_events.labels(type=event_type, outcome=outcome).inc()
+
+
 def stripe_event_counted(event_type: str, outcome: str) -> None:
     """One Stripe event of ``event_type`` (the caller bounds it: a handled type or ``other``)
     with ``outcome``, after the commit."""

@@ -69,7 +69,8 @@ def webhook_receive(*, payload: bytes, signature: str) -> tuple[StripeEvent | No
         inserted = insert_object_if_absent(StripeEvent, event)
         if inserted:
             enqueue_on_commit(PROCESS_TASK, event_id=event.id)
-        metrics.stripe_event_counted(event_type_label(event.type), "received" if inserted else "duplicate")
+    # Committed: the webhook's view runs outside the request's transaction (non_atomic_requests).
+    metrics.stripe_event_committed(event_type_label(event.type), "received" if inserted else "duplicate")
     if not inserted:
         logger.info("stripe event %s delivered again: ignored", event.id)
     return event, inserted
@@ -115,7 +116,7 @@ def event_process(*, event_id: str) -> str:
             event.last_error = ""
             event.next_attempt_at = None
         event.save()
-        metrics.stripe_event_counted(event_type_label(event.type), outcome)  # counted after the commit
+    metrics.stripe_event_counted(event_type_label(event.type), outcome)  # counted after the commit
     if isinstance(failure, errors.StripeUnavailable):
         raise failure
     return outcome
