@@ -49,18 +49,37 @@ def route_of(request: HttpRequest, status: int) -> str:
 class RequestMetricsMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        # (route, method, status) -> its three metric children: prometheus_client's labels()
+        # (validation, a lock) once per combination, not per request. Bounded like the labels.
+        self._children: dict[tuple[str, str | None, int], tuple[Any, Any, Any]] = {}
+
+    def _children_of(self, route: str, method: str | None, status: int) -> tuple[Any, Any, Any]:
+        key = (route, method, status)
+        children = self._children.get(key)
+        if children is None:
+            label = method_label(method)
+            children = (
+                http_requests.labels(route, label, str(status)),
+                http_request_duration.labels(route, label, str(status)),
+                http_request_queries.labels(route, label),
+            )
+            if method == label:  # an unusual method is "other": not a key of its own
+                self._children[key] = children
+        return children
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         queries = _QueryCounter()
+        wrappers = connection.execute_wrappers
+        wrappers.append(queries)
         started = time.perf_counter()
-        with connection.execute_wrapper(queries):
+        try:
             response = self.get_response(request)
-        elapsed = time.perf_counter() - started
-        status_code = response.status_code
-        route = route_of(request, status_code)
-        method = method_label(request.method)
-        status = str(status_code)
-        http_requests.labels(route, method, status).inc()
-        http_request_duration.labels(route, method, status).observe(elapsed)
-        http_request_queries.labels(route, method).observe(queries.count)
+        finally:
+            elapsed = time.perf_counter() - started
+            wrappers.remove(queries)
+        status = response.status_code
+        count, duration, query_count = self._children_of(route_of(request, status), request.method, status)
+        count.inc()
+        duration.observe(elapsed)
+        query_count.observe(queries.count)
         return response
