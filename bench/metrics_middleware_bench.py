@@ -16,6 +16,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -40,7 +41,7 @@ def view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"{}", content_type="application/json")
 
 
-def timed(handler, requests: list[HttpRequest]) -> float:
+def timed(handler: Callable[[HttpRequest], HttpResponse], requests: Sequence[HttpRequest]) -> float:
     started = time.perf_counter()
     for request in requests:
         handler(request)

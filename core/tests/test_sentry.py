@@ -31,7 +31,7 @@ class _Collector(BaseHTTPRequestHandler):
         elif encoding == "deflate":
             body = zlib.decompress(body)
         elif encoding == "br":
-            import brotli  # only when the SDK chose it, which it does when brotli is installed
+            import brotli  # type: ignore[import-not-found]  # only when the SDK chose it, which it does when brotli is installed
 
             body = brotli.decompress(body)
         self.received.append((self.path, body))
@@ -83,7 +83,7 @@ def test_an_error_reaches_sentry_tagged_and_without_personal_data(sentry_server,
     settings.ROOT_URLCONF = "core.tests.sentry_urls"
     client = client_for(owner_a)
     client.raise_request_exception = False
-    token = client._credentials["HTTP_AUTHORIZATION"].partition(" ")[2]
+    token = client._credentials["HTTP_AUTHORIZATION"].partition(" ")[2]  # type: ignore[attr-defined]
     cookie_value = "sessionid-value-7f3a"
     client.cookies["sessionid"] = cookie_value
 
