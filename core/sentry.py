@@ -45,7 +45,9 @@ _PAIR = re.compile(rf"(?i)\b((?:[a-z_-]*(?:{_SENSITIVE})[a-z_-]*))(['\"]?\s*[=:]
 _SENSITIVE_KEY = re.compile(rf"(?i)(?:{_SENSITIVE})")
 # Keys of Sentry's own structure that match the pattern above but hold no secret.
 _STRUCTURAL_KEYS = frozenset({"tags", "contexts", "trace", "trace_id", "request_id", "tenant_id"})
-_REMOVED_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization", "set-cookie"})
+_REMOVED_HEADERS = frozenset(
+    {"authorization", "cookie", "x-api-key", "proxy-authorization", "set-cookie", "x-forwarded-for", "x-real-ip"}
+)
 _MAX_DEPTH = 30
 
 
