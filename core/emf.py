@@ -99,10 +99,14 @@ def collect(now: datetime) -> dict[str, float | int | None]:
 
 
 def publish(*, environment: str, stream: TextIO | None = None) -> str:
-    """Writes one EMF line to stdout (``stream``) and returns it."""
+    """Writes one EMF line to the process's real stdout (or ``stream``) and returns it.
+
+    ``sys.__stdout__``, not ``sys.stdout``: a Celery worker redirects ``sys.stdout`` into its
+    logger (``worker_redirect_stdouts``), whose JSON formatter would wrap the line in a log
+    record's ``message``, and CloudWatch would see no EMF document."""
     now = timezone.now()
     line = emf_line(environment=environment, values=collect(now), timestamp=now)
-    out = stream or sys.stdout
+    out = stream or sys.__stdout__ or sys.stdout
     out.write(line + "\n")
     out.flush()
     return line

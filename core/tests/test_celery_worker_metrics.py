@@ -4,6 +4,7 @@ in its child process; the listener of its main process serves the child's counts
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -83,10 +84,16 @@ def test_a_prefork_worker_serves_its_children_s_task_metrics(committed, settings
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
-            worker.wait(timeout=20)
+            output, _ = worker.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
-            worker.wait()
+            output, _ = worker.communicate()
+    # The task's EMF line is on the worker's stdout as a line of its own, not wrapped in a log
+    # record by Celery's stdout redirection: what the awslogs driver needs.
+    documents = [json.loads(line) for line in output.decode().splitlines() if line.startswith('{"_aws"')]
+    assert len(documents) == 1, output.decode()[-2000:]
+    assert documents[0]["Environment"] == "test"
+    assert documents[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Stockroom"
 
 
 def test_the_listener_serves_the_text_format_in_this_process(settings):

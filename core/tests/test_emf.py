@@ -109,7 +109,7 @@ def _failed_attempts(endpoint, *, at: datetime, count: int, succeeded: bool = Fa
         )
 
 
-def test_the_published_line_counts_failures_since_the_previous_one_across_tenants(committed, settings, capsys):
+def test_the_published_line_counts_failures_since_the_previous_one_across_tenants(committed, settings, capfd):
     settings.STOCKROOM_ENVIRONMENT = "staging"
     cache.delete(emf.LAST_WINDOW_KEY)
     now = timezone.now()
@@ -122,7 +122,7 @@ def test_the_published_line_counts_failures_since_the_previous_one_across_tenant
 
     line = publish_cloudwatch_metrics.delay().get()
 
-    assert capsys.readouterr().out == line + "\n"  # one line on stdout, nothing else
+    assert capfd.readouterr().out == line + "\n"  # one line on the process's stdout, nothing else
     document = json.loads(line)
     check_emf(document)
     assert document["Environment"] == "staging"
