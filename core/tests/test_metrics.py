@@ -232,3 +232,27 @@ def test_a_stock_receipt_is_counted_after_its_commit_and_a_rolled_back_one_never
             raise RuntimeError("rolled back")
     assert callbacks == []
     assert _value("stockroom_stock_movements_total", kind="receipt") == before + 1
+
+
+# --- Several processes: PROMETHEUS_MULTIPROC_DIR -----------------------------------------------
+
+
+def test_with_a_multiprocess_directory_the_exposition_merges_every_process(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    child = (
+        "from prometheus_client import Counter\n"
+        "c = Counter('stockroom_stock_movements', 'x', ['kind'])\n"
+        "c.labels('receipt').inc(3)\n"
+    )
+    for _ in range(2):  # two worker processes, each with its own file
+        subprocess.run([sys.executable, "-c", child], env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}, check=True)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+
+    from core.metrics_http import exposition
+
+    families = {f.name: f for f in text_string_to_metric_families(exposition().decode())}
+    [sample] = [s for s in families["stockroom_stock_movements"].samples if s.name.endswith("_total")]
+    assert (sample.labels, sample.value) == ({"kind": "receipt"}, 6.0)
+    assert "python_gc_objects_collected" not in families  # this process's own registry is not read

@@ -161,3 +161,9 @@ def test_scrub_filters_sensitive_keys_everywhere():
     assert scrubbed["breadcrumbs"]["values"][0] == {"message": "hi [email]", "data": {"Cookie": "[Filtered]"}}
     assert scrubbed["user"] == {"id": "u1"}
     assert scrubbed["request"] == {"headers": {"Accept": "json"}, "env": {}}
+
+
+def test_a_task_s_error_is_tagged_with_the_tenant_of_its_arguments():
+    event = {"extra": {"celery-job": {"task_name": "inventory.tasks.run_import", "kwargs": {"tenant_id": "t-123"}}}}
+    assert sentry.scrub(event)["tags"]["tenant_id"] == "t-123"
+    assert "tenant_id" not in sentry.scrub({"extra": {}})["tags"]
