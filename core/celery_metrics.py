@@ -36,6 +36,9 @@ from core.metrics_http import ComputedCollector, multiprocess_dir
 logger = logging.getLogger("stockroom.metrics")
 
 STATES = {"SUCCESS": "succeeded", "FAILURE": "failed", "RETRY": "retried"}
+# Start times by task id until the run ends. An eager run whose error propagates never gets its
+# postrun: the map is emptied past this size rather than growing in a long-lived process.
+MAX_RUNNING = 10_000
 _started: dict[str, float] = {}
 _started_lock = threading.Lock()
 
@@ -47,6 +50,8 @@ def _task_name(task: Any, sender: Any) -> str:
 def on_task_prerun(sender: Any = None, task_id: str | None = None, **_: Any) -> None:
     if task_id is not None:
         with _started_lock:
+            if len(_started) >= MAX_RUNNING:
+                _started.clear()
             _started[task_id] = time.perf_counter()
 
 

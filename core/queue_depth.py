@@ -58,7 +58,7 @@ def queue_depths() -> dict[str, int] | None:
             for step in PRIORITY_STEPS:
                 pipe.llen(f"{name}{PRIORITY_SEPARATOR}{step}")
         lengths = pipe.execute()
-    except (RedisError, OSError) as exc:
+    except (RedisError, OSError, ValueError) as exc:  # ValueError: a URL redis-py cannot parse
         logger.warning("queue depth unknown: broker unreachable (%s)", exc, extra={"dependency": "broker"})
         return None
     per_queue = 1 + len(PRIORITY_STEPS)
