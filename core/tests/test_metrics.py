@@ -77,6 +77,16 @@ def test_metrics_with_the_token_is_the_text_format(client, settings):
     assert families["stockroom_http_request_duration_seconds"].type == "histogram"
 
 
+def test_a_scraper_calling_the_task_by_its_address_gets_the_metrics(settings):
+    settings.METRICS_TOKEN = TOKEN
+    settings.ALLOWED_HOSTS = ["app.example.com"]
+    response = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}", HTTP_HOST="10.0.3.17:8000")
+    assert response.status_code == 200
+    assert b"stockroom_http_requests_total" in response.content
+    denied = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer wrong", HTTP_HOST="10.0.3.17:8000")
+    assert denied.status_code == 403  # the token is still checked
+
+
 @pytest.mark.django_db
 def test_metrics_is_not_in_the_openapi_schema(client):
     schema = client.get("/api/schema/?format=json").json()
