@@ -4,13 +4,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from config.admin import ops_site
-from core import health
+from core import health, metrics_http
 
 _docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Prometheus, with the bearer token METRICS_TOKEN; without it, no such page (core/metrics_http.py).
+    path("metrics", metrics_http.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The API docs run their vendors' code (served by the app): scripts from the app only (Swagger
     # UI's start-up script is a file of its own: the split view), but inline styles and

@@ -9,7 +9,9 @@ part: taking every instance out of rotation would turn a degraded service into n
 Load balancers and container health checks call the probes by the task's own address
 (``Host: 10.0.3.17:8000``), which is not in ``ALLOWED_HOSTS``: ``ProbeMiddleware``, second
 in the stack (after the request id), answers the two probe paths before anything reads the host, so a probe
-never gets 400 for its host name nor a redirect to HTTPS.
+never gets 400 for its host name nor a redirect to HTTPS. It answers ``/metrics`` the same
+way (core/metrics_http.py: its own bearer token), for a metrics scraper that calls the task by
+its address.
 """
 
 import logging
@@ -22,6 +24,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from kombu.exceptions import KombuError
 
+from core import metrics_http
 from core.cache import cache_ping
 
 logger = logging.getLogger(__name__)
@@ -78,13 +81,18 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 
 class ProbeMiddleware:
-    """Answers ``/healthz`` and ``/readyz`` ahead of every middleware but the request id (host
-    validation, the HTTPS redirect, sessions, the tenant check): probes come from the
-    load balancer by IP address and carry no user."""
+    """Answers ``/healthz``, ``/readyz`` and ``/metrics`` ahead of every middleware but the
+    request metrics and the request id (host validation, the HTTPS redirect, sessions, the
+    tenant check): probes and scrapers come by IP address and carry no user (``/metrics``
+    checks its own token)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.probes: dict[str, Callable[[HttpRequest], HttpResponse]] = {"/healthz": healthz, "/readyz": readyz}
+        self.probes: dict[str, Callable[[HttpRequest], HttpResponse]] = {
+            "/healthz": healthz,
+            "/readyz": readyz,
+            "/metrics": metrics_http.metrics,
+        }
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         probe = self.probes.get(request.path_info)

@@ -1,4 +1,4 @@
-"""Structured JSON logs: every line carries the request id, tenant id and user id."""
+"""Structured JSON logs: every line carries the request id, trace id, tenant id and user id."""
 
 import json
 import logging
@@ -11,10 +11,14 @@ from datetime import UTC, datetime
 
 from django.http import HttpRequest, HttpResponse
 
+from core import trace
+
 request_id_var: ContextVar[str | None] = ContextVar("stockroom_request_id", default=None)
 # The client's address (REMOTE_ADDR) for the audit log; set with the request id.
 client_ip_var: ContextVar[str | None] = ContextVar("stockroom_client_ip", default=None)
 user_id_var: ContextVar[str | None] = ContextVar("stockroom_user_id", default=None)
+# The trace id of the ALB's X-Amzn-Trace-Id or of a W3C traceparent (core/trace.py), or None.
+trace_id_var: ContextVar[str | None] = ContextVar("stockroom_trace_id", default=None)
 
 # Values the layers above add to every line (the tenants app adds ``tenant_id``):
 # core sits below them and reads no context of theirs directly.
@@ -26,17 +30,27 @@ def add_log_context(name: str, getter: Callable[[], object]) -> None:
     _context_getters[name] = getter
 
 
+def context_value(name: str) -> str | None:
+    """The current value of a context registered with ``add_log_context`` (the tenant id),
+    as a string, or None (unset, or nothing registered under ``name``)."""
+    getter = _context_getters.get(name)
+    value = getter() if getter is not None else None
+    return str(value) if value else None
+
+
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_logger = logging.getLogger("stockroom.access")
 
 
 class ContextFilter(logging.Filter):
-    """Adds request_id, user_id and the registered context (``add_log_context``: the
+    """Adds request_id, trace_id, user_id and the registered context (``add_log_context``: the
     tenant id) of the current context to each record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
             record.request_id = request_id_var.get()
+        if not getattr(record, "trace_id", None):
+            record.trace_id = trace_id_var.get()
         for name, getter in _context_getters.items():
             if not getattr(record, name, None):
                 value = getter()
@@ -56,6 +70,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None),
+            "trace_id": getattr(record, "trace_id", None),
             "tenant_id": getattr(record, "tenant_id", None),
             "user_id": getattr(record, "user_id", None),
         }
@@ -68,7 +83,9 @@ class JsonFormatter(logging.Formatter):
 
 
 class RequestIdMiddleware:
-    """Takes a safe X-Request-ID from the client or makes one; logs one access line."""
+    """Takes a safe X-Request-ID from the client or makes one, and the trace id of the ALB's
+    ``X-Amzn-Trace-Id`` or a W3C ``traceparent`` (core/trace.py; invalid ones are ignored);
+    logs one access line."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -77,6 +94,12 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        meta = request.META
+        trace_token = trace_id_var.set(
+            trace.trace_id_of(
+                traceparent=meta.get("HTTP_TRACEPARENT", ""), amzn_trace_id=meta.get("HTTP_X_AMZN_TRACE_ID", "")
+            )
+        )
         ip_token = client_ip_var.set(request.META.get("REMOTE_ADDR") or None)
         user_token = user_id_var.set(None)
         started = time.monotonic()
@@ -101,4 +124,5 @@ class RequestIdMiddleware:
         finally:
             user_id_var.reset(user_token)
             client_ip_var.reset(ip_token)
+            trace_id_var.reset(trace_token)
             request_id_var.reset(token)

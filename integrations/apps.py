@@ -14,3 +14,8 @@ class IntegrationsConfig(AppConfig):
         from integrations import event_store
 
         event_store.subscribe()  # the relay's event-store subscriber, when the store is MongoDB
+
+        from core.metrics import WEBHOOK_FAILURES, register_window_count
+        from integrations.selectors import webhook_failures_between
+
+        register_window_count(WEBHOOK_FAILURES, webhook_failures_between)

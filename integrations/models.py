@@ -261,6 +261,8 @@ class WebhookDelivery(TenantScopedModel):
         indexes = [
             models.Index(fields=["tenant", "endpoint", "-created_at"], name="webhook_delivery_endpoint"),
             models.Index(fields=["tenant", "message"], name="webhook_delivery_message"),
+            # The failed attempts of every tenant by time: the WebhookFailures metric (core/emf.py).
+            models.Index(fields=["created_at"], name="webhook_delivery_failed_time", condition=Q(succeeded=False)),
         ]
 
     def __str__(self) -> str:

@@ -174,3 +174,22 @@ def event_list(*, filters: EventFilters, position: Position | None, page_size: i
     return event_store().list(
         tenant_id=get_current_tenant().id, filters=filters, position=position, page_size=page_size
     )
+
+
+def webhook_failures_between(since: datetime, until: datetime) -> int | None:
+    """Failed delivery attempts of every tenant recorded in ``[since, until)`` (a metric:
+    core/emf.py), by the partial index of failed attempts. Across tenants, so only on the
+    operations alias, giving up after METRICS_STATEMENT_TIMEOUT_MS; None without the alias."""
+    from django.conf import settings
+
+    from tenants.tasking import OPS_ALIAS
+
+    if OPS_ALIAS not in settings.DATABASES:
+        return None
+    with transaction.atomic(using=OPS_ALIAS):
+        set_local("statement_timeout", str(int(settings.METRICS_STATEMENT_TIMEOUT_MS)), using=OPS_ALIAS)
+        return (
+            WebhookDelivery.unscoped.using(OPS_ALIAS)
+            .filter(succeeded=False, created_at__gte=since, created_at__lt=until)
+            .count()
+        )

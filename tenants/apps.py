@@ -13,6 +13,11 @@ class TenantsConfig(AppConfig):
 
         add_log_context("tenant_id", current_tenant_id)
 
+        from core.metrics import OUTBOX_LAG, register_gauge
+        from tenants.events import outbox_lag_seconds
+
+        register_gauge(OUTBOX_LAG, outbox_lag_seconds)
+
         post_migrate.connect(rls.post_migrate_apply, dispatch_uid="tenants.rls.post_migrate_apply")
 
         # Every saved or deleted membership, user, tenant or API key ends what is cached of it

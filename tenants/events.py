@@ -307,3 +307,51 @@ def relay(*, batch: int = 500, only: Iterable[str] | None = None) -> dict[str, i
             if len(events) < batch:
                 break
     return delivered
+
+
+# --- Outbox lag (a metric: core/metrics.py) ----------------------------------------------
+
+# For each tenant and subscriber, the first event past the subscriber's cursor (no cursor
+# yet: every event is past it), by the (tenant, txid, seq) index: one probe per tenant and
+# subscriber, whatever the number of events. The oldest of those is the oldest event some
+# subscriber has not been handed yet.
+_OLDEST_UNRELAYED_SQL = """
+SELECT EXTRACT(EPOCH FROM (clock_timestamp() - min(pending.created_at)))::float8
+FROM {tenant} t
+CROSS JOIN unnest(%s::text[]) AS s(name)
+LEFT JOIN {cursor} c ON c.tenant_id = t.id AND c.subscriber = s.name
+CROSS JOIN LATERAL (
+    SELECT e.created_at FROM {event} e
+    WHERE e.tenant_id = t.id AND (e.txid, e.seq) > (COALESCE(c.txid, 0), COALESCE(c.seq, 0))
+    ORDER BY e.txid, e.seq
+    LIMIT 1
+) AS pending
+"""
+
+
+def outbox_lag_seconds() -> float | None:
+    """Seconds since the oldest domain event that a subscriber has not been handed yet was
+    recorded (0: none, or no subscribers). Reads across tenants, so only on the operations
+    alias (DATABASE_OPS_URL), in a transaction whose statements give up after
+    METRICS_STATEMENT_TIMEOUT_MS; None without that alias (the metric is then absent)."""
+    from django.db import connections
+
+    from core.sql import set_local
+    from tenants.models import Tenant
+    from tenants.tasking import OPS_ALIAS
+
+    if OPS_ALIAS not in settings.DATABASES:
+        return None
+    names = list(subscribers())
+    if not names:
+        return 0.0
+    sql = _OLDEST_UNRELAYED_SQL.format(
+        tenant=Tenant._meta.db_table, event=DomainEvent._meta.db_table, cursor=EventCursor._meta.db_table
+    )
+    with transaction.atomic(using=OPS_ALIAS):
+        set_local("statement_timeout", str(int(settings.METRICS_STATEMENT_TIMEOUT_MS)), using=OPS_ALIAS)
+        with connections[OPS_ALIAS].cursor() as cursor:
+            cursor.execute(sql, [names])
+            row = cursor.fetchone()
+    lag = row[0] if row else None
+    return max(float(lag), 0.0) if lag is not None else 0.0

@@ -28,6 +28,7 @@ from django.utils import timezone
 from billing import errors, stripe_client
 from billing.models import BillingAccount, StripeEvent
 from billing.services import subscriptions as subs
+from core import metrics
 from core.errors import DomainError, ValidationFailed
 from core.sql import insert_object_if_absent
 from tenants.models import Tenant
@@ -68,6 +69,8 @@ def webhook_receive(*, payload: bytes, signature: str) -> tuple[StripeEvent | No
         inserted = insert_object_if_absent(StripeEvent, event)
         if inserted:
             enqueue_on_commit(PROCESS_TASK, event_id=event.id)
+    # Committed: the webhook's view runs outside the request's transaction (non_atomic_requests).
+    metrics.stripe_event_committed(event_type_label(event.type), "received" if inserted else "duplicate")
     if not inserted:
         logger.info("stripe event %s delivered again: ignored", event.id)
     return event, inserted
@@ -113,6 +116,7 @@ def event_process(*, event_id: str) -> str:
             event.last_error = ""
             event.next_attempt_at = None
         event.save()
+    metrics.stripe_event_counted(event_type_label(event.type), outcome)  # counted after the commit
     if isinstance(failure, errors.StripeUnavailable):
         raise failure
     return outcome
@@ -304,6 +308,11 @@ HANDLERS: dict[str, Callable[[StripeEvent], str]] = {
     "invoice.payment_action_required": _on_invoice_action_required,
     "entitlements.active_entitlement_summary.updated": _on_entitlements_updated,
 }
+
+
+def event_type_label(event_type: str) -> str:
+    """The event's type as a metric label: a handled type, else ``other`` (Stripe has hundreds)."""
+    return event_type if event_type in HANDLERS else "other"
 
 
 def _handle(event: StripeEvent) -> str:

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: request count, latency and queries by URL pattern (core/metrics_middleware.py).
+    "core.metrics_middleware.RequestMetricsMiddleware",
     "core.logging.RequestIdMiddleware",
     "core.health.ProbeMiddleware",  # probes come by IP address: answered before host validation
     "django.middleware.security.SecurityMiddleware",
@@ -267,6 +269,30 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=env.int("LOW_STOCK_DIGEST_HOUR_UTC", default=7), minute=0),
     },
 }
+
+# --- Observability (docs/observability.md) ----------------------------------------
+# The deployment's name (staging, production): Sentry's environment and the CloudWatch
+# metrics' Environment dimension. Set: the EMF metrics are published every 60 s by beat.
+STOCKROOM_ENVIRONMENT = env.str("STOCKROOM_ENVIRONMENT", default="")
+# Prometheus: GET /metrics with "Authorization: Bearer <METRICS_TOKEN>"; unset, no such page.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# The Celery worker's internal metrics listener (core/celery_metrics.py); 0: none.
+CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
+CELERY_METRICS_ADDR = env.str("CELERY_METRICS_ADDR", default="0.0.0.0")  # noqa: S104 - internal-only port
+# The cross-tenant reads behind the outbox lag and the webhook failures give up after this.
+METRICS_STATEMENT_TIMEOUT_MS = env.int("METRICS_STATEMENT_TIMEOUT_MS", default=2000)
+# Sentry (core/sentry.py): errors when SENTRY_DSN is set, personal data scrubbed.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+# The release Sentry reports (the image's commit, set by the build).
+GIT_SHA = env.str("GIT_SHA", default="")
+if STOCKROOM_ENVIRONMENT:
+    CELERY_BEAT_SCHEDULE["publish-cloudwatch-metrics"] = {
+        "task": "core.tasks.publish_cloudwatch_metrics",
+        "schedule": 60,
+        # A late publication is worth nothing: the next one covers its window.
+        "options": {"expires": 55},
+    }
 
 # --- Files: imports and exports (config/storage.py, docs/deploy.md "Files") -----------
 # An S3 bucket when AWS_STORAGE_BUCKET_NAME is set, else the filesystem under MEDIA_ROOT:

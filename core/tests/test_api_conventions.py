@@ -311,10 +311,11 @@ def test_other_paths_still_refuse_a_host_not_allowed(client, settings):
 
 def test_production_middleware_answers_probes_early_and_puts_whitenoise_after_security():
     result = _production(
-        {}, "shell", "-v", "0", "-c", "from django.conf import settings; print('\\n'.join(settings.MIDDLEWARE[:4]))"
+        {}, "shell", "-v", "0", "-c", "from django.conf import settings; print('\\n'.join(settings.MIDDLEWARE[:5]))"
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
+        "core.metrics_middleware.RequestMetricsMiddleware",  # outermost: the latency includes the rest
         "core.logging.RequestIdMiddleware",
         "core.health.ProbeMiddleware",
         "django.middleware.security.SecurityMiddleware",

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from core import metrics
 from integrations import emails, event_types, ssrf, webhook_http
 from integrations.models import (
     DisabledReason,
@@ -216,6 +217,12 @@ def _error_of(answer: webhook_http.Answer) -> str:
 
 
 def _record(message: WebhookMessage, endpoint: WebhookEndpoint, answer: webhook_http.Answer) -> str:
+    outcome = _record_attempt(message, endpoint, answer)
+    metrics.webhook_delivery_recorded(outcome)  # counted after the commit
+    return outcome
+
+
+def _record_attempt(message: WebhookMessage, endpoint: WebhookEndpoint, answer: webhook_http.Answer) -> str:
     succeeded = answer.status_code is not None and 200 <= answer.status_code < 300
     WebhookDelivery.objects.create(
         message=message,

@@ -12,6 +12,7 @@ from django.db.models import Model
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core import metrics
 from core.errors import ValidationFailed
 from core.sql import insert_columns, insert_columns_sql
 from inventory.imports.parse import PRODUCT_COLUMNS, ParsedBatch, Row
@@ -224,6 +225,7 @@ def insert_new_products(rows: list[Row], job: ImportJob, warehouses: dict[str, W
     with connection.cursor() as cursor:
         cursor.execute(f"WITH events AS ({changed[0]}) {movements[0]}", changed[1] + movements[1])
         inserted[StockMovement] = int(cursor.rowcount)
+    metrics.count_after_commit(metrics.stock_movements, len(moved), kind=MovementKind.ADJUSTMENT.value)
     return inserted
 
 

@@ -40,6 +40,7 @@ from django.db.models import BooleanField, Q, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from core import metrics
 from core.errors import Conflict, ValidationFailed
 from core.sql import PreparedSelect, insert_objects_sql, mark_inserted
 from inventory import errors
@@ -207,6 +208,7 @@ def _write(movements: list[StockMovement], rows: Sequence[StockLevel]) -> None:
             update_params + events_params + insert_params,
         )
     mark_inserted(movements)
+    metrics.stock_movements_written(movement.kind for movement in movements)  # counted after the commit
 
 
 def _lock_levels(keys: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> dict[tuple[uuid.UUID, uuid.UUID], StockLevel]:
