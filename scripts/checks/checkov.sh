@@ -23,7 +23,7 @@ test -x "$venv/bin/checkov" || { echo "checkov.sh: $venv/bin/checkov missing; re
 
 echo "checkov.sh: checkov $("$venv/bin/checkov" --version) on terraform/"
 # --quiet prints only failed checks; the summary line still shows passed/failed/skipped counts.
-# BC_SKIP_... : no platform calls (no API key, no network needed).
+# No Prisma Cloud API key: nothing goes to the platform, only the local policies run.
 export BC_API_KEY= CHECKOV_RUN_SCA_PACKAGE_SCAN_V2=false
 "$venv/bin/checkov" -d terraform --framework terraform --quiet --compact \
   --download-external-modules false --skip-download

@@ -32,6 +32,12 @@ variable "initial_image" {
   default     = null
 }
 
+variable "release_creates_db_roles" {
+  description = "Release task runs create_db_roles (needs a fresh DATABASE_ADMIN_URL): on for the first deploy and role password changes, then off."
+  type        = bool
+  default     = false
+}
+
 variable "alarm_emails" {
   description = "Addresses that get the alarms."
   type        = list(string)

@@ -157,7 +157,7 @@ resource "aws_db_instance" "primary" {
   storage_encrypted     = true
   kms_key_id            = var.kms_key_arn
 
-  db_name                             = var.database_name
+  # No db_name: create_db_roles creates the database, owned by the owner role.
   username                            = var.master_username
   manage_master_user_password         = true
   master_user_secret_kms_key_id       = var.kms_key_arn

@@ -15,7 +15,7 @@ output "instance_arn" {
 
 output "database_name" {
   description = "Database name."
-  value       = aws_db_instance.primary.db_name
+  value       = var.database_name
 }
 
 output "master_user_secret_arn" {

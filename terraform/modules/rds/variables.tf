@@ -49,7 +49,7 @@ variable "max_allocated_storage_gb" {
 }
 
 variable "database_name" {
-  description = "Database created with the instance (the app's roles get it from create_db_roles)."
+  description = "Name of the app's database (created by create_db_roles, not by RDS)."
   type        = string
   default     = "stockroom"
 }

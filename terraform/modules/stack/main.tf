@@ -24,11 +24,17 @@ locals {
     web    = merge(local.common_secrets, { METRICS_TOKEN = local.app["METRICS_TOKEN"] })
     worker = merge(local.common_secrets, { DATABASE_OPS_URL = local.app["DATABASE_OPS_URL"] })
     beat   = merge(local.common_secrets, { DATABASE_OPS_URL = local.app["DATABASE_OPS_URL"] })
-    release = merge(local.common_secrets, {
-      DATABASE_OPS_URL   = local.app["DATABASE_OPS_URL"]
-      DATABASE_OWNER_URL = local.app["DATABASE_OWNER_URL"]
-      DATABASE_ADMIN_URL = local.app["DATABASE_ADMIN_URL"]
-    })
+    # DATABASE_ADMIN_URL only while release_creates_db_roles is on: RDS rotates the master
+    # password (every 7 days by default), so a stored admin URL goes stale, and the release task
+    # runs create_db_roles whenever the variable is set (docs/deploy.md, "Database roles").
+    release = merge(
+      local.common_secrets,
+      {
+        DATABASE_OPS_URL   = local.app["DATABASE_OPS_URL"]
+        DATABASE_OWNER_URL = local.app["DATABASE_OWNER_URL"]
+      },
+      var.release_creates_db_roles ? { DATABASE_ADMIN_URL = local.app["DATABASE_ADMIN_URL"] } : {},
+    )
   }
 
   environment_variables = merge(

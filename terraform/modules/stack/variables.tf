@@ -40,6 +40,12 @@ variable "initial_image_tag" {
   default     = "bootstrap"
 }
 
+variable "release_creates_db_roles" {
+  description = "Give the release task DATABASE_ADMIN_URL, so that it runs create_db_roles before migrate (first deploy, role password changes)."
+  type        = bool
+  default     = false
+}
+
 variable "extra_environment_variables" {
   description = "More plain environment variables for every container (no secrets here)."
   type        = map(string)
