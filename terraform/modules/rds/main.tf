@@ -96,6 +96,12 @@ resource "aws_db_parameter_group" "this" {
     name  = "idle_in_transaction_session_timeout"
     value = "60000"
   }
+  # Django sets a session-level TimeZone (which pins an RDS Proxy session) only when the server's
+  # differs from UTC: keep it UTC.
+  parameter {
+    name  = "timezone"
+    value = "UTC"
+  }
   parameter {
     name  = "track_io_timing"
     value = "1"
@@ -269,6 +275,13 @@ resource "aws_iam_role_policy" "proxy" {
   policy = data.aws_iam_policy_document.proxy.json
 }
 
+# RDS Proxy writes here (pins and their reasons; statements only with debug_logging).
+resource "aws_cloudwatch_log_group" "proxy" {
+  name              = "/aws/rds/proxy/${var.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+}
+
 resource "aws_db_proxy" "this" {
   name                   = var.name
   engine_family          = "POSTGRESQL"
@@ -278,6 +291,8 @@ resource "aws_db_proxy" "this" {
   require_tls            = true
   idle_client_timeout    = 1800
   debug_logging          = false
+
+  depends_on = [aws_cloudwatch_log_group.proxy]
 
   dynamic "auth" {
     for_each = var.proxy_secret_arns
