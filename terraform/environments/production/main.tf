@@ -20,6 +20,7 @@ module "stockroom" {
   github_oidc_provider_arn = var.github_oidc_provider_arn
   initial_image            = var.initial_image
   release_creates_db_roles = var.release_creates_db_roles
+  sentry_enabled           = var.sentry_enabled
   alarm_emails             = var.alarm_emails
   static_aliases           = var.static_aliases
   static_certificate_arn   = var.static_certificate_arn

@@ -32,6 +32,12 @@ variable "initial_image" {
   default     = null
 }
 
+variable "sentry_enabled" {
+  description = "Send errors to Sentry: the secret SENTRY_DSN must hold the DSN. false: no SENTRY_DSN in the containers."
+  type        = bool
+  default     = true
+}
+
 variable "release_creates_db_roles" {
   description = "Release task runs create_db_roles (needs a fresh DATABASE_ADMIN_URL): on for the first deploy and role password changes, then off."
   type        = bool

@@ -181,6 +181,8 @@ resource "aws_s3_bucket_logging" "files" {
   bucket        = aws_s3_bucket.files.id
   target_bucket = aws_s3_bucket.logs.id
   target_prefix = "s3/files/"
+  # S3 checks at this call that the target's policy lets the logging service write.
+  depends_on = [aws_s3_bucket_policy.logs]
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "files" {
@@ -290,6 +292,8 @@ resource "aws_s3_bucket_logging" "static" {
   bucket        = aws_s3_bucket.static.id
   target_bucket = aws_s3_bucket.logs.id
   target_prefix = "s3/static/"
+  # S3 checks at this call that the target's policy lets the logging service write.
+  depends_on = [aws_s3_bucket_policy.logs]
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "static" {
@@ -338,8 +342,9 @@ resource "aws_cloudfront_response_headers_policy" "static" {
   }
 }
 
-data "aws_cloudfront_cache_policy" "optimized" {
-  name = "Managed-CachingOptimized"
+locals {
+  # AWS's managed cache policy "Managed-CachingOptimized" (a fixed ID in every account).
+  caching_optimized_policy_id = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 }
 
 resource "aws_cloudfront_distribution" "static" {
@@ -369,7 +374,7 @@ resource "aws_cloudfront_distribution" "static" {
     allowed_methods            = ["GET", "HEAD"]
     cached_methods             = ["GET", "HEAD"]
     compress                   = true
-    cache_policy_id            = data.aws_cloudfront_cache_policy.optimized.id
+    cache_policy_id            = local.caching_optimized_policy_id
     response_headers_policy_id = aws_cloudfront_response_headers_policy.static.id
   }
 

@@ -11,15 +11,19 @@ locals {
 
   app = module.secrets.app_secret_arns
   # Which secrets each kind of container gets (least privilege inside the task too).
-  common_secrets = {
-    SECRET_KEY            = local.app["SECRET_KEY"]
-    JWT_SIGNING_KEY       = local.app["JWT_SIGNING_KEY"]
-    SENTRY_DSN            = local.app["SENTRY_DSN"]
-    DATABASE_URL          = local.app["DATABASE_URL"]
-    REDIS_URL             = local.app["REDIS_URL"]
-    STRIPE_SECRET_KEY     = local.app["STRIPE_SECRET_KEY"]
-    STRIPE_WEBHOOK_SECRET = local.app["STRIPE_WEBHOOK_SECRET"]
-  }
+  # SENTRY_DSN only when Sentry is on: Secrets Manager stores no empty value, and ECS starts no
+  # task whose secret has none.
+  common_secrets = merge(
+    {
+      SECRET_KEY            = local.app["SECRET_KEY"]
+      JWT_SIGNING_KEY       = local.app["JWT_SIGNING_KEY"]
+      DATABASE_URL          = local.app["DATABASE_URL"]
+      REDIS_URL             = local.app["REDIS_URL"]
+      STRIPE_SECRET_KEY     = local.app["STRIPE_SECRET_KEY"]
+      STRIPE_WEBHOOK_SECRET = local.app["STRIPE_WEBHOOK_SECRET"]
+    },
+    var.sentry_enabled ? { SENTRY_DSN = local.app["SENTRY_DSN"] } : {},
+  )
   secrets = {
     web    = merge(local.common_secrets, { METRICS_TOKEN = local.app["METRICS_TOKEN"] })
     worker = merge(local.common_secrets, { DATABASE_OPS_URL = local.app["DATABASE_OPS_URL"] })
@@ -46,6 +50,8 @@ locals {
       FRONTEND_URL            = local.app_url
       AWS_STORAGE_BUCKET_NAME = module.s3.files_bucket_name
       AWS_S3_REGION_NAME      = local.region
+      # Files are written SSE-KMS with the environment's key (config/storage.py).
+      AWS_S3_KMS_KEY_ID = module.kms.key_arn
     },
     var.extra_environment_variables,
   )

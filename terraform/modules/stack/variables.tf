@@ -40,6 +40,12 @@ variable "initial_image_tag" {
   default     = "bootstrap"
 }
 
+variable "sentry_enabled" {
+  description = "Inject SENTRY_DSN (its secret must then hold the DSN)."
+  type        = bool
+  default     = true
+}
+
 variable "release_creates_db_roles" {
   description = "Give the release task DATABASE_ADMIN_URL, so that it runs create_db_roles before migrate (first deploy, role password changes)."
   type        = bool
