@@ -9,9 +9,13 @@ locals {
   region = data.aws_region.current.name
   kinds  = toset(["web", "worker", "beat", "release"])
 
-  environment = [
-    for key in sort(keys(var.environment_variables)) : { name = key, value = var.environment_variables[key] }
-  ]
+  # Every container's variables, plus its own kind's (which win).
+  environment = {
+    for kind in local.kinds : kind => [
+      for key, value in merge(var.environment_variables, lookup(var.kind_environment_variables, kind, {})) :
+      { name = key, value = value }
+    ]
+  }
 
   containers = {
     for kind in local.kinds : kind => merge(
@@ -20,7 +24,7 @@ locals {
         image       = var.image
         essential   = true
         command     = [kind]
-        environment = local.environment
+        environment = local.environment[kind]
         secrets = [
           for key in sort(keys(var.secrets[kind])) : { name = key, valueFrom = var.secrets[kind][key] }
         ]

@@ -79,6 +79,12 @@ variable "environment_variables" {
   type        = map(string)
 }
 
+variable "kind_environment_variables" {
+  description = "Plain environment variables of one kind of container (web, worker, beat, release), on top of environment_variables."
+  type        = map(map(string))
+  default     = {}
+}
+
 variable "secrets" {
   description = "By kind: environment variable name => Secrets Manager secret ARN."
   type        = map(map(string))

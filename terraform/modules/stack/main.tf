@@ -160,10 +160,16 @@ module "ecs" {
   task_role_arns          = module.iam.task_role_arns
   log_group_names         = module.observability.log_group_names
   environment_variables   = local.environment_variables
-  secrets                 = local.secrets
-  sizes                   = var.task_sizes
-  web_scaling             = var.web_scaling
-  worker_scaling          = var.worker_scaling
+  # prometheus_client's multiprocess files (gunicorn workers, Celery prefork children): the
+  # entrypoint creates and empties the directory at start (docs/observability.md).
+  kind_environment_variables = {
+    web    = { PROMETHEUS_MULTIPROC_DIR = "/tmp/prometheus" }
+    worker = { PROMETHEUS_MULTIPROC_DIR = "/tmp/prometheus" }
+  }
+  secrets        = local.secrets
+  sizes          = var.task_sizes
+  web_scaling    = var.web_scaling
+  worker_scaling = var.worker_scaling
 }
 
 module "rds" {
