@@ -45,7 +45,8 @@ locals {
       [for web in [kind] : {
         portMappings = [{ containerPort = var.app_port, protocol = "tcp" }]
         healthCheck = {
-          command     = ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${var.app_port}/healthz', timeout=3)"]
+          # The image's own HEALTHCHECK script (GET /healthz on 127.0.0.1), which ECS does not run by itself.
+          command     = ["CMD", "python", "scripts/container-healthcheck.py"]
           interval    = 15
           timeout     = 5
           retries     = 3
