@@ -1,5 +1,5 @@
 output "primary_endpoint" {
-  description = "Primary endpoint host (REDIS_URL: rediss://:<token>@<host>:6379/0)."
+  description = "Primary endpoint host (REDIS_URL: rediss://:<token>@<host>:6379/0?ssl_cert_reqs=required)."
   value       = aws_elasticache_replication_group.this.primary_endpoint_address
 }
 

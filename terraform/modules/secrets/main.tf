@@ -13,7 +13,7 @@ locals {
     DATABASE_OPS_URL      = "postgres:// URL of the ops role, through RDS Proxy (beat, worker)"
     DATABASE_OWNER_URL    = "postgres:// URL of the owner role (release task: migrations)"
     DATABASE_ADMIN_URL    = "postgres:// URL of the RDS master user (release task: create_db_roles)"
-    REDIS_URL             = "rediss://:<auth token>@<primary endpoint>:6379/0"
+    REDIS_URL             = "rediss://:<auth token>@<primary endpoint>:6379/0?ssl_cert_reqs=required"
   }
   # RDS Proxy authenticates each role with a {"username": ..., "password": ...} secret; the same
   # credentials as in the role's URL above.
