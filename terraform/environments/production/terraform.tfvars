@@ -10,7 +10,7 @@ deletion_protection         = true
 log_retention_days          = 90
 access_log_retention_days   = 365
 secret_recovery_window_days = 30
-waf_rate_limit              = 2000
+waf_rate_limit              = 10000
 
 files_noncurrent_version_days = 30
 export_retention_days         = 7

@@ -9,7 +9,7 @@ deletion_protection         = true
 log_retention_days          = 30
 access_log_retention_days   = 30
 secret_recovery_window_days = 7
-waf_rate_limit              = 2000
+waf_rate_limit              = 5000
 
 files_noncurrent_version_days = 7
 export_retention_days         = 3
