@@ -91,10 +91,12 @@ resource "aws_db_parameter_group" "this" {
     name  = "log_autovacuum_min_duration"
     value = "1000"
   }
-  # A session left idle inside a transaction holds locks and (through RDS Proxy) a connection.
+  # A session left idle inside a transaction (a crashed client) holds locks and, through RDS
+  # Proxy, a connection. Generous: the CSV import's writers keep a transaction open while they
+  # wait for each other between batches.
   parameter {
     name  = "idle_in_transaction_session_timeout"
-    value = "60000"
+    value = "600000"
   }
   # Django sets a session-level TimeZone (which pins an RDS Proxy session) only when the server's
   # differs from UTC: keep it UTC.
