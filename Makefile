@@ -27,7 +27,8 @@ test: $(STAMP) lint
 	scripts/with-test-services.sh $(PY) -m pytest -q --durations=15
 
 ## lint: ruff, ruff format --check, mypy, import-linter (dependency rules), makemigrations --check, stale OpenAPI file,
-## and the deploy checks (scripts/checks/: hadolint and the compose schema, zizmor and the workflow schemas)
+## and the deploy checks (scripts/checks/: hadolint and the compose schema, zizmor and the workflow schemas,
+## terraform fmt + validate of every root offline, checkov in its own venv)
 # Lint commands read no database: the suite's DATABASE_URL is a server to provision, not the app's
 # (makemigrations would warn that it cannot reach the development database: it need not).
 lint: export DATABASE_URL :=
@@ -43,6 +44,8 @@ lint: $(STAMP)
 	  echo "docs/openapi.yaml is stale: run 'make openapi' and commit it"; exit 1; }
 	scripts/checks/dockerfile.sh
 	scripts/checks/workflows.sh
+	scripts/checks/terraform.sh
+	scripts/checks/checkov.sh
 
 ## assets: the web app's front-end packages (Tabler, axe-core) from npm into web/static/vendor and
 ## web/tests/vendor, versions pinned in web/package.json; the copies are committed (needs node and npm)
@@ -74,7 +77,8 @@ requirements: $(STAMP)
 
 ## clean: the venv and caches; the development database (.data/) stays: `make clean-data` removes it
 clean:
-	rm -rf $(VENV) staticfiles .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov staticfiles .mypy_cache .pytest_cache .ruff_cache
+	find terraform -name .terraform -type d -prune -exec rm -rf {} +
 
 clean-data:
 	@test ! -x $(PY) || $(PY) scripts/devdb.py stop
