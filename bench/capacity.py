@@ -346,9 +346,44 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     seeded = setup_db.seed()
     suite_seed.seed_bench_tenant(seeded["tenant"].id, products=5000, customers=50, orders=300)
     suite_seed.add_filler_tenants(1, args.tenants - 1)
+    seeded["filler_events"] = filler_events()
     suite_seed.analyze()
     seeded["seed_seconds"] = round(time.monotonic() - started, 1)
     return seeded
+
+
+# One event per filler tenant and the webhooks subscriber's cursor on it, as a tenant whose
+# events were all relayed: the relay sweep (beat, every 5 s) probes each tenant's newest event
+# and cursors, and a tenant without events would cost it nothing. As the superuser (Row Level
+# Security does not apply to it); txid and seq take their defaults, as the app's inserts do.
+FILLER_EVENTS_SQL = """
+INSERT INTO tenants_domainevent (id, tenant_id, type, subject_type, subject_id, data, request_id, created_at)
+SELECT gen_random_uuid(), t.id, 'warehouse.created', 'warehouse', w.id::text, '{}'::jsonb, '', now()
+FROM tenants_tenant t
+JOIN LATERAL (SELECT id FROM inventory_warehouse w WHERE w.tenant_id = t.id ORDER BY code LIMIT 1) w ON true
+WHERE t.slug LIKE 'filler-%'
+"""
+FILLER_CURSORS_SQL = """
+INSERT INTO tenants_eventcursor (id, tenant_id, subscriber, txid, seq, delivered, updated_at)
+SELECT gen_random_uuid(), e.tenant_id, %s, max(e.txid), max(e.seq), 1, now()
+FROM tenants_domainevent e JOIN tenants_tenant t ON t.id = e.tenant_id
+WHERE t.slug LIKE 'filler-%%' GROUP BY e.tenant_id
+"""
+
+
+def bench_db_admin_url() -> str:
+    """The superuser on the bench database."""
+    return common.ADMIN_URL.replace("postgres://", "postgresql://").rsplit("/", 1)[0] + f"/{common.DATABASE}"
+
+
+def filler_events() -> int:
+    from tenants.events import subscribers
+
+    with psycopg.connect(bench_db_admin_url()) as conn, conn.transaction():
+        count = conn.execute(FILLER_EVENTS_SQL).rowcount
+        for name in subscribers():
+            conn.execute(FILLER_CURSORS_SQL, [name])
+    return count
 
 
 def database_size(admin_db: psycopg.Connection[Any], seeded: dict[str, Any]) -> dict[str, Any]:
@@ -450,6 +485,10 @@ def run_import(
         job, samples = import_bench.poll(base, session["access"], job["id"], t0, 300, 0.2)
     cpu = window.cpu
     verification = import_bench.verify(tenant, expected) if job["status"] == "succeeded" else {"ok": False}
+    with psycopg.connect(bench_db_admin_url()) as conn:
+        (events,) = conn.execute(
+            "SELECT count(*) FROM tenants_domainevent WHERE tenant_id = %s", [tenant.id]
+        ).fetchone() or (0,)
     per = {k: round(1000 * cpu[k] * 1000 / rows, 1) for k in ("app", "celery", "db", "pg_aux", "redis")}
     return {
         "rows": rows,
@@ -457,6 +496,7 @@ def run_import(
         "ok": bool(verification["ok"]),
         "seconds": samples[-1]["t"],
         "polls": len(samples),
+        "events_recorded": events,
         "cpu_ms_per_1000_rows": {**per, "total": round(sum(per.values()), 1)},
         "cpu_seconds": {k: round(v, 4) if isinstance(v, float) else v for k, v in cpu.items()},
         "loadavg_1m": round(os.getloadavg()[0], 2),
@@ -664,7 +704,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": common.machine_info(),
         "foreign_load_before": common.busy_processes(2.0, foreign_only=True),
     }
-    with psycopg.connect(admin_url.rsplit("/", 1)[0] + f"/{common.DATABASE}", autocommit=True) as admin_db:
+    with psycopg.connect(bench_db_admin_url(), autocommit=True) as admin_db:
         result["database_size"] = database_size(admin_db, seeded)
     print(
         f"database {result['database_size']['database_bytes'] / 2**20:.0f} MiB for "
@@ -723,7 +763,7 @@ def main(argv: list[str] | None = None) -> int:
         result["worker_rss_mib"] = suite.rss_mib(worker)
     finally:
         web.stop()
-    with psycopg.connect(admin_url.rsplit("/", 1)[0] + f"/{common.DATABASE}", autocommit=True) as admin_db:
+    with psycopg.connect(bench_db_admin_url(), autocommit=True) as admin_db:
         after = database_size(admin_db, seeded)
     # What the writes added (3 warm-up + 2 counted + the measured ones per write endpoint; the imports' tenants).
     result["rows_added"] = {
