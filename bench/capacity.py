@@ -601,6 +601,21 @@ def background_costs(seeded: dict[str, Any], port: int, token: str, issue: Endpo
     return out
 
 
+def celery_queues(redis: Any) -> dict[str, Any]:
+    """The Celery queues the writes filled (relay kicks; no worker ran yet): messages and
+    bytes per message, the size a webhook send or any small task's message takes in Redis."""
+    queues = {}
+    for name in ("celery", "events"):
+        length = int(redis.llen(name))
+        memory = int(redis.memory_usage(name, samples=0) or 0) if length else 0
+        queues[name] = {
+            "messages": length,
+            "bytes": memory,
+            "bytes_per_message": round(memory / length) if length else None,
+        }
+    return queues
+
+
 # --- Redis keys ----------------------------------------------------------------------------
 
 
@@ -743,6 +758,7 @@ def main(argv: list[str] | None = None) -> int:
             issue = next(e for e in endpoints if e.name == "stock issue")
             result["background"] = background_costs(seeded, args.port, token, issue, repeats=10)
             print(f"background work: {json.dumps(result['background'])}", flush=True)
+            result["celery_queues_before_worker"] = celery_queues(redis)
             if args.import_rows:
                 celery = common.start_celery(env=env, log=common.WORK / "logs" / "capacity-celery.log")
                 try:
