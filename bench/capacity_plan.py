@@ -36,7 +36,7 @@ MIX = {
 }
 WRITES = ("stock issue", "create sales order (3 lines)")
 LOGINS_PER_MINUTE = 3 / 60  # each of the 3 users logs in once in the peak hour
-IMPORT_ROWS_PER_MINUTE = 1000 / 60  # one 1,000-row CSV import per tenant in the peak hour
+IMPORT_ROWS_PER_MINUTE = 0.1 * 1000 / 60  # one tenant in ten imports 1,000 rows in the peak hour
 EVENTS_PER_WRITE = 1.0  # a stock issue records one stock.changed; an order its created event
 DELIVERIES_PER_EVENT = 0.3  # 30 % of tenants have one webhook endpoint subscribed to everything
 LOW_STOCK_SCAN_SECONDS = 900  # inventory.tasks.low_stock_scan: every active tenant, every 15 min
@@ -47,7 +47,8 @@ WORKER_TARGET = 0.60
 DB_TARGET = 0.50
 GUNICORN_WORKERS_PER_VCPU = 3  # sync workers: each waits on PostgreSQL and Redis part of a request
 WORKER_CONCURRENCY = 8  # Celery threads per worker task (webhook sends wait on the network)
-HOT_DAYS = 30  # the ledger, orders and events of the last 30 days are read often
+HOT_DAYS = 7  # the ledger, orders and events of the last 7 days are read often
+HOT_SHARE_OF_RAM = 0.75  # the hot set within 3/4 of the instance's memory (shared_buffers + page cache)
 WRITES_PER_TENANT_DAY = 1200  # 2 writes a minute over 10 working hours
 STEPS = (100, 1000, 10000)
 
@@ -67,6 +68,17 @@ RDS = [
     ("db.r7g.16xlarge", 64, 512),
 ]
 T4G_MEDIUM_BASELINE_VCPU = 2 * 0.20  # a db.t4g.medium earns credits for 20 % of each vCPU
+# (node type, GiB) ElastiCache Redis OSS, Graviton. One thread runs the commands on each.
+ELASTICACHE = [
+    ("cache.t4g.small", 1.37),
+    ("cache.m7g.large", 6.38),
+    ("cache.r7g.large", 13.07),
+    ("cache.r7g.xlarge", 26.32),
+]
+REDIS_TARGET = 0.50  # of the one core that runs Redis commands
+REDIS_BACKLOG_HOURS = 1.0  # Celery messages Redis must hold while the workers are down or behind
+# RDS gp3 PostgreSQL: 3,000 IOPS baseline below 400 GiB of storage, 12,000 from 400 GiB.
+COMMITS_PER_DELIVERY = 4  # bench/events_bench.py: 11 statements in 4 transactions per delivery
 
 
 def newest(pattern: str) -> Path:
@@ -90,6 +102,9 @@ def per_second(capacity: dict[str, Any], events: dict[str, Any], tenants: int) -
     writes = sum(MIX[w] for w in WRITES)
     deliveries = writes * EVENTS_PER_WRITE * DELIVERIES_PER_EVENT
     imports = IMPORT_ROWS_PER_MINUTE / 1000
+    # An import records a stock.changed per non-zero level (~2 per row): webhooks fan them out too.
+    import_events = imports * sorted(r["events_recorded"] for r in capacity["imports"])[len(capacity["imports"]) // 2]
+    deliveries += import_events * DELIVERIES_PER_EVENT
     scan = bg["low_stock_scan"]["bench"]
     sweep_scale = tenants / bg["relay_sweep"]["tenants"]
 
@@ -97,15 +112,16 @@ def per_second(capacity: dict[str, Any], events: dict[str, Any], tenants: int) -
         ms = sum(rate * median(s, name, group) for name, rate in MIX.items())
         return ms + LOGINS_PER_MINUTE * median(s, "login (token)", group)
 
+    relayed = writes * EVENTS_PER_WRITE + import_events
     app_ms = requests("app") + imports * imp["app"]["median"]
     db_ms = (
         requests("db")
-        + writes * EVENTS_PER_WRITE * bg["relay_one_event"]["db_cpu_ms"]["median"]
+        + relayed * bg["relay_one_event"]["db_cpu_ms"]["median"]
         + deliveries * delivery["postgres"]
         + imports * imp["db"]["median"]
     )
     worker_ms = (
-        writes * EVENTS_PER_WRITE * bg["relay_one_event"]["worker_cpu_ms"]["median"]
+        relayed * bg["relay_one_event"]["worker_cpu_ms"]["median"]
         + deliveries * delivery["celery"]
         + imports * imp["celery"]["median"]
     )
@@ -131,9 +147,11 @@ def per_second(capacity: dict[str, Any], events: dict[str, Any], tenants: int) -
 
 
 def tenant_bytes(capacity: dict[str, Any]) -> dict[str, float]:
-    """A typical active tenant's hot data: the bench tenant's rows (5,000 products, 2
-    warehouses, 300 orders) at the measured bytes per row, plus HOT_DAYS of writes."""
-    size = capacity["database_size"]
+    """A typical active tenant's hot data: the bench tenant's rows as seeded (5,000 products,
+    2 warehouses with their levels and opening movements, 50 customers, 300 orders of 1-5
+    lines) at the bytes per row (heap, indexes, TOAST) of the tables after the run, plus
+    HOT_DAYS of writes."""
+    size = capacity["database_size_after"]
     tables = size["tables"]
 
     def row(table: str) -> float:
@@ -145,7 +163,9 @@ def tenant_bytes(capacity: dict[str, Any]) -> dict[str, float]:
     writes = sum(MIX[w] for w in WRITES)
     per_write = (MIX["stock issue"] * issue + MIX["create sales order (3 lines)"] * order) / writes
     return {
-        "catalogue_and_orders": float(size["profiles"]["bench"]["bytes"]),
+        "catalogue_and_orders": sum(
+            n * row(table) for table, n in capacity["database_size"]["profiles"]["bench"]["rows"].items()
+        ),
         "per_write": per_write,
         "hot_writes": per_write * WRITES_PER_TENANT_DAY * HOT_DAYS,
         "per_year": per_write * WRITES_PER_TENANT_DAY * 365,
@@ -178,6 +198,8 @@ def max_connections(gib: int) -> int:
 def plan(capacity: dict[str, Any], events: dict[str, Any]) -> dict[str, Any]:
     sizes = tenant_bytes(capacity)
     user_bytes = redis_bytes_per_user(capacity)
+    queues = capacity["celery_queues_before_worker"].values()
+    message = max(q["bytes_per_message"] or 0 for q in queues)  # a queued task message in Redis
     steps = {}
     for tenants in STEPS:
         load = per_second(capacity, events, tenants)
@@ -187,9 +209,31 @@ def plan(capacity: dict[str, Any], events: dict[str, Any]) -> dict[str, Any]:
         worker_tasks = max(2, math.ceil(worker_vcpu))
         db_vcpu = load["db"] * UNCERTAINTY / DB_TARGET
         hot = tenants * (sizes["catalogue_and_orders"] + sizes["hot_writes"])
-        db_gib = hot * 2 / 2**30  # the hot set within half the memory (shared_buffers + page cache)
+        db_gib = hot / HOT_SHARE_OF_RAM / 2**30
         rds = rds_for(db_vcpu, db_gib)
         connections = web_tasks * GUNICORN_WORKERS_PER_VCPU + worker_tasks * (WORKER_CONCURRENCY + 1) + 2
+        backlog_gib = load["deliveries_per_second"] * 3600 * REDIS_BACKLOG_HOURS * message / 2**30
+        redis_gib = (tenants * 3 * user_bytes + tenants * message) / 2**30 + backlog_gib
+        redis_node = next((n for n in ELASTICACHE if n[1] * 0.75 >= redis_gib), ELASTICACHE[-1])
+        storage_gib = tenants * (sizes["catalogue_and_orders"] + sizes["per_year"]) / 2**30
+        iops_limit = 12000 if storage_gib >= 400 else 3000
+        # Commits per second: each write, each relay run (one per event at a console's pace),
+        # each delivery's transactions. Each waits for a WAL flush (and the Multi-AZ standby).
+        commits = (
+            load["writes_per_second"]
+            + load["writes_per_second"] * EVENTS_PER_WRITE
+            + load["deliveries_per_second"] * COMMITS_PER_DELIVERY
+        )
+        db_cpu_limit = T4G_MEDIUM_BASELINE_VCPU if rds[0].startswith("db.t4g") else rds[1] * DB_TARGET
+        usage = {
+            "PostgreSQL CPU": load["db"] * UNCERTAINTY / db_cpu_limit,
+            "PostgreSQL memory (hot set)": hot / 2**30 / (rds[2] * HOT_SHARE_OF_RAM),
+            "PostgreSQL connections": connections / max_connections(rds[2]),
+            "PostgreSQL commits vs gp3 IOPS": commits / iops_limit,
+            "Redis command thread": load["redis"] * UNCERTAINTY / REDIS_TARGET,
+            "Redis memory": redis_gib / (redis_node[1] * 0.75),
+        }
+        first = max(usage, key=lambda k: usage[k])
         steps[tenants] = {
             **{k: round(v, 3) for k, v in load.items()},
             "web_vcpu_needed": round(web_vcpu, 2),
@@ -208,7 +252,15 @@ def plan(capacity: dict[str, Any], events: dict[str, Any]) -> dict[str, Any]:
             "data_per_year_gib": round(tenants * (sizes["catalogue_and_orders"] + sizes["per_year"]) / 2**30, 1),
             "redis_session_mib": round(tenants * 3 * user_bytes / 2**20, 2),
             "redis_core_percent": round(100 * load["redis"] * UNCERTAINTY, 1),
-            "webhook_backlog_mib_per_hour": round(load["deliveries_per_second"] * 3600 * 1.5 / 1024, 1),
+            "webhook_backlog_mib_per_hour": round(load["deliveries_per_second"] * 3600 * message / 2**20, 1),
+            "redis_gib_needed": round(redis_gib, 2),
+            "elasticache": redis_node[0],
+            "commits_per_second": round(commits),
+            "storage_first_year_gib": round(storage_gib),
+            "iops_baseline": iops_limit,
+            **{f"use of limit: {k}": f"{100 * v:.0f} %" for k, v in usage.items()},
+            "first bottleneck": first,
+            "tenants when it is reached": round(tenants / usage[first]),
         }
     return {"tenant_bytes": sizes, "redis_bytes_per_user": user_bytes, "steps": steps}
 
