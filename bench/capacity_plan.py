@@ -45,7 +45,9 @@ UNCERTAINTY = 1.25  # measured on a shared 2-core x86 KVM guest, not on Fargate 
 WEB_TARGET = 0.60  # web autoscaling target CPU
 WORKER_TARGET = 0.60
 DB_TARGET = 0.50
-GUNICORN_WORKERS_PER_VCPU = 3  # sync workers: each waits on PostgreSQL and Redis part of a request
+# config/gunicorn.py's defaults on a 1-vCPU Fargate task (which reports 2 vCPUs): 4 gthread
+# workers x 4 threads, each thread with its own persistent database connection (CONN_MAX_AGE).
+WEB_DB_CONNECTIONS_PER_TASK = 4 * 4
 WORKER_CONCURRENCY = 8  # Celery threads per worker task (webhook sends wait on the network)
 HOT_DAYS = 7  # the ledger, orders and events of the last 7 days are read often
 HOT_SHARE_OF_RAM = 0.75  # the hot set within 3/4 of the instance's memory (shared_buffers + page cache)
@@ -211,7 +213,7 @@ def plan(capacity: dict[str, Any], events: dict[str, Any]) -> dict[str, Any]:
         hot = tenants * (sizes["catalogue_and_orders"] + sizes["hot_writes"])
         db_gib = hot / HOT_SHARE_OF_RAM / 2**30
         rds = rds_for(db_vcpu, db_gib)
-        connections = web_tasks * GUNICORN_WORKERS_PER_VCPU + worker_tasks * (WORKER_CONCURRENCY + 1) + 2
+        connections = web_tasks * WEB_DB_CONNECTIONS_PER_TASK + worker_tasks * (WORKER_CONCURRENCY + 1) + 2
         backlog_gib = load["deliveries_per_second"] * 3600 * REDIS_BACKLOG_HOURS * message / 2**30
         redis_gib = (tenants * 3 * user_bytes + tenants * message) / 2**30 + backlog_gib
         redis_node = next((n for n in ELASTICACHE if n[1] * 0.75 >= redis_gib), ELASTICACHE[-1])
