@@ -688,6 +688,33 @@ def table(summary: dict[str, Any], imports: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
+def start_web(args: argparse.Namespace, env: dict[str, str]) -> common.Proc:
+    """One gunicorn worker: bench/'s sync worker, or with ``--threads N`` the gthread worker
+    config/gunicorn.py runs in the container (N threads; requests still arrive one at a time)."""
+    log = common.WORK / "logs" / "capacity-web.log"
+    if not args.threads:
+        return common.start_gunicorn(workers=1, port=args.port, env=env, log=log)
+    command = [
+        str(common.VENV_BIN / "gunicorn"),
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{args.port}",
+        "--workers",
+        "1",
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(args.threads),
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+    ]
+    proc = common.Proc("gunicorn-gthread", command, env, log)
+    common.wait_ready(f"http://127.0.0.1:{args.port}/readyz", proc)
+    return proc
+
+
 # --- Main ----------------------------------------------------------------------------------
 
 
@@ -698,6 +725,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies each endpoint's request count")
     parser.add_argument("--import-rows", type=int, default=1000, help="0: no import")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8330")))
+    parser.add_argument(
+        "--threads", type=int, default=0, help="gthread worker with this many threads (0: sync, as bench/run)"
+    )
     return parser.parse_args(argv)
 
 
@@ -730,7 +760,7 @@ def main(argv: list[str] | None = None) -> int:
     env = common.runtime_env(THROTTLE_ANON="10000000/min")
     redis = redis_lib.Redis.from_url(common.REDIS_URL)
     endpoints = endpoints_for(seeded)
-    web = common.start_gunicorn(workers=1, port=args.port, env=env, log=common.WORK / "logs" / "capacity-web.log")
+    web = start_web(args, env)
     imports: list[dict[str, Any]] = []
     try:
         (worker,) = suite.worker_pids(web.pid)
