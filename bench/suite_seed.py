@@ -95,8 +95,8 @@ INSERT INTO orders_statuschange (id, tenant_id, from_status, to_status, note, cr
 SELECT gen_random_uuid(), tenant_id, '', 'draft', 'created', created_at, NULL, id, NULL FROM orders_salesorder
 """
 FILLER_TENANTS_SQL = """
-INSERT INTO tenants_tenant (id, name, slug, status, plan_code, currency, created_at)
-SELECT gen_random_uuid(), 'Filler ' || g, 'filler-' || g, 'active', 'free', 'USD', now()
+INSERT INTO tenants_tenant (id, name, slug, status, plan_code, billing_status, currency, created_at)
+SELECT gen_random_uuid(), 'Filler ' || g, 'filler-' || g, 'active', 'free', '', 'USD', now()
 FROM generate_series(%(first)s::int, %(last)s::int) g
 RETURNING id
 """
