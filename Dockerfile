@@ -24,8 +24,8 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 COPY requirements/prod.txt /tmp/requirements.txt
 RUN pip wheel --wheel-dir /wheels --prefer-binary --requirement /tmp/requirements.txt
 
-# --- runtime ---------------------------------------------------------------------------------
-FROM python:3.11-slim-bookworm@sha256:b18992999dbe963a45a8a4da40ac2b1975be1a776d939d098c647482bcad5cba AS runtime
+# --- app: the interpreter, the wheels, the code and its collected static files -------------
+FROM python:3.11-slim-bookworm@sha256:b18992999dbe963a45a8a4da40ac2b1975be1a776d939d098c647482bcad5cba AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -65,6 +65,16 @@ RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')"
     DATABASE_URL=postgres://build@build.invalid/build \
     python manage.py collectstatic --no-input --verbosity 0 \
     && python -m compileall -q /app
+
+# --- static: the collected files alone, for the CDN ------------------------------------------
+# `docker build --target static --output type=local,dest=out .` writes them to out/; the deploy
+# copies them to the static bucket behind CloudFront (STATIC_URL), and the image still serves
+# them itself (WhiteNoise) when STATIC_URL is left at "static/".
+FROM scratch AS static
+COPY --from=app /app/staticfiles /
+
+# --- runtime (the default target): the app as its own user -----------------------------------
+FROM app AS runtime
 
 USER 10001:10001
 EXPOSE 8000

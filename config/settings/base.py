@@ -482,7 +482,15 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Static files, i18n --------------------------------------------------------
-STATIC_URL = "static/"
+# STATIC_URL: "static/" (served by the app: runserver in development, WhiteNoise in
+# production) or a CDN's absolute URL ("https://d111.cloudfront.net/static/": in AWS the
+# deploy copies the image's collected files to the bucket behind it, docs/deploy.md).
+STATIC_URL = env.str("STATIC_URL", default="static/")
+if STATIC_URL.startswith(("https://", "http://")):
+    # The pages load their scripts, styles, images and fonts from there.
+    _static_origin = "/".join(STATIC_URL.split("/")[:3])
+    for _directive in ("script-src", "style-src", "img-src", "font-src"):
+        CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(_static_origin)
 STATIC_ROOT = BASE_DIR / "staticfiles"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

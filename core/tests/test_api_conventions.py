@@ -321,3 +321,22 @@ def test_production_middleware_answers_probes_early_and_puts_whitenoise_after_se
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
     ]
+
+
+def test_static_files_on_a_cdn_are_allowed_by_the_content_security_policy():
+    code = (
+        "from django.conf import settings; import json; "
+        "print(json.dumps([settings.STATIC_URL, settings.CONTENT_SECURITY_POLICY['DIRECTIVES']]))"
+    )
+    on_cdn = _production({"STATIC_URL": "https://d111.cloudfront.net/static/"}, "shell", "-v", "0", "-c", code)
+    on_app = _production({}, "shell", "-v", "0", "-c", code)
+    assert on_cdn.returncode == 0 and on_app.returncode == 0, on_cdn.stderr + on_app.stderr
+
+    static_url, directives = json.loads(on_cdn.stdout)
+    assert static_url == "https://d111.cloudfront.net/static/"
+    for directive in ("script-src", "style-src", "img-src", "font-src"):
+        assert directives[directive][:1] == ["'self'"] and "https://d111.cloudfront.net" in directives[directive]
+    assert directives["connect-src"] == ["'self'"] and directives["default-src"] == ["'self'"]
+    static_url, directives = json.loads(on_app.stdout)
+    assert static_url == "/static/"
+    assert directives["script-src"] == ["'self'"]

@@ -19,8 +19,14 @@ need check-jsonschema
 echo "dockerfile check: hadolint Dockerfile ($("$venv_bin/hadolint" --version))"
 "$venv_bin/hadolint" Dockerfile
 
-echo "dockerfile check: every FROM is pinned by digest"
-unpinned=$(grep -nE '^FROM[[:space:]]' Dockerfile | grep -vE '@sha256:[0-9a-f]{64}([[:space:]]|$)' || true)
+echo "dockerfile check: every FROM of an image is pinned by digest (scratch and earlier stages need none)"
+stages=$(sed -nE 's/^FROM[[:space:]].*[[:space:]]AS[[:space:]]+([A-Za-z0-9_.-]+).*/\1/Ip' Dockerfile)
+unpinned=$(grep -nE '^FROM[[:space:]]' Dockerfile | grep -vE '@sha256:[0-9a-f]{64}([[:space:]]|$)' \
+  | while IFS= read -r line; do
+      image=$(awk '{print $2}' <<<"${line#*:}")
+      if [ "$image" = scratch ] || grep -qxF "$image" <<<"$stages"; then continue; fi
+      echo "$line"
+    done || true)
 if [ -n "$unpinned" ]; then
   echo "dockerfile check: FROM without @sha256 digest:" >&2
   echo "$unpinned" >&2

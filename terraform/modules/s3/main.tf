@@ -321,6 +321,22 @@ resource "aws_cloudfront_origin_access_control" "static" {
 
 resource "aws_cloudfront_response_headers_policy" "static" {
   name = "${var.name}-static"
+  # The app's pages are on another origin: fonts (and any module script) loaded from here
+  # need CORS; plain scripts, styles and images do not, but get it too.
+  cors_config {
+    access_control_allow_credentials = false
+    access_control_max_age_sec       = 86400
+    origin_override                  = true
+    access_control_allow_headers {
+      items = ["*"]
+    }
+    access_control_allow_methods {
+      items = ["GET", "HEAD"]
+    }
+    access_control_allow_origins {
+      items = var.cors_allowed_origins
+    }
+  }
   security_headers_config {
     content_type_options {
       override = true

@@ -34,3 +34,13 @@ variable "static_certificate_arn" {
   type        = string
   default     = null
 }
+
+variable "cors_allowed_origins" {
+  description = "Origins whose pages load the static files (the app's URL): CORS for fonts and module scripts."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.cors_allowed_origins) > 0
+    error_message = "Name at least the app's own origin."
+  }
+}

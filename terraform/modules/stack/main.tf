@@ -52,6 +52,9 @@ locals {
       AWS_S3_REGION_NAME      = local.region
       # Files are written SSE-KMS with the environment's key (config/storage.py).
       AWS_S3_KMS_KEY_ID = module.kms.key_arn
+      # Pages name their scripts and styles on the CDN; the deploy copies the image's
+      # collected files to the static bucket under static/ before the services update.
+      STATIC_URL = "${module.s3.static_url}static/"
     },
     var.extra_environment_variables,
   )
@@ -89,6 +92,7 @@ module "s3" {
   log_retention_days      = var.access_log_retention_days
   static_aliases          = var.static_aliases
   static_certificate_arn  = var.static_certificate_arn
+  cors_allowed_origins    = [local.app_url]
 }
 
 module "ecr" {

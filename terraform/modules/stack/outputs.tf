@@ -10,6 +10,7 @@ output "github_environment_variables" {
     ECS_BEAT_SERVICE        = module.ecs.service_names["beat"]
     ECS_RELEASE_TASK_FAMILY = module.ecs.release_task_family
     APP_URL                 = local.app_url
+    STATIC_BUCKET           = module.s3.static_bucket_name
   }
 }
 
