@@ -88,6 +88,8 @@ cleanup() {
   rm -rf "$workdir"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 # PgBouncer refuses to run as root: as root it runs as the user that owns the server's socket
 # directory (the embedded server's system user, who alone may use that socket), or as nobody
@@ -157,4 +159,8 @@ export TEST_POOLER_URL="postgres://127.0.0.1:$port"
 export TEST_POOLER_ADMIN_URL="postgres://$admin:$admin_password@127.0.0.1:$port/pgbouncer"
 status=0
 "$@" || status=$?
+if [ "$status" != 0 ]; then
+  log "the command failed (exit $status); the end of PgBouncer's log:"
+  tail -n 20 "$workdir/pgbouncer.log" >&2 || true
+fi
 exit "$status"

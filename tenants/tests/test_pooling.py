@@ -31,8 +31,8 @@ SINGLE = "single"  # config/settings/test.py: the runtime role through the pool 
 
 
 class Client:
-    """A thread with its own ``single`` connection (Django's connections are per thread),
-    running the steps it is given one at a time."""
+    """A thread with its own connections (Django's are per thread), running the steps it is
+    given one at a time."""
 
     def __init__(self, name: str) -> None:
         self.inbox: queue.Queue[Callable[[], Any] | None] = queue.Queue()
@@ -48,7 +48,7 @@ class Client:
                 except BaseException as exc:  # noqa: BLE001 - raised again in the test's thread
                     self.outbox.put((False, exc))
         finally:
-            connections[SINGLE].close()
+            connections.close_all()  # this thread's
 
     def run(self, step: Callable[[], Any]) -> Any:
         self.inbox.put(step)
@@ -62,8 +62,8 @@ class Client:
         self.thread.join(timeout=30)
 
 
-def _query(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    with connections[SINGLE].cursor() as cursor:
+def _query(sql: str, params: tuple[Any, ...] = (), *, using: str = SINGLE) -> list[tuple[Any, ...]]:
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 
@@ -145,6 +145,48 @@ def test_clients_sharing_one_server_connection_never_see_each_others_tenant(comm
         first.run(lambda: _query("SELECT set_config('app.pool_probe', 'left by client 1', false)"))
         assert second.run(lambda: _query("SELECT current_setting('app.pool_probe', true)")) == [("left by client 1",)]
         second.run(lambda: _query("SELECT set_config('app.pool_probe', '', false)"))
+        # Django's psycopg settings prepare nothing on the server (no named prepared statement
+        # that a later transaction on another server connection would miss).
+        assert second.run(lambda: _query("SELECT count(*) FROM pg_prepared_statements")) == [(0,)]
     finally:
         first.stop()
         second.stop()
+
+
+def test_iterator_outside_a_transaction_reads_every_row_while_another_client_takes_the_server(committed):
+    """``.iterator()`` in autocommit (a beat task's loop, billing.tasks.reconcile_subscriptions)
+    through the pool of three: with server-side cursors Django would DECLARE ... WITH HOLD,
+    and the FETCH after another client's transaction took that server connection would find
+    no cursor ("cursor does not exist"). DISABLE_SERVER_SIDE_CURSORS (the pooled settings,
+    DATABASE_DISABLE_SERVER_SIDE_CURSORS in production) reads the rows client-side."""
+    tenant = make_tenant(name="Pool C", slug="pool-c")
+    with tenant_context(tenant):
+        for n in range(5):
+            Widget.objects.create(name=f"c-{n}")
+    reader, other = Client("pool-reader"), Client("pool-other")
+
+    def start() -> Any:
+        with tenant_context(tenant):
+            rows = Widget.objects.order_by("name").values_list("name", flat=True).iterator(chunk_size=2)
+            return rows, next(rows)
+
+    def hold_a_transaction() -> None:
+        connections["default"].set_autocommit(False)
+        _query("SELECT pg_backend_pid()", using="default")
+
+    def finish(rows: Any) -> list[str]:
+        return list(rows)
+
+    def commit() -> None:
+        connections["default"].commit()
+        connections["default"].set_autocommit(True)
+
+    try:
+        rows, first = reader.run(start)
+        other.run(hold_a_transaction)
+        rest = reader.run(functools.partial(finish, rows))
+        other.run(commit)
+    finally:
+        reader.stop()
+        other.stop()
+    assert [first, *rest] == [f"c-{n}" for n in range(5)]
