@@ -32,7 +32,7 @@ test: $(STAMP) lint
 	  tenants/tests/test_cross_tenant.py::test_tenant_b_cannot_reach_tenant_a \
 	  tenants/tests/test_cross_tenant.py::test_row_level_security_contains_an_unscoped_orm_query \
 	  tenants/tests/test_cross_tenant.py::test_row_level_security_contains_unscoped_membership_queries \
-	  inventory/tests/test_concurrency.py orders/tests/test_order_concurrency.py
+	  inventory/tests/test_concurrency.py inventory/tests/test_import_writers.py orders/tests/test_order_concurrency.py
 
 ## lint: ruff, ruff format --check, mypy, import-linter (dependency rules), makemigrations --check, stale OpenAPI file
 # Lint commands read no database: the suite's DATABASE_URL is a server to provision, not the app's

@@ -15,6 +15,7 @@
 #   TEST_DATABASE_NAME     the test database (unless already set): PgBouncer's [databases]
 #                          names it, and "<name>_single" is the same database with a pool of one
 #                          server connection (tenants/tests/test_pooling.py).
+# TEST_POOLER_POOL_SIZE: server connections per database and role (default 3).
 # Client authentication is SCRAM with the test roles' password; PgBouncer logs in to the
 # server with the same password (or trust, as the embedded server's socket allows).
 set -euo pipefail
@@ -80,6 +81,7 @@ PY
 workdir=$(mktemp -d /tmp/stockroom-pgbouncer-XXXXXX)
 cleanup() {
   set +e
+  trap '' INT TERM HUP  # a second signal (devdb.py forwards the first) must not cut the clean-up short
   if [ -f "$workdir/pgbouncer.pid" ]; then
     pid=$(cat "$workdir/pgbouncer.pid")
     kill "$pid" 2>/dev/null
@@ -104,6 +106,7 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 database=${TEST_DATABASE_NAME:-stockroom_test_pooled_$$}
+pool_size=${TEST_POOLER_POOL_SIZE:-3}
 port=$(free_port 24000)
 admin=stockroom_pgbouncer_admin
 server="host=$server_host port=$server_port dbname=$database"
@@ -117,7 +120,7 @@ listen_addr = 127.0.0.1
 listen_port = $port
 unix_socket_dir =
 pool_mode = transaction
-default_pool_size = 3
+default_pool_size = $pool_size
 min_pool_size = 0
 reserve_pool_size = 0
 max_client_conn = 200
@@ -152,7 +155,7 @@ done
 if [ -z "$up" ]; then
   log "pgbouncer did not start:"; cat "$workdir/pgbouncer.log" >&2 2>/dev/null || true; exit 1
 fi
-log "$("$pgbouncer" --version | head -1) on 127.0.0.1:$port, transaction pooling, pools of 3 (and 1: ${database}_single) in front of $server_host:$server_port"
+log "$("$pgbouncer" --version | head -1) on 127.0.0.1:$port, transaction pooling, pools of $pool_size (and 1: ${database}_single) in front of $server_host:$server_port"
 
 export TEST_DATABASE_NAME=$database
 export TEST_POOLER_URL="postgres://127.0.0.1:$port"

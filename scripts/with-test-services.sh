@@ -53,6 +53,7 @@ fi
 workdir=$(mktemp -d /tmp/stockroom-test-XXXXXX)
 cleanup() {
   set +e
+  trap '' INT TERM HUP  # a second signal must not cut the clean-up short
   if [ -f "$workdir/redis.pid" ]; then kill "$(cat "$workdir/redis.pid")" 2>/dev/null; fi
   rm -rf "$workdir"
 }
