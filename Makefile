@@ -22,9 +22,17 @@ PORT ?= 8000
 run: $(STAMP)
 	$(PY) scripts/devdb.py run --port $(PORT)
 
-## test: lint, then the suite on PostgreSQL and Redis (throwaway servers unless DATABASE_URL/REDIS_URL are set)
+## test: lint, then the suite on PostgreSQL and Redis (throwaway servers unless DATABASE_URL/REDIS_URL are set),
+## then the isolation and concurrency tests again through PgBouncer in transaction mode (scripts/with-pgbouncer.sh)
 test: $(STAMP) lint
 	scripts/with-test-services.sh $(PY) -m pytest -q --durations=15
+	scripts/with-test-services.sh --pgbouncer $(PY) -m pytest -q --durations=5 tenants/tests/test_pooling.py \
+	  tenants/tests/test_rls.py tenants/tests/test_scoping.py tenants/tests/test_dbbackend.py \
+	  tenants/tests/test_api_key_connection.py tenants/tests/test_member_concurrency.py \
+	  tenants/tests/test_cross_tenant.py::test_tenant_b_cannot_reach_tenant_a \
+	  tenants/tests/test_cross_tenant.py::test_row_level_security_contains_an_unscoped_orm_query \
+	  tenants/tests/test_cross_tenant.py::test_row_level_security_contains_unscoped_membership_queries \
+	  inventory/tests/test_concurrency.py inventory/tests/test_import_writers.py orders/tests/test_order_concurrency.py
 
 ## lint: ruff, ruff format --check, mypy, import-linter (dependency rules), makemigrations --check, stale OpenAPI file,
 ## and the deploy checks (scripts/checks/: hadolint and the compose schema, zizmor and the workflow schemas,

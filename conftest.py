@@ -40,6 +40,52 @@ def django_db_setup(django_test_environment: None, django_db_blocker: pytest.Fix
         drop_database(admin_url=settings.TEST_DATABASE_ADMIN_URL, database=settings.TEST_DATABASE_NAME)
 
 
+# --- The pooled job: the runtime alias through PgBouncer (scripts/with-pgbouncer.sh) --------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "pgbouncer: runs only through PgBouncer (scripts/with-test-services.sh --pgbouncer, make test's "
+        "second run), where it must run; deselected in other runs",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from tenants.tests.pooler import pooled
+
+    marked = [item for item in items if item.get_closest_marker("pgbouncer")]
+    if pooled():
+        if not marked:
+            raise pytest.UsageError(
+                "a run through PgBouncer must include the pgbouncer-marked tests (tenants/tests/test_pooling.py)"
+            )
+        return
+    if marked:
+        config.hook.pytest_deselected(items=marked)
+        items[:] = [item for item in items if not item.get_closest_marker("pgbouncer")]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _through_pgbouncer(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In the pooled job: the runtime and operations aliases point at PgBouncer, which serves
+    the test database, and its own statistics show the run's transactions went through it."""
+    from tenants.tests.pooler import pooled, rows_for
+
+    if not pooled():
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    database, owner = settings.TEST_DATABASE_NAME, settings.DATABASES["owner"]
+    for alias in ("default", "ops"):
+        pooled_alias = settings.DATABASES[alias]
+        assert (pooled_alias["HOST"], pooled_alias["PORT"]) != (owner["HOST"], owner["PORT"]), alias
+    assert rows_for("DATABASES", database=database), f"PgBouncer does not serve {database}"
+    yield
+    stats = rows_for("STATS", database=database)
+    assert stats and stats[0]["total_xact_count"] > 0, f"no transaction went through PgBouncer: {stats}"
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache() -> Iterator[None]:
     """Each test gets its own cache key space in the real Redis."""

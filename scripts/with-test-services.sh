@@ -9,6 +9,9 @@
 # REDIS_URL unset: a throwaway Redis server on a free 127.0.0.1 port below 32768,
 # from Debian's redis-server package (installed when missing).
 # CHROMIUM_PATH unset: Debian's chromium (installed when missing) for the browser tests.
+# --pgbouncer (first argument): the command also gets a throwaway PgBouncer in transaction
+# mode in front of that PostgreSQL, from Debian's pgbouncer package (installed when missing);
+# scripts/with-pgbouncer.sh says what it exports.
 set -euo pipefail
 
 log() { printf '[test-services] %s\n' "$*" >&2; }
@@ -41,9 +44,16 @@ for port in random.sample(range(start, start + 2000), 2000):
 PY
 }
 
+if [ "${1:-}" = --pgbouncer ]; then
+  shift
+  if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then apt_install pgbouncer; fi
+  set -- "$root/scripts/with-pgbouncer.sh" "$@"
+fi
+
 workdir=$(mktemp -d /tmp/stockroom-test-XXXXXX)
 cleanup() {
   set +e
+  trap '' INT TERM HUP  # a second signal must not cut the clean-up short
   if [ -f "$workdir/redis.pid" ]; then kill "$(cat "$workdir/redis.pid")" 2>/dev/null; fi
   rm -rf "$workdir"
 }

@@ -123,6 +123,10 @@ def _database(url: str) -> dict[str, object]:
     # DATABASE_HEALTH_CHECK_IDLE_SECONDS: a busy one skips it (tenants/dbbackend/base.py).
     config["CONN_HEALTH_CHECKS"] = True
     config["HEALTH_CHECK_IDLE_SECONDS"] = env.float("DATABASE_HEALTH_CHECK_IDLE_SECONDS", default=5.0)
+    # Behind PgBouncer in transaction mode: ``.iterator()`` outside a transaction declares a
+    # WITH HOLD cursor that stays on a server connection the next FETCH may not get; set it
+    # there (docs/deploy.md, "Connection pooling"). RDS Proxy pins the session instead.
+    config["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False)
     return config
 
 

@@ -47,6 +47,21 @@ def _alias(role: str) -> dict[str, object]:
 DATABASES = {alias: _alias(role) for alias, role in TEST_ROLES.items()}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
+# The pooled job (`scripts/with-test-services.sh --pgbouncer`, scripts/with-pgbouncer.sh): the
+# runtime and operations aliases connect through PgBouncer in transaction mode, as web and the
+# workers may in production; the owner (creation, migrations, truncation) stays direct. A
+# server-side cursor declared outside a transaction (``.iterator()`` in autocommit: WITH HOLD)
+# would outlive the server connection's turn, so Django fetches results client-side instead.
+# "single" is the runtime role on the same database through a pool of ONE server connection
+# (tenants/tests/test_pooling.py: clients that share it never see each other's tenant).
+TEST_POOLER_URL = env.str("TEST_POOLER_URL", default="")
+TEST_POOLER_ADMIN_URL = env.str("TEST_POOLER_ADMIN_URL", default="")
+if TEST_POOLER_URL:
+    _pooler = env.db_url_config(TEST_POOLER_URL)
+    for _pooled in ("default", "ops"):
+        DATABASES[_pooled].update(HOST=_pooler["HOST"], PORT=_pooler["PORT"], DISABLE_SERVER_SIDE_CURSORS=True)
+    DATABASES["single"] = {**DATABASES["default"], "NAME": f"{TEST_DATABASE_NAME}_single", "ATOMIC_REQUESTS": False}
+
 REDIS_URL = env.str("REDIS_URL", default="") or "redis://127.0.0.1:6379/0"
 CACHES = {
     "default": {
