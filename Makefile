@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format openapi worker dbshell requirements clean clean-data assets screenshots
+.PHONY: run test test-pooled lint format openapi worker dbshell requirements clean clean-data assets screenshots
 
 $(STAMP): requirements/dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -26,13 +26,18 @@ run: $(STAMP)
 ## then the isolation and concurrency tests again through PgBouncer in transaction mode (scripts/with-pgbouncer.sh)
 test: $(STAMP) lint
 	scripts/with-test-services.sh $(PY) -m pytest -q --durations=15
-	scripts/with-test-services.sh --pgbouncer $(PY) -m pytest -q --durations=5 tenants/tests/test_pooling.py \
-	  tenants/tests/test_rls.py tenants/tests/test_scoping.py tenants/tests/test_dbbackend.py \
-	  tenants/tests/test_api_key_connection.py tenants/tests/test_member_concurrency.py \
-	  tenants/tests/test_cross_tenant.py::test_tenant_b_cannot_reach_tenant_a \
-	  tenants/tests/test_cross_tenant.py::test_row_level_security_contains_an_unscoped_orm_query \
-	  tenants/tests/test_cross_tenant.py::test_row_level_security_contains_unscoped_membership_queries \
-	  inventory/tests/test_concurrency.py inventory/tests/test_import_writers.py orders/tests/test_order_concurrency.py
+	$(MAKE) --no-print-directory test-pooled
+
+## test-pooled: the isolation and concurrency tests again, with the runtime and ops roles connected
+## through a throwaway PgBouncer in transaction mode (scripts/with-pgbouncer.sh; docs/deploy.md)
+POOLED_TESTS := tenants/tests/test_pooling.py tenants/tests/test_rls.py tenants/tests/test_scoping.py \
+  tenants/tests/test_dbbackend.py tenants/tests/test_api_key_connection.py tenants/tests/test_member_concurrency.py \
+  tenants/tests/test_cross_tenant.py::test_tenant_b_cannot_reach_tenant_a \
+  tenants/tests/test_cross_tenant.py::test_row_level_security_contains_an_unscoped_orm_query \
+  tenants/tests/test_cross_tenant.py::test_row_level_security_contains_unscoped_membership_queries \
+  inventory/tests/test_concurrency.py inventory/tests/test_import_writers.py orders/tests/test_order_concurrency.py
+test-pooled: $(STAMP)
+	scripts/with-test-services.sh --pgbouncer $(PY) -m pytest -q --durations=5 $(POOLED_TESTS)
 
 ## lint: ruff, ruff format --check, mypy, import-linter (dependency rules), makemigrations --check, stale OpenAPI file,
 ## and the deploy checks (scripts/checks/: hadolint and the compose schema, zizmor and the workflow schemas,
