@@ -143,16 +143,21 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
                         )
                     valid = not (error_count and not job.skip_invalid_rows)
                 finally:
-                    # The plan's product limit, checked under its lock (held until the
-                    # writers have committed, so a concurrent create counts their rows).
-                    with nullcontext() if connection.in_atomic_block else transaction.atomic():
-                        if valid and new_rows:
-                            try:
-                                limit_check(tenant=get_current_tenant(), limit=Limit.PRODUCTS, adding=new_rows)
-                            except PaymentRequired as exc:
-                                valid, over_limit = False, exc.message
-                        outcome = pool.close(commit=valid)
-                        committed = pool.committed
+                    try:
+                        # The plan's product limit, checked under its lock (held until the
+                        # writers have committed, so a concurrent create counts their rows).
+                        with nullcontext() if connection.in_atomic_block else transaction.atomic():
+                            if valid and new_rows:
+                                try:
+                                    limit_check(tenant=get_current_tenant(), limit=Limit.PRODUCTS, adding=new_rows)
+                                except PaymentRequired as exc:
+                                    valid, over_limit = False, exc.message
+                            outcome = pool.close(commit=valid)
+                            committed = pool.committed
+                    finally:
+                        # This thread failed before the writers were told (its connection
+                        # dropped, a pooler's timeout): they roll back instead of waiting.
+                        pool.abandon()
         except parse.ImportFileError as exc:
             return _finish(job, JobStatus.FAILED, str(exc))
     finally:

@@ -59,6 +59,7 @@ class Writers:
         self._lock = threading.Lock()
         self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=max(count, 1))
         self._commit = False
+        self._closed = False
         self._barrier = threading.Barrier(count + 1)
         self._written = 0  # batches written in the calling thread (count 0)
         self._inline = transaction.atomic() if count == 0 else None
@@ -102,6 +103,7 @@ class Writers:
     def close(self, *, commit: bool) -> Outcome:
         """Waits for every batch, then commits all writers' transactions (``commit`` and
         no batch failed) or rolls all of them back."""
+        self._closed = True
         if self._inline is not None:
             self._commit = commit and not self.stopped
             if self._commit:
@@ -122,6 +124,25 @@ class Writers:
         if self.outcome.crash is not None:
             raise self.outcome.crash
         return self.outcome
+
+    def abandon(self) -> None:
+        """Rolls every writer back and waits for their threads, when ``close`` was never
+        reached: the job's own thread failed (its database connection dropped, say) before
+        it could decide. Needs nothing of the job's thread's connection, so the writers
+        never wait forever for batches that will not come with their transactions open.
+        Does nothing after ``close``."""
+        if self._closed:
+            return
+        self._closed = True
+        self._commit = False
+        if self._inline is not None:
+            self._inline.__exit__(_RollBack, _RollBack(), None)
+            return
+        for _ in self._threads:
+            self._put(None)
+        self._barrier.abort()  # a writer at the barrier (or reaching it) rolls back
+        for thread in self._threads:
+            thread.join()
 
     def _loop(self) -> None:
         written = 0

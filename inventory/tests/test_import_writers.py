@@ -1,12 +1,16 @@
 """The import as the Celery worker runs it: outside a transaction, so batches are written
 by writer threads on their own connections (real commits)."""
 
+import contextlib
+import contextvars
 import threading
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
+from django.db import Error as DjangoDatabaseError
 
-from inventory.imports import parse, validate, write, writers
+from inventory.imports import parse, services, validate, write, writers
+from inventory.imports.services import import_job_create, import_job_run
 from inventory.models import Category, ImportJob, Product, StockLevel, StockMovement
 from inventory.services.catalog import category_create
 from inventory.services.integrity import stock_discrepancies
@@ -187,3 +191,58 @@ def test_a_small_import_does_not_analyze(committed):
 
     after = _statistics()
     assert {table: after[table][0] for table in GROWN_TABLES} == {table: before[table][0] for table in GROWN_TABLES}
+
+
+def test_the_writers_roll_back_when_the_job_thread_loses_its_connection(committed, monkeypatch):
+    """A failover or a pooler's timeout drops the job thread's connection while it decides
+    for the writers: the import fails at once, every writer rolls back and no transaction
+    is left open. (The writers used to wait forever for batches, their transactions open.)"""
+    monkeypatch.setattr(parse, "BATCH", 3)
+    monkeypatch.setattr(writers, "WRITERS", 2)
+    member = make_member(make_tenant(slug="import-dropped"), Role.OWNER)
+    rows = "".join(f"D-{n:03d},Dropped {n},{n % 4}\n" for n in range(12))
+    with tenant_context(member.tenant):
+        make_warehouse("MAIN")
+        job = import_job_create(
+            upload=SimpleUploadedFile("d.csv", ("sku,name,stock:MAIN\n" + rows).encode()),
+            skip_invalid_rows=False,
+            user=member.user,
+        )
+    check = services.limit_check
+
+    def drop_the_connection_then_check(**kwargs):
+        # The job thread's connection dies inside the block that decides for the writers
+        # (outside a transaction the backend would simply reconnect).
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return check(**kwargs)
+
+    monkeypatch.setattr(services, "limit_check", drop_the_connection_then_check)
+    raised: list[BaseException] = []
+
+    def job_thread():
+        try:
+            with tenant_context(member.tenant):
+                import_job_run(job=job)
+        except DjangoDatabaseError as exc:
+            raised.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(job_thread,), daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+
+    assert not thread.is_alive(), "the import hangs: its writers wait for batches that never come"
+    assert raised, "the import should fail on its dropped connection"
+    assert [t.name for t in threading.enumerate() if t.name.startswith("import-writer")] == []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state LIKE 'idle in transaction%%' AND pid <> pg_backend_pid()"
+        )
+        assert cursor.fetchone() == (0,)
+    with tenant_context(member.tenant), transaction.atomic():
+        assert Product.objects.count() == 0 and StockMovement.objects.count() == 0
