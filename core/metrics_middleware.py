@@ -9,8 +9,10 @@ wrapper only adds one to an integer). Nothing here touches the database or Redis
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection
@@ -31,6 +33,17 @@ class _QueryCounter:
         return execute(sql, params, many, context)
 
 
+_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>(?:[^()]|\([^()]*\))*\)")
+
+
+@lru_cache(maxsize=1024)
+def route_label(route: str) -> str:
+    """A pattern as people read it: the DRF routers' regular expressions
+    (``^api/v1/exports/(?P<pk>[0-9a-fA-F-]{36})/download/$``) become
+    ``api/v1/exports/<pk>/download/``, like the ``path()`` patterns already are."""
+    return _NAMED_GROUP.sub(r"<\1>", route).removeprefix("^").removesuffix("$")
+
+
 def route_of(request: HttpRequest, status: int) -> str:
     """The URL pattern the request matched, or ``unmatched``. A response given before URL
     resolution (a middleware's redirect or replay) resolves the path once more; a 404
@@ -43,7 +56,7 @@ def route_of(request: HttpRequest, status: int) -> str:
             match = resolve(request.path_info)
         except Resolver404:
             return UNMATCHED_ROUTE
-    return match.route or UNMATCHED_ROUTE
+    return route_label(match.route) if match.route else UNMATCHED_ROUTE
 
 
 class RequestMetricsMiddleware:
