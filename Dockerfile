@@ -76,6 +76,17 @@ COPY --from=app /app/staticfiles /
 # --- runtime (the default target): the app as its own user -----------------------------------
 FROM app AS runtime
 
+# The commit the image was built from: Sentry's release (docs/observability.md).
+ARG GIT_SHA=""
+ENV GIT_SHA=$GIT_SHA
+
+# ECS runs the containers with a read-only root file system and a task-local volume at /tmp.
+# Fargate creates such a volume owned by root, 0755, unless the image declares the path a
+# VOLUME: then the image's /tmp (1777, like any /tmp) is copied in with its permissions, and
+# the app's user can write beat's schedule, the Prometheus multiprocess files and uploads.
+RUN chmod 1777 /tmp
+VOLUME ["/tmp"]
+
 USER 10001:10001
 EXPOSE 8000
 

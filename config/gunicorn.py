@@ -39,8 +39,10 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
 keepalive = _int("GUNICORN_KEEPALIVE", 75)
 
 # Recycle each worker after about this many requests (jitter: not all at once), which
-# bounds the memory any leak can take.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+# bounds the memory any leak can take. Not by default with PROMETHEUS_MULTIPROC_DIR: each
+# recycled worker leaves its counter and histogram files there (they must stay, or the
+# counters would go back), and every scrape reads them all.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0 if os.environ.get("PROMETHEUS_MULTIPROC_DIR") else 1000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
 
 # The workers' heartbeat files in memory: a disk-backed /tmp can stall os.fchmod.

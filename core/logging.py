@@ -10,11 +10,13 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from django.http import HttpRequest, HttpResponse
+from rest_framework.throttling import BaseThrottle
 
 from core import trace
 
 request_id_var: ContextVar[str | None] = ContextVar("stockroom_request_id", default=None)
-# The client's address (REMOTE_ADDR) for the audit log; set with the request id.
+# The client's address for the audit log (REMOTE_ADDR, or X-Forwarded-For's entry the
+# NUM_PROXIES-th from the end, as DRF's throttles read it); set with the request id.
 client_ip_var: ContextVar[str | None] = ContextVar("stockroom_client_ip", default=None)
 user_id_var: ContextVar[str | None] = ContextVar("stockroom_user_id", default=None)
 # The trace id of the ALB's X-Amzn-Trace-Id or of a W3C traceparent (core/trace.py), or None.
@@ -100,7 +102,9 @@ class RequestIdMiddleware:
                 traceparent=meta.get("HTTP_TRACEPARENT", ""), amzn_trace_id=meta.get("HTTP_X_AMZN_TRACE_ID", "")
             )
         )
-        ip_token = client_ip_var.set(request.META.get("REMOTE_ADDR") or None)
+        # The same address the throttles and the login lockout use (NUM_PROXIES: behind the
+        # ALB, the client's as the ALB appended it to X-Forwarded-For).
+        ip_token = client_ip_var.set(BaseThrottle().get_ident(request) or None)  # type: ignore[arg-type]
         user_token = user_id_var.set(None)
         started = time.monotonic()
         try:

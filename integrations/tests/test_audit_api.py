@@ -29,6 +29,26 @@ def test_an_update_through_the_api_is_an_audit_entry_with_its_changes(client_a, 
     assert entry["request_id"] == "req-audit-1" and entry["ip"] == "127.0.0.1"
 
 
+def test_behind_the_load_balancer_the_entry_has_the_clients_address_not_the_balancers(
+    client_a, tenant_a, settings
+):
+    # NUM_PROXIES=1 in AWS: the ALB connects (REMOTE_ADDR is its own address) and appends
+    # the client's to X-Forwarded-For, after whatever the client itself sent there.
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    with tenant_context(tenant_a):
+        product = make_product(sku="AUD-ALB")
+    response = client_a.patch(
+        f"/api/v1/products/{product.id}/",
+        {"name": "Behind the ALB"},
+        format="json",
+        REMOTE_ADDR="10.0.1.17",
+        HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9",
+    )
+    assert response.status_code == 200
+    [entry] = client_a.get("/api/v1/audit-events/", {"type": "product.updated"}).json()["results"]
+    assert entry["ip"] == "203.0.113.9"
+
+
 def test_filters_by_type_prefix_subject_actor_and_time(client_a, owner_a, tenant_a):
     with tenant_context(tenant_a):
         first = make_product(sku="AUD-2")

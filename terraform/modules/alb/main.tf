@@ -85,6 +85,28 @@ resource "aws_lb_listener" "https" {
   }
 }
 
+# /metrics is for a scraper inside the VPC (by a task's address): the internet gets a 404 from
+# the load balancer itself, whatever token it sends.
+resource "aws_lb_listener_rule" "metrics_not_public" {
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 10
+
+  condition {
+    path_pattern {
+      values = ["/metrics", "/metrics/*"]
+    }
+  }
+
+  action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "application/json"
+      status_code  = "404"
+      message_body = "{\"code\": \"not_found\", \"message\": \"Not found.\"}"
+    }
+  }
+}
+
 resource "aws_lb_listener" "http" {
   load_balancer_arn = aws_lb.this.arn
   port              = 80

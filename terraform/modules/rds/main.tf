@@ -62,6 +62,17 @@ resource "aws_vpc_security_group_egress_rule" "proxy_to_db" {
   to_port                      = 5432
 }
 
+# The proxy reads the roles' credentials from Secrets Manager itself, from its own network
+# interfaces in the isolated subnets: the only way there is the VPC's interface endpoint.
+resource "aws_vpc_security_group_egress_rule" "proxy_to_secrets_manager" {
+  security_group_id = aws_security_group.proxy.id
+  description       = "HTTPS to the Secrets Manager interface endpoint in the VPC"
+  cidr_ipv4         = var.vpc_cidr_block
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
 resource "aws_db_parameter_group" "this" {
   name_prefix = "${var.name}-${var.parameter_group_family}-"
   family      = var.parameter_group_family

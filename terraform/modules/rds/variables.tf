@@ -113,3 +113,8 @@ variable "proxy_max_connections_percent" {
   type        = number
   default     = 80
 }
+
+variable "vpc_cidr_block" {
+  description = "The VPC's CIDR block: the proxy reaches the Secrets Manager endpoint there."
+  type        = string
+}

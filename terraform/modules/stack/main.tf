@@ -55,6 +55,9 @@ locals {
       # Pages name their scripts and styles on the CDN; the deploy copies the image's
       # collected files to the static bucket under static/ before the services update.
       STATIC_URL = "${module.s3.static_url}static/"
+      # One proxy (the ALB) appends the client's address to X-Forwarded-For: throttles, the
+      # login lockout and the audit log read it there instead of the ALB's own address.
+      NUM_PROXIES = "1"
     },
     var.extra_environment_variables,
   )
@@ -180,6 +183,7 @@ module "rds" {
   source                   = "../rds"
   name                     = local.name
   vpc_id                   = module.network.vpc_id
+  vpc_cidr_block           = module.network.vpc_cidr_block
   subnet_ids               = module.network.isolated_subnet_ids
   app_security_group_id    = module.ecs.tasks_security_group_id
   kms_key_arn              = module.kms.key_arn
