@@ -23,13 +23,15 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from celery.signals import task_postrun, task_prerun, worker_process_shutdown, worker_ready
+from celery.signals import beat_init, task_postrun, task_prerun, worker_process_shutdown, worker_ready
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
 
+from core import emf
 from core.metrics import celery_task_duration, celery_tasks
 from core.metrics_http import ComputedCollector, multiprocess_dir
 
@@ -121,11 +123,43 @@ def on_worker_process_shutdown(pid: int | None = None, **_: Any) -> None:
         multiprocess.mark_process_dead(pid or os.getpid())
 
 
+def publish_forever(*, environment: str, interval: float, stop: threading.Event) -> None:
+    """Every ``interval`` seconds, one CloudWatch EMF line (core/emf.py), until ``stop``.
+    A failed publication is logged and the next one tried: a metric missing for a minute
+    is what the alarms treat as missing data."""
+    while not stop.wait(interval):
+        try:
+            emf.publish(environment=environment)
+        except (DatabaseError, RedisError, OSError):  # the database, Redis or stdout, for now
+            logger.exception("the CloudWatch metrics publication failed")
+        finally:
+            connections.close_all()  # this thread's own connections
+
+
+def on_beat_init(sender: Any = None, **_: Any) -> None:
+    """Beat (exactly one per environment) publishes the CloudWatch metrics from a thread of
+    its own, not as a task: a task would wait behind the very backlog QueueDepth measures,
+    and expire unpublished exactly when the workers should scale out."""
+    environment = str(settings.STOCKROOM_ENVIRONMENT or "")
+    if not environment:
+        return
+    interval = float(settings.CLOUDWATCH_METRICS_SECONDS)
+    thread = threading.Thread(
+        target=publish_forever,
+        kwargs={"environment": environment, "interval": interval, "stop": threading.Event()},
+        name="cloudwatch-metrics",
+        daemon=True,
+    )
+    thread.start()
+    logger.info("CloudWatch metrics every %ss for environment %s", interval, environment)
+
+
 def connect() -> None:
     """Connects the signal handlers (CoreConfig.ready: web, worker and beat alike)."""
     task_prerun.connect(on_task_prerun, dispatch_uid="core.celery_metrics.prerun", weak=False)
     task_postrun.connect(on_task_postrun, dispatch_uid="core.celery_metrics.postrun", weak=False)
     worker_ready.connect(on_worker_ready, dispatch_uid="core.celery_metrics.worker_ready", weak=False)
+    beat_init.connect(on_beat_init, dispatch_uid="core.celery_metrics.beat_init", weak=False)
     worker_process_shutdown.connect(
         on_worker_process_shutdown, dispatch_uid="core.celery_metrics.process_shutdown", weak=False
     )

@@ -1,8 +1,8 @@
 """CloudWatch custom metrics as Embedded Metric Format (EMF) lines on stdout.
 
 The awslogs log driver ships stdout to CloudWatch Logs, which turns each EMF line into
-metric data points: no API call, no credentials. One line per publication (Celery beat,
-``core.tasks.publish_cloudwatch_metrics``, every 60 s), namespace ``Stockroom``, one
+metric data points: no API call, no credentials. One line per publication (a thread of
+Celery beat's, core/celery_metrics.py, every CLOUDWATCH_METRICS_SECONDS), namespace ``Stockroom``, one
 dimension ``Environment`` (STOCKROOM_ENVIRONMENT):
 
 - ``QueueDepth`` (Count): messages waiting in all Celery queues;

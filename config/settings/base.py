@@ -293,13 +293,9 @@ SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
 # The release Sentry reports (the image's commit, set by the build).
 GIT_SHA = env.str("GIT_SHA", default="")
-if STOCKROOM_ENVIRONMENT:
-    CELERY_BEAT_SCHEDULE["publish-cloudwatch-metrics"] = {
-        "task": "core.tasks.publish_cloudwatch_metrics",
-        "schedule": 60,
-        # A late publication is worth nothing: the next one covers its window.
-        "options": {"expires": 55},
-    }
+# With STOCKROOM_ENVIRONMENT set, beat publishes the CloudWatch metrics (core/emf.py) from a
+# thread of its own this often (core/celery_metrics.py, on_beat_init), not as a queued task.
+CLOUDWATCH_METRICS_SECONDS = env.float("CLOUDWATCH_METRICS_SECONDS", default=60.0)
 
 # --- Files: imports and exports (config/storage.py, docs/deploy.md "Files") -----------
 # An S3 bucket when AWS_STORAGE_BUCKET_NAME is set, else the filesystem under MEDIA_ROOT:

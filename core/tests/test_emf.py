@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -80,25 +81,34 @@ def test_an_unknown_value_is_left_out_not_published_as_zero():
     ]
 
 
-def test_the_beat_schedule_has_the_publication_only_with_an_environment():
-    import importlib
-    import os
+def _beat(tmp_path, **extra: str) -> str:
+    """Runs the image's beat (the container entrypoint) for a few seconds; its output."""
+    from core.tests.test_container import ENTRYPOINT, _production_env, _redis_url, _role_url, _stop
 
-    import config.settings.base as base
+    env = _production_env(DATABASE_URL=_role_url("default"), REDIS_URL=_redis_url(13), **extra)
+    beat = subprocess.Popen(
+        [ENTRYPOINT, "beat", "--schedule", str(tmp_path / "schedule")],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    time.sleep(6)
+    return _stop(beat)
 
-    saved = os.environ.get("STOCKROOM_ENVIRONMENT")
-    try:
-        os.environ["STOCKROOM_ENVIRONMENT"] = "staging"
-        with_env = importlib.reload(base).CELERY_BEAT_SCHEDULE
-        os.environ.pop("STOCKROOM_ENVIRONMENT")
-        without = importlib.reload(base).CELERY_BEAT_SCHEDULE
-    finally:
-        if saved is not None:
-            os.environ["STOCKROOM_ENVIRONMENT"] = saved
-        importlib.reload(base)
-    entry = with_env["publish-cloudwatch-metrics"]
-    assert entry["task"] == "core.tasks.publish_cloudwatch_metrics" and entry["schedule"] == 60
-    assert "publish-cloudwatch-metrics" not in without
+
+def test_beat_publishes_the_metrics_itself_every_interval_with_an_environment(django_db_setup, tmp_path):
+    # From a thread of beat's own, not a queued task: a task would wait behind the backlog
+    # QueueDepth measures (and expire) exactly when the workers should scale out.
+    output = _beat(tmp_path, STOCKROOM_ENVIRONMENT="staging", CLOUDWATCH_METRICS_SECONDS="1")
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
+    assert len(lines) >= 3, output[-3000:]
+    for document in lines:
+        check_emf(document)
+        assert document["Environment"] == "staging" and document["QueueDepth"] >= 0
+
+    assert '{"_aws"' not in _beat(tmp_path, STOCKROOM_ENVIRONMENT="", CLOUDWATCH_METRICS_SECONDS="1")  # none without
 
 
 def _failed_attempts(endpoint, *, at: datetime, count: int, succeeded: bool = False) -> None:

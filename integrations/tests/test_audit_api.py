@@ -29,9 +29,7 @@ def test_an_update_through_the_api_is_an_audit_entry_with_its_changes(client_a, 
     assert entry["request_id"] == "req-audit-1" and entry["ip"] == "127.0.0.1"
 
 
-def test_behind_the_load_balancer_the_entry_has_the_clients_address_not_the_balancers(
-    client_a, tenant_a, settings
-):
+def test_behind_the_load_balancer_the_entry_has_the_clients_address_not_the_balancers(client_a, tenant_a, settings):
     # NUM_PROXIES=1 in AWS: the ALB connects (REMOTE_ADDR is its own address) and appends
     # the client's to X-Forwarded-For, after whatever the client itself sent there.
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}

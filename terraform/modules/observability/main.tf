@@ -1,5 +1,5 @@
 # Log groups of the containers, the alarm topic, the alarms and the dashboard of one environment.
-# The Stockroom/* metrics come from the app itself: a beat task prints CloudWatch Embedded Metric
+# The Stockroom/* metrics come from the app itself: beat (a thread of its own) prints CloudWatch Embedded Metric
 # Format lines every 60 s (namespace Stockroom, dimension Environment) and the awslogs driver turns
 # them into metrics.
 data "aws_region" "current" {}
