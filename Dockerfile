@@ -63,6 +63,7 @@ RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')"
     JWT_SIGNING_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
     ALLOWED_HOSTS=build.invalid \
     DATABASE_URL=postgres://build@build.invalid/build \
+    EMAIL_URL=consolemail:// \
     python manage.py collectstatic --no-input --verbosity 0 \
     && python -m compileall -q /app
 

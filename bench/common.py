@@ -58,6 +58,7 @@ def runtime_env(**overrides: str) -> dict[str, str]:
         "SECRET_KEY": "bench-" + "k3y-" * 15,  # 66 characters; production refuses < 50
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
+        "EMAIL_URL": "consolemail://",
         "DATABASE_URL": _url("runtime"),
         "DATABASE_OPS_URL": _url("ops"),
         "REDIS_URL": REDIS_URL,

@@ -25,6 +25,11 @@ if not env.str("ALLOWED_HOSTS", default="") or not ALLOWED_HOSTS:
 if not env.str("DATABASE_URL", default=""):
     # Unset means the development database (config/devdb.py): never in production.
     raise ImproperlyConfigured("DATABASE_URL must be set to the runtime role's PostgreSQL URL.")
+if not env.str("EMAIL_URL", default=""):
+    # Unset means the console backend: sign-up links, invitations and password-reset tokens
+    # would go to the logs instead of the users. `consolemail://` set on purpose is allowed
+    # (docker-compose on one machine).
+    raise ImproperlyConfigured("EMAIL_URL must be set (smtp+tls://user:password@host:587, ...).")
 if SIMPLE_JWT["SIGNING_KEY"] == INSECURE_SECRET_KEY:
     raise ImproperlyConfigured("JWT_SIGNING_KEY must not be the development default.")
 if BENCH_FLOOR_VIEWS and not set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS:

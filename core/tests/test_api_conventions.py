@@ -198,6 +198,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "k" * 20 + "production-secret-for-the-test-only" + "z" * 20,
     "ALLOWED_HOSTS": "stockroom.example.com",
     "DATABASE_URL": "postgres://app@db.internal:5432/stockroom",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.internal:587",
 }
 
 
@@ -223,6 +224,7 @@ def test_production_check_deploy_is_clean():
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must list"),
         ({"DATABASE_URL": None}, "DATABASE_URL must be set"),
         ({"DATABASE_URL": ""}, "DATABASE_URL must be set"),
+        ({"EMAIL_URL": None}, "EMAIL_URL must be set"),
     ],
 )
 def test_production_settings_refuse_unsafe_configuration(change, message):

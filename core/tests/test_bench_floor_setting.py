@@ -19,6 +19,7 @@ def _production(**env: str) -> subprocess.CompletedProcess[str]:
             "SECRET_KEY": "k" * 60,
             "DATABASE_URL": "postgres://app:pw@127.0.0.1:5432/stockroom",
             "SECURE_SSL_REDIRECT": "0",
+            "EMAIL_URL": "consolemail://",
             **env,
         }
     )

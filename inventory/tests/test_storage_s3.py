@@ -218,6 +218,7 @@ def _production_storages(**variables: str) -> subprocess.CompletedProcess[str]:
         SECRET_KEY="s" * 60,
         ALLOWED_HOSTS="stockroom.example.com",
         DATABASE_URL="postgres://app:secret@127.0.0.1:1/stockroom",
+        EMAIL_URL="consolemail://",
         AWS_ACCESS_KEY_ID="AKIAFROMTHEENVIRONMENT",
         **variables,
     )

@@ -34,6 +34,8 @@ module "stockroom" {
   static_aliases           = var.static_aliases
   static_certificate_arn   = var.static_certificate_arn
 
+  extra_environment_variables = var.app_settings
+
   deletion_protection         = var.deletion_protection
   log_retention_days          = var.log_retention_days
   access_log_retention_days   = var.access_log_retention_days

@@ -206,3 +206,9 @@ variable "redis_snapshot_retention_days" {
   description = "Redis snapshots kept."
   type        = number
 }
+
+variable "app_settings" {
+  description = "More plain settings for every container (no secrets): DEFAULT_FROM_EMAIL, STRIPE_PRICE_STARTER, STRIPE_PRICE_PRO, STRIPE_PRICE_ENTERPRISE, BILLING_METER_EVENT_NAME, ... (README's variables)."
+  type        = map(string)
+  default     = {}
+}

@@ -9,6 +9,7 @@ locals {
     STRIPE_WEBHOOK_SECRET = "Stripe webhook signing secret"
     SENTRY_DSN            = "Sentry DSN (may be left empty: Sentry is then off)"
     METRICS_TOKEN         = "Bearer token of /metrics"
+    EMAIL_URL             = "smtp+tls://<SES SMTP user>:<password>@email-smtp.<region>.amazonaws.com:587"
     DATABASE_URL          = "postgres:// URL of the runtime role, through RDS Proxy"
     DATABASE_OPS_URL      = "postgres:// URL of the ops role, through RDS Proxy (beat, worker)"
     DATABASE_OWNER_URL    = "postgres:// URL of the owner role (release task: migrations)"

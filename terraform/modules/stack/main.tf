@@ -21,6 +21,7 @@ locals {
       REDIS_URL             = local.app["REDIS_URL"]
       STRIPE_SECRET_KEY     = local.app["STRIPE_SECRET_KEY"]
       STRIPE_WEBHOOK_SECRET = local.app["STRIPE_WEBHOOK_SECRET"]
+      EMAIL_URL             = local.app["EMAIL_URL"]
     },
     var.sentry_enabled ? { SENTRY_DSN = local.app["SENTRY_DSN"] } : {},
   )
