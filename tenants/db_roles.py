@@ -53,13 +53,43 @@ def _with_database(url: str, database: str) -> str:
 
 
 def _ensure_role(conn: psycopg.Connection[tuple[object, ...]], spec: RoleSpec, kind: str) -> str:
-    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [spec.name]).fetchone()
+    exists = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", [spec.name]).fetchone()
     verb = "ALTER" if exists else "CREATE"
-    statement = sql.SQL("{} ROLE {} WITH " + ATTRIBUTES[kind]).format(sql.SQL(verb), sql.Identifier(spec.name))
+    attributes = ATTRIBUTES[kind]
+    admin_is_superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    if exists and not (admin_is_superuser and admin_is_superuser[0]):
+        # Only a superuser may even restate SUPERUSER; the role must simply not be one.
+        if exists[0]:
+            raise ValueError(f"{spec.name} is a superuser: the {kind} role must not be one")
+        attributes = attributes.replace("NOSUPERUSER ", "")
+    statement = sql.SQL("{} ROLE {} WITH " + attributes).format(sql.SQL(verb), sql.Identifier(spec.name))
     if spec.password is not None:
         statement = sql.SQL("{} PASSWORD {}").format(statement, sql.Literal(spec.password))
-    conn.execute(statement)
+    try:
+        conn.execute(statement)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        if kind == "ops" and "bypassrls" in str(exc).lower():
+            # Only a superuser (PostgreSQL 15 and older) or a role that has BYPASSRLS (16 and
+            # newer) may give it; RDS's master user is not a superuser.
+            raise ValueError(
+                f"the admin role may not create {spec.name} with BYPASSRLS ({exc.diag.message_detail or exc}). "
+                "Create the operations role once as a role that has BYPASSRLS, or give the admin role "
+                "BYPASSRLS; docs/deploy.md, 'Database roles and URLs'."
+            ) from exc
+        raise
     return f"{'altered' if exists else 'created'} role {spec.name} ({kind})"
+
+
+def _act_as_owner(conn: psycopg.Connection[tuple[object, ...]], owner: RoleSpec) -> str | None:
+    """PostgreSQL 16+: a role with CREATEROLE but not superuser (RDS's master user)
+    administers the roles it creates but may not act as them, and CREATE DATABASE ... OWNER
+    and ALTER SCHEMA ... OWNER TO need that. The admin role becomes a member of the owner
+    role, with SET and INHERIT (it may do nothing the owner may not do)."""
+    row = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    if (row and row[0]) or conn.info.server_version < 160000:
+        return None
+    conn.execute(sql.SQL("GRANT {} TO CURRENT_USER WITH SET TRUE, INHERIT TRUE").format(sql.Identifier(owner.name)))
+    return f"granted {owner.name} to the admin role (SET, INHERIT): it is not a superuser"
 
 
 def provision(
@@ -78,6 +108,8 @@ def provision(
     with psycopg.connect(admin_url, autocommit=True) as conn:
         for spec, kind in ((owner, "owner"), (runtime, "runtime"), (ops, "ops")):
             done.append(_ensure_role(conn, spec, kind))
+        if granted := _act_as_owner(conn, owner):
+            done.append(granted)
         db = sql.Identifier(database)
         if recreate:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(db))

@@ -232,6 +232,55 @@ def test_release_creates_the_roles_and_migrates_as_the_owner(fresh_database):
     assert applied is not None and applied[0] > 0
 
 
+def test_release_works_as_a_master_user_that_is_not_a_superuser(fresh_database):
+    # RDS's master user: CREATEROLE and CREATEDB, no SUPERUSER. On PostgreSQL 16+ such a role
+    # may not act as the roles it creates (CREATE DATABASE ... OWNER, ALTER SCHEMA ... OWNER TO)
+    # until it is made a member of the owner, and may give BYPASSRLS only if it has it.
+    names, password = fresh_database, secrets.token_urlsafe(16)
+    master = f"stockroom_release_master_{names['database'].rsplit('_', 1)[1]}"
+    with psycopg.connect(settings.TEST_DATABASE_ADMIN_URL, autocommit=True) as conn:
+        server_version = conn.info.server_version
+        conn.execute(
+            sql.SQL("CREATE ROLE {} LOGIN CREATEROLE CREATEDB BYPASSRLS NOSUPERUSER PASSWORD {}").format(
+                sql.Identifier(master), sql.Literal(password)
+            )
+        )
+    urls = {kind: _url(names[kind], password, names["database"]) for kind in ("owner", "runtime", "ops")}
+    env = _production_env(
+        DATABASE_URL=urls["runtime"],
+        DATABASE_OWNER_URL=urls["owner"],
+        DATABASE_OPS_URL=urls["ops"],
+        DATABASE_ADMIN_URL=_url(master, password, "postgres"),
+    )
+    try:
+        first = subprocess.run([ENTRYPOINT, "release"], env=env, capture_output=True, text=True, timeout=300)
+        if server_version < 160000:
+            # Before 16 only a superuser may create a BYPASSRLS role: the release says so.
+            assert first.returncode != 0
+            assert "may not create" in first.stderr and "BYPASSRLS" in first.stderr, first.stderr[-3000:]
+            return
+        again = subprocess.run([ENTRYPOINT, "release"], env=env, capture_output=True, text=True, timeout=300)
+        with psycopg.connect(urls["runtime"]) as conn:
+            owners = conn.execute(
+                "SELECT d.datdba::regrole::text, n.nspowner::regrole::text FROM pg_database d, pg_namespace n "
+                "WHERE d.datname = current_database() AND n.nspname = 'public'"
+            ).fetchone()
+            table_owner = conn.execute(
+                "SELECT tableowner FROM pg_tables WHERE tablename = 'django_migrations'"
+            ).fetchone()
+    finally:
+        with psycopg.connect(settings.TEST_DATABASE_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(names["database"])))
+            for kind in ("runtime", "ops", "owner"):
+                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(names[kind])))
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(master)))
+
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert again.returncode == 0, again.stderr[-3000:]  # idempotent: ALTER ROLE as a non-superuser
+    assert "Applying tenants.0001_initial... OK" in first.stdout and "No migrations to apply." in again.stdout
+    assert owners == (names["owner"], names["owner"]) and table_owner == (names["owner"],)
+
+
 def test_release_without_the_admin_url_only_migrates(django_db_setup):
     env = _production_env(DATABASE_URL=_role_url("default"), DATABASE_OWNER_URL=_role_url("owner"))
 
