@@ -31,6 +31,7 @@ EMAIL_REPLACEMENT = "[email]"
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _SECRETS = (
     re.compile(r"(?i)\bbearer\s+[^\s,;\"']+"),
+    re.compile(r"(?i)\bbasic\s+[A-Za-z0-9+/=._-]{4,}"),  # HTTP basic credentials
     re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # a JWT
     re.compile(r"\bsrk_[0-9A-Za-z]{8,}"),  # our API keys (tenants/api_key_format.py)
     re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{8,}"),  # Stripe keys
@@ -40,8 +41,15 @@ _SENSITIVE = (
     r"pass(?:word|wd)?|pwd|secret|token|authorization|auth|cookie|session(?:id)?|csrf(?:token)?|"
     r"api[_-]?key|signature|email|e-mail|ip_address|remote_addr|x[_-]forwarded[_-]for"
 )
-# ``password=hunter2``, ``"token": "abc"``, ``secret: abc``: the name stays, the value goes.
-_PAIR = re.compile(rf"(?i)\b((?:[a-z_-]*(?:{_SENSITIVE})[a-z_-]*))(['\"]?\s*[=:]\s*['\"]?)([^\s&,;\"'}}]+)")
+# ``password=hunter2``, ``"token": "abc"``, ``secret: abc``: the name stays, the value goes: up
+# to the closing quote when quoted, else to the end of the line or the next ``&``, ``,``, ``;``
+# or ``}`` (``password=correct horse battery staple`` loses all four words).
+_PAIR = re.compile(
+    rf"(?i)\b((?:[a-z_-]*(?:{_SENSITIVE})[a-z_-]*))(['\"]?\s*[=:]\s*)(['\"])?((?(3)[^'\"\n]*|[^\n&,;}}]+))"
+)
+# ``postgres://user:secret@host``: the user name stays, the password goes (before the email
+# pattern, which would otherwise take ``secret@host`` for an address).
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/\s@]+:)[^@\s]+@")
 _SENSITIVE_KEY = re.compile(rf"(?i)(?:{_SENSITIVE})")
 # Keys of Sentry's own structure that match the pattern above but hold no secret.
 _STRUCTURAL_KEYS = frozenset({"tags", "contexts", "trace", "trace_id", "request_id", "tenant_id"})
@@ -55,10 +63,11 @@ def scrub_string(value: str) -> str:
     """``value`` without email addresses and secrets."""
     if not value:
         return value
+    value = _URL_PASSWORD.sub(rf"\g<1>{FILTERED}@", value)
     value = _EMAIL.sub(EMAIL_REPLACEMENT, value)
     for pattern in _SECRETS:
         value = pattern.sub(FILTERED, value)
-    return _PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}{FILTERED}", value)
+    return _PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{FILTERED}", value)
 
 
 def _sensitive_key(key: object) -> bool:

@@ -138,6 +138,14 @@ def test_without_a_dsn_sentry_is_not_started(settings):
         ("{'api_key': 'xyz123'}", "{'api_key': '[Filtered]'}"),
         ("key srk_" + "b" * 38, "key [Filtered]"),
         ("whsec_abcdefghijkl", "[Filtered]"),
+        ("password=correct horse battery staple", "password=[Filtered]"),
+        ('{"password": "two words"}', '{"password": "[Filtered]"}'),
+        ("Authorization: Basic dXNlcjpwYXNz", "Authorization: [Filtered]"),
+        ("sent Basic dXNlcjpwYXNz upstream", "sent [Filtered] upstream"),
+        (
+            "could not connect: postgres://app:p%40ss!w0rd@db.internal:5432/x",
+            "could not connect: postgres://app:[Filtered]@db.internal:5432/x",
+        ),
         ("request 3f2c9a and trace 1-5759e988-bd862e3fe1be46a994272793", None),
     ],
 )
