@@ -15,6 +15,7 @@ RESERVATION_MISMATCH = "reservation_mismatch"
 IN_USE = "in_use"
 CATEGORY_NOT_EMPTY = "category_not_empty"
 EXPORT_NOT_READY = "export_not_ready"
+EXPORT_EXPIRED = "export_expired"
 # 400 field codes
 UNIQUE = "unique"
 CYCLE = "cycle"

@@ -697,7 +697,8 @@ class ExportJobViewSet(TenantViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         ],
         summary="The CSV of a finished export",
         description=(
-            "404 for an export of another workspace; 409 `export_not_ready` until the export has succeeded. "
+            "404 for an export of another workspace; 409 `export_not_ready` until the export has succeeded, "
+            "409 `export_expired` once its file is no longer kept (exports expire from the storage). "
             "Then the CSV (200), or a redirect (302) to a short-lived URL of the file on S3."
         ),
     )

@@ -84,6 +84,12 @@ def export_job_download(*, job: ExportJob) -> ExportFile | ExportLink:
     the job is the current tenant's (it comes from a tenant-scoped query)."""
     if job.status != JobStatus.SUCCEEDED or not job.storage_key:
         raise Conflict("This export has not finished.", code=errors.EXPORT_NOT_READY)
+    if not default_storage.exists(job.storage_key):
+        # Files are not kept for ever (the bucket's lifecycle rule, docs/deploy.md): a link
+        # would lead to the storage's own error page, and a missing file to a 500.
+        raise Conflict(
+            "This export's file is no longer kept: start a new export.", code=errors.EXPORT_EXPIRED
+        )
     name = f"{job.kind}-{job.created_at:%Y%m%d-%H%M%S}.csv"
     url = storage.download_url(name=job.storage_key, filename=name, content_type=EXPORT_CONTENT_TYPE)
     if url is not None:

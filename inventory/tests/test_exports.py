@@ -231,3 +231,20 @@ def test_stock_levels_rows_of_one_sku_stay_together_across_batches(
         ("NEW-1", "MAIN", 1),
         ("NEW-2", "MAIN", 3),
     ]
+
+
+def test_an_export_whose_file_is_gone_answers_export_expired(client_a, in_a, wh, django_capture_on_commit_callbacks):
+    # The storage's lifecycle (S3: exports/ expire after export_retention_days) removed the
+    # file the job still names: a 409 with a code, not a 500 or a link to nothing.
+    from django.core.files.storage import default_storage
+
+    from inventory.models import ExportJob
+
+    receive(make_product(sku="GONE-1"), wh, 2)
+    job, _ = export(client_a, django_capture_on_commit_callbacks, {"kind": "products"})
+    default_storage.delete(ExportJob.objects.get(pk=job["id"]).storage_key)
+
+    response = client_a.get(f"/api/v1/exports/{job['id']}/download/")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "export_expired"
