@@ -38,7 +38,11 @@ class Tab:
         return self.page.goto(self.base + path)
 
     def check(self, name: str) -> None:
-        """axe-core on the page as it stands, then a screenshot."""
+        """axe-core on the page as it stands, then a screenshot. The mouse is moved off the
+        page first: after a click that navigates, Chromium hovers whatever lies under the
+        pointer on the new page, and axe would sample that element mid-transition."""
+        self.page.mouse.move(0, 0)
+        self.page.wait_for_timeout(200)  # Tabler's transitions take 0.15 s
         self.page.evaluate(AXE.read_text())
         result = self.page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
         serious = [

@@ -63,7 +63,7 @@ def test_an_owner_creates_sees_once_uses_and_revokes_a_key(server, browser):
     key = page.get_by_label("Your new API key").input_value()
     assert api_key_format.is_well_formed(key)
     page.get_by_role("button", name="Copy").click()
-    assert page.get_by_role("button", name="Copied").is_visible()
+    page.get_by_role("button", name="Copied").wait_for(timeout=5000)  # the clipboard answers asynchronously
     assert page.evaluate("navigator.clipboard.readText()") == key
     assert page.url.endswith("/settings/api-keys/")  # the address is the list's now
     tab.check("api-key-created")
