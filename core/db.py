@@ -1,6 +1,16 @@
-"""Telling a lost database from a failing statement."""
+"""Telling a lost database from a failing statement; where long reads go."""
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connections
+
+# The read replica's alias (DATABASE_REPLICA_URL): the runtime role on a replica of the
+# database, for long reads that may lag the primary by a moment (exports).
+REPLICA = "replica"
+
+
+def read_alias() -> str:
+    """The alias long reads use: the read replica when one is configured, else the primary."""
+    return REPLICA if REPLICA in connections else "default"
+
 
 # SQLSTATE classes of a server that is going away or cannot take the connection: connection
 # exception (08), insufficient resources (53: too many connections, out of memory), operator

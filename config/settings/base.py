@@ -137,6 +137,10 @@ if not _urls["default"]:
     _dev = devdb.urls(DEV_DATABASE_DIR)
     _urls = {alias: _dev[devdb.VARIABLES[role]] for alias, role in _ALIASES.items()}
 DATABASES: dict[str, dict[str, object]] = {alias: _database(url) for alias, url in _urls.items() if url}
+# A read replica (the runtime role on it: Row Level Security holds there as on the primary),
+# for exports (core.db.read_alias); unset: they read the primary. It may lag by a moment.
+if _replica_url := env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {**_database(_replica_url), "TEST": {"MIRROR": "default"}}
 # Every request runs in one transaction: the database layer sets app.tenant_id
 # transaction-locally at its start (see tenants/dbbackend/base.py).
 DATABASES["default"]["ATOMIC_REQUESTS"] = True

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import storage
+from core.db import read_alias
 from core.errors import Conflict
 from inventory import errors
 from inventory.csvformat import boolean, category_path_join, neutralize
@@ -87,9 +89,7 @@ def export_job_download(*, job: ExportJob) -> ExportFile | ExportLink:
     if not default_storage.exists(job.storage_key):
         # Files are not kept for ever (the bucket's lifecycle rule, docs/deploy.md): a link
         # would lead to the storage's own error page, and a missing file to a 500.
-        raise Conflict(
-            "This export's file is no longer kept: start a new export.", code=errors.EXPORT_EXPIRED
-        )
+        raise Conflict("This export's file is no longer kept: start a new export.", code=errors.EXPORT_EXPIRED)
     name = f"{job.kind}-{job.created_at:%Y%m%d-%H%M%S}.csv"
     url = storage.download_url(name=job.storage_key, filename=name, content_type=EXPORT_CONTENT_TYPE)
     if url is not None:
@@ -144,9 +144,11 @@ EXPORT_COLUMNS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def _category_paths() -> dict[Any, str]:
+def _category_paths(*, using: str) -> dict[Any, str]:
     """Every category's full path, as the import reads it (``Hardware > Bolts``)."""
-    rows = {pk: (name, parent) for pk, name, parent in Category.objects.values_list("id", "name", "parent_id")}
+    rows = {
+        pk: (name, parent) for pk, name, parent in Category.objects.using(using).values_list("id", "name", "parent_id")
+    }
     paths: dict[Any, str] = {}
 
     def names(pk: Any) -> list[str]:
@@ -202,12 +204,17 @@ def _export_queryset(job: ExportJob) -> Any:
 
 
 def export_job_run(*, job: ExportJob) -> ExportJob:
+    """Writes the export's CSV. The rows come from the read replica when one is configured
+    (core.db.read_alias), in a transaction of that connection, which sets the tenant there
+    as on the primary; the job's own record is written on the primary."""
     columns = EXPORT_COLUMNS[job.kind]
-    rows = _export_queryset(job).values_list(*[path for _, path in columns])
-    category = next((i for i, (_, path) in enumerate(columns) if path == "category_id"), None)
-    paths = _category_paths() if category is not None else {}
+    alias = read_alias()
     count = 0
-    with tempfile.TemporaryFile("w+b") as handle:
+    reading = nullcontext() if alias == "default" else transaction.atomic(using=alias)
+    with reading, tempfile.TemporaryFile("w+b") as handle:
+        rows = _export_queryset(job).using(alias).values_list(*[path for _, path in columns])
+        category = next((i for i, (_, path) in enumerate(columns) if path == "category_id"), None)
+        paths = _category_paths(using=alias) if category is not None else {}
         text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
         writer = csv.writer(text)
         writer.writerow([name for name, _ in columns])

@@ -13,6 +13,7 @@ locals {
     DATABASE_URL          = "postgres:// URL of the runtime role, through RDS Proxy"
     DATABASE_OPS_URL      = "postgres:// URL of the ops role, through RDS Proxy (beat, worker)"
     DATABASE_OWNER_URL    = "postgres:// URL of the owner role (release task: migrations)"
+    DATABASE_REPLICA_URL  = "postgres:// URL of the runtime role on the read replica (worker: exports; only with the replica on)"
     DATABASE_ADMIN_URL    = "postgres:// URL of the RDS master user (release task: create_db_roles)"
     REDIS_URL             = "rediss://:<auth token>@<primary endpoint>:6379/0?ssl_cert_reqs=required"
   }

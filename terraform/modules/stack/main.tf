@@ -26,9 +26,14 @@ locals {
     var.sentry_enabled ? { SENTRY_DSN = local.app["SENTRY_DSN"] } : {},
   )
   secrets = {
-    web    = merge(local.common_secrets, { METRICS_TOKEN = local.app["METRICS_TOKEN"] })
-    worker = merge(local.common_secrets, { DATABASE_OPS_URL = local.app["DATABASE_OPS_URL"] })
-    beat   = merge(local.common_secrets, { DATABASE_OPS_URL = local.app["DATABASE_OPS_URL"] })
+    web = merge(local.common_secrets, { METRICS_TOKEN = local.app["METRICS_TOKEN"] })
+    worker = merge(
+      local.common_secrets,
+      { DATABASE_OPS_URL = local.app["DATABASE_OPS_URL"] },
+      # Exports read the replica when there is one (core.db.read_alias).
+      var.rds_replica_enabled ? { DATABASE_REPLICA_URL = local.app["DATABASE_REPLICA_URL"] } : {},
+    )
+    beat = merge(local.common_secrets, { DATABASE_OPS_URL = local.app["DATABASE_OPS_URL"] })
     # DATABASE_ADMIN_URL only while release_creates_db_roles is on: RDS rotates the master
     # password (every 7 days by default), so a stored admin URL goes stale, and the release task
     # runs create_db_roles whenever the variable is set (docs/deploy.md, "Database roles").
