@@ -31,7 +31,8 @@ def _export_products(member) -> tuple[dict, str]:
     client = client_for(member)
     job = client.post("/api/v1/exports/", {"kind": "products"}, format="json").json()  # eager Celery, on commit
     job = client.get(f"/api/v1/exports/{job['id']}/").json()
-    body = b"".join(client.get(f"/api/v1/exports/{job['id']}/download/").streaming_content).decode()
+    download = client.get(f"/api/v1/exports/{job['id']}/download/")
+    body = b"".join(download.streaming_content).decode()  # type: ignore[attr-defined]
     return job, body
 
 
