@@ -26,14 +26,14 @@ from typing import Any
 from celery.signals import beat_init, task_postrun, task_prerun, worker_process_shutdown, worker_ready
 from django.conf import settings
 from django.db import DatabaseError, connections
-from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
+from prometheus_client import CollectorRegistry, multiprocess, start_http_server
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
 from core import emf
 from core.metrics import celery_task_duration, celery_tasks
-from core.metrics_http import ComputedCollector, multiprocess_dir
+from core.metrics_http import ComputedCollector, counted_registry, multiprocess_dir
 
 logger = logging.getLogger("stockroom.metrics")
 
@@ -76,11 +76,7 @@ class _Union(Collector):
 
     def __init__(self) -> None:
         self.computed = ComputedCollector()
-        directory = multiprocess_dir()
-        self.counted: Any = REGISTRY
-        if directory:
-            self.counted = CollectorRegistry()
-            multiprocess.MultiProcessCollector(self.counted, path=directory)
+        self.counted = counted_registry()
 
     def collect(self) -> Iterator[Metric]:
         try:

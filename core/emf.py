@@ -23,6 +23,7 @@ import sys
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -35,11 +36,19 @@ logger = logging.getLogger("stockroom.metrics")
 NAMESPACE = "Stockroom"
 DIMENSION = "Environment"
 UNITS = {"QueueDepth": "Count", "OutboxLagSeconds": "Seconds", "WebhookFailures": "Count"}
-INTERVAL = timedelta(seconds=60)
+
+
+def _interval() -> timedelta:
+    """How often beat publishes (CLOUDWATCH_METRICS_SECONDS): the window when the previous
+    one's end is unknown."""
+    return timedelta(seconds=float(settings.CLOUDWATCH_METRICS_SECONDS))
+
+
 # A delivery attempt is stamped when it is written, a moment before its commit: the window
 # ends this long before now, so an attempt still committing is counted by the next one.
 COMMIT_GRACE = timedelta(seconds=5)
-# The previous window's end (the cache: Redis). Older than this, or unknown, the window is INTERVAL.
+# The previous window's end (the cache: Redis). Older than this, or unknown, the window is one
+# publishing interval.
 LAST_WINDOW_KEY = "observability:emf:webhook-failures:until"
 MAX_WINDOW = timedelta(hours=1)
 
@@ -66,9 +75,9 @@ def emf_line(*, environment: str, values: dict[str, float | int | None], timesta
 
 def _window(now: datetime) -> tuple[datetime, datetime]:
     """``[since, until)`` for WebhookFailures: from the previous publication's end to now
-    (less COMMIT_GRACE); INTERVAL long when the previous end is unknown or too old."""
+    (less COMMIT_GRACE); one publishing interval long when the previous end is unknown or too old."""
     until = now - COMMIT_GRACE
-    since = until - INTERVAL
+    since = until - _interval()
     try:
         previous = cache.get(LAST_WINDOW_KEY)
     except (RedisError, OSError):
@@ -82,7 +91,7 @@ def _remember(until: datetime) -> None:
     try:
         cache.set(LAST_WINDOW_KEY, until, timeout=int(MAX_WINDOW.total_seconds()))
     except (RedisError, OSError):
-        logger.warning("could not remember the EMF window's end: the next one is %s long", INTERVAL)
+        logger.warning("could not remember the EMF window's end: the next one is %s long", _interval())
 
 
 def collect(now: datetime) -> dict[str, float | int | None]:

@@ -53,10 +53,9 @@ class ContextFilter(logging.Filter):
             record.request_id = request_id_var.get()
         if not getattr(record, "trace_id", None):
             record.trace_id = trace_id_var.get()
-        for name, getter in _context_getters.items():
+        for name in _context_getters:
             if not getattr(record, name, None):
-                value = getter()
-                setattr(record, name, str(value) if value else None)
+                setattr(record, name, context_value(name))
         if not getattr(record, "user_id", None):
             record.user_id = user_id_var.get()
         return True

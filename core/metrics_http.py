@@ -60,15 +60,19 @@ def multiprocess_dir() -> str:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 
 
+def counted_registry() -> CollectorRegistry:
+    """The counted metrics: every process's files with PROMETHEUS_MULTIPROC_DIR, else this
+    process's default registry."""
+    if not multiprocess_dir():
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
+
+
 def exposition() -> bytes:
     """Every metric in Prometheus' text format."""
-    if multiprocess_dir():
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        counted = generate_latest(registry)
-    else:
-        counted = generate_latest(REGISTRY)
-    return counted + generate_latest(_computed)
+    return generate_latest(counted_registry()) + generate_latest(_computed)
 
 
 def _refused(status: int, code: str, message: str) -> JsonResponse:
